@@ -1,5 +1,33 @@
 // Package genotype holds the discrete DARTS cell description (a Genotype):
 // its JSON form, the DARTS Python repr, validation and the built-in named cells.
+//
+// # JSON form
+//
+// A genotype is stored as one JSON object with exactly these keys (the struct
+// tags of Genotype and Pair):
+//
+//	{
+//	  "normal": [{"op": "sep_conv_3x3", "input": 0}, {"op": "sep_conv_3x3", "input": 1}, ...],
+//	  "normal_concat": [2, 3, 4, 5],
+//	  "reduce": [{"op": "max_pool_3x3", "input": 0}, ...],
+//	  "reduce_concat": [2, 3, 4, 5]
+//	}
+//
+// "normal" and "reduce" hold 8 pairs each, two per intermediate node, nodes in
+// order; "op" is one of Ops and "input" the index of the state the edge reads
+// (0 and 1 are the cell inputs, 2..5 the intermediate nodes; node i, counted
+// from 0, may read states 0..i+1). The concat keys may be omitted and then
+// mean [2, 3, 4, 5], the only value the DARTS space allows. Unknown keys are
+// an error. json.Marshal of a Genotype writes this form.
+//
+// # DARTS Python repr
+//
+// ParseRepr reads, and Genotype.Repr writes, the form the DARTS reference code
+// prints and stores in genotypes.py:
+//
+//	Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), reduce=[...], reduce_concat=[2, 3, 4, 5])
+//
+// optionally preceded by an assignment "NAME = ".
 package genotype
 
 // Ops lists the seven DARTS candidate operations in PRIMITIVES order
