@@ -1,17 +1,92 @@
-// Command convert-cifar is a pertnas pipeline stage (see README.md). Not built yet.
+// Command convert-cifar converts the CIFAR-10 or CIFAR-100 binary dataset
+// (the published .tar.gz archive or its extracted folder) into FFCV .beton
+// files for the loader: OUT/cifar_train.beton, OUT/cifar_test.beton and
+// OUT/manifest.json. "convert-cifar synth" writes a small learnable synthetic
+// dataset in the layout of cifar-10-binary.tar.gz. Exit status: 0 done, 1
+// failure at run time, 2 bad input (flags or source files).
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"pertnas/convert"
+	"pertnas/formats/cifar"
 )
 
-type cli struct{}
+type convertCmd struct {
+	Src         string `help:"CIFAR source: the binary .tar.gz archive or its extracted folder (default: OUT/<archive name>, downloaded there by --fetch)." placeholder:"PATH"`
+	Out         string `help:"Output folder for cifar_train.beton, cifar_test.beton and manifest.json." required:"" placeholder:"DIR"`
+	Dataset     string `help:"Dataset: ${enum}." enum:"cifar10,cifar100" default:"cifar10"`
+	Label       string `help:"CIFAR-100 label: ${enum}." enum:"fine,coarse" default:"fine"`
+	PageSize    int    `help:"Page size of the .beton files in bytes, a power of two >= 2 MiB." default:"8388608"`
+	WriteMode   string `help:"Image storage: raw (lossless RGB) or jpg." enum:"raw,jpg" default:"raw"`
+	JPEGQuality int    `name:"jpeg-quality" help:"JPEG quality 1..100 (with --write-mode jpg)." default:"90"`
+	Fetch       bool   `help:"Download the archive over HTTPS (verifying its published MD5) unless it is already at --src or OUT."`
+	URL         string `name:"url" help:"Download address for --fetch (default: the official archive at cs.toronto.edu)."`
+	MD5         string `name:"md5" help:"Expected MD5 of the download (default: the published one)."`
+}
+
+func (c *convertCmd) Run(ctx context.Context) error {
+	progress, done := convert.TerminalProgress(os.Stderr)
+	res, err := convert.Run(ctx, convert.Options{
+		Src: c.Src, Out: c.Out, Dataset: cifar.Dataset(c.Dataset), Label: cifar.LabelKind(c.Label),
+		PageSize: c.PageSize, Mode: convert.WriteMode(c.WriteMode), JPEGQuality: c.JPEGQuality,
+		Fetch: c.Fetch, URL: c.URL, MD5: c.MD5, Progress: progress,
+	})
+	done()
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Manifest.Warnings {
+		slog.Warn(w)
+	}
+	if res.UpToDate {
+		slog.Info("up to date, nothing to do", "out", c.Out, "src", res.Src)
+	} else {
+		slog.Info("converted", "src", res.Src, "out", c.Out, "train", res.Manifest.Train.Samples, "test", res.Manifest.Test.Samples)
+	}
+	return nil
+}
+
+type synthCmd struct {
+	Out   string `help:"Archive to write (cifar-10-binary.tar.gz layout)." required:"" placeholder:"FILE"`
+	Train int    `help:"Training images." default:"5000"`
+	Test  int    `help:"Test images." default:"1000"`
+	Seed  uint64 `help:"Random seed." default:"1"`
+}
+
+func (c *synthCmd) Run() error {
+	return convert.WriteSynth(c.Out, c.Train, c.Test, c.Seed)
+}
+
+type cli struct {
+	Convert convertCmd `cmd:"" default:"withargs" help:"Convert a CIFAR binary archive or folder to .beton files (the default command)."`
+	Synth   synthCmd   `cmd:"" help:"Write a learnable synthetic dataset as a CIFAR-10 binary archive."`
+}
 
 func main() {
-	kong.Parse(&cli{}, kong.Name("convert-cifar"), kong.Description("pertnas stage convert-cifar (not built yet)"))
-	fmt.Fprintln(os.Stderr, "convert-cifar: this stage is not built yet")
-	os.Exit(1)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	parser := kong.Must(&cli{}, kong.Name("convert-cifar"), kong.UsageOnError(),
+		kong.Description("Convert CIFAR-10/100 (binary version) to FFCV .beton files, or write a synthetic CIFAR-10-style archive."),
+		kong.BindTo(ctx, (*context.Context)(nil)))
+	kctx, err := parser.Parse(os.Args[1:])
+	if err != nil {
+		parser.Errorf("%v", err)
+		os.Exit(2)
+	}
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "convert-cifar:", err)
+		if convert.IsBadInput(err) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain runs main instead of the tests when the test binary is started
+// by runStage.
+func TestMain(m *testing.M) {
+	if os.Getenv("CONVERT_CIFAR_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runStage runs the stage with args and returns its exit status and stderr.
+func runStage(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "CONVERT_CIFAR_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), stderr.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, stderr.String()
+}
+
+func TestStage(t *testing.T) {
+	dir := t.TempDir()
+	arc := filepath.Join(dir, "demo", "cifar-10-binary.tar.gz")
+	out := filepath.Join(dir, "out")
+	steps := []struct {
+		args   []string
+		status int
+		stderr string
+	}{
+		{[]string{"synth", "--out", arc, "--train", "50", "--test", "10", "--seed", "3"}, 0, ""},
+		{[]string{"--src", arc, "--out", out, "--page-size", "2097152"}, 0, "converted"},
+		{[]string{"--src", arc, "--out", out, "--page-size", "2097152"}, 0, "up to date"},
+		{[]string{"convert", "--src", arc, "--out", out, "--write-mode", "jpg", "--page-size", "2097152"}, 0, "converted"},
+		{[]string{"--out", filepath.Join(dir, "none")}, 2, "--src PATH"},
+		{[]string{"--src", filepath.Join(dir, "missing.tar.gz"), "--out", out}, 2, "missing.tar.gz"},
+		{[]string{"--src", arc, "--out", out, "--page-size", "1000"}, 2, "page size"},
+		{[]string{"--src", arc, "--out", out, "--write-mode", "png"}, 2, "write-mode"},
+		{[]string{"--src", arc, "--out", out, "--bogus"}, 2, "bogus"},
+		{[]string{"--src", arc}, 2, "--out"},
+	}
+	for _, s := range steps {
+		status, stderr := runStage(t, s.args...)
+		if status != s.status || !strings.Contains(stderr, s.stderr) {
+			t.Errorf("convert-cifar %s: status %d, stderr %q; want %d and %q", strings.Join(s.args, " "), status, stderr, s.status, s.stderr)
+		}
+	}
+	for _, f := range []string{"cifar_train.beton", "cifar_test.beton", "manifest.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// A truncated archive is bad input, named in the message.
+	b, _ := os.ReadFile(arc)
+	cut := filepath.Join(dir, "cut.tar.gz")
+	os.WriteFile(cut, b[:len(b)/2], 0o644)
+	if status, stderr := runStage(t, "--src", cut, "--out", filepath.Join(dir, "o2")); status != 2 || !strings.Contains(stderr, "cut.tar.gz") || !strings.Contains(stderr, "offset") {
+		t.Errorf("truncated archive: status %d, stderr %q", status, stderr)
+	}
+}
