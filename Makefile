@@ -1,14 +1,25 @@
-# pertnas: make build | make test | make demo | make bench
-GO      ?= go
-BIN     := bin
-STAGES  := convert-cifar search-evolve train-eval export-nb301
+# pertnas — build, test and run the pipelines.
+#
+#   make demo      the whole pipeline on a generated dataset (pipelines/demo.mk)
+#   make test      vet + the test suite (what CI runs)
+#   make cifar10   the real thing on CIFAR-10 (pipelines/cifar10.mk)
+#   make bench     the benchmarks
+#   make build     the four stage binaries in bin/
+GO     ?= go
+BIN    := bin
+STAGES := convert-cifar search-evolve train-eval export-nb301
 export CGO_ENABLED ?= 0
 
-.PHONY: build test bench vet fuzz-short clean
+.PHONY: build test bench vet clean FORCE
+.DELETE_ON_ERROR:
+
 build: $(addprefix $(BIN)/,$(STAGES))
 
+# The binaries are always brought up to date (go build is incremental), but
+# pipeline steps depend on them order-only, so a rebuilt binary does not redo
+# finished work.
 $(BIN)/%: FORCE
-	$(GO) build -o $@ ./stages/$*
+	@$(GO) build -o $@ ./stages/$*
 FORCE:
 
 test:
@@ -18,5 +29,13 @@ test:
 vet:
 	$(GO) vet ./...
 
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./formats/... ./loader/ ./convert/ ./nb301/...
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./nn/cpu/kern/
+	bash scripts/bench-cpu.sh
+
 clean:
 	rm -rf $(BIN)
+
+include pipelines/demo.mk
+include pipelines/cifar10.mk

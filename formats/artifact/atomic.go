@@ -31,7 +31,7 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(f, 64<<10)
 	if err = write(bw); err != nil {
 		return fmt.Errorf("artifact %s: %w", path, err)
 	}

@@ -1,0 +1,428 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unsafe"
+
+	"pertnas/nn"
+)
+
+// cudnnBNMinEpsilon is CUDNN_BN_MIN_EPSILON: cuDNN rejects a smaller epsilon.
+// float32(1e-5) widened to double is just below it, so epsilons are clamped.
+const cudnnBNMinEpsilon = 1e-5
+
+var (
+	one  = float32(1)
+	zero = float32(0)
+)
+
+func scalar(v *float32) unsafe.Pointer { return unsafe.Pointer(v) }
+
+// tensorDesc returns a cached fp32 NCHW descriptor of the given shape.
+func (b *Backend) tensorDesc(n, c, h, w int) uintptr {
+	key := [4]int{n, c, h, w}
+	if d, ok := b.tensorDescs[key]; ok {
+		return d
+	}
+	dnn := &b.l.dnn
+	var d uintptr
+	must(dnn.check("cudnnCreateTensorDescriptor", dnn.CreateTensorDesc(&d)))
+	must(dnn.check(fmt.Sprintf("cudnnSetTensor4dDescriptor %v", key),
+		dnn.SetTensor4dDesc(d, cudnnTensorNCHW, cudnnDataFloat, int32(n), int32(c), int32(h), int32(w))))
+	b.tensorDescs[key] = d
+	return d
+}
+
+// filterDesc returns a cached fp32 KCRS filter descriptor.
+func (b *Backend) filterDesc(k, c, h, w int) uintptr {
+	key := [4]int{k, c, h, w}
+	if d, ok := b.filterDescs[key]; ok {
+		return d
+	}
+	dnn := &b.l.dnn
+	var d uintptr
+	must(dnn.check("cudnnCreateFilterDescriptor", dnn.CreateFilterDesc(&d)))
+	must(dnn.check(fmt.Sprintf("cudnnSetFilter4dDescriptor %v", key),
+		dnn.SetFilter4dDesc(d, cudnnDataFloat, cudnnTensorNCHW, int32(k), int32(c), int32(h), int32(w))))
+	b.filterDescs[key] = d
+	return d
+}
+
+// convDescKey identifies a convolution descriptor.
+type convDescKey struct{ pad, stride, dilation, groups int }
+
+// convMath is the cuDNN math type: FMA (strict fp32) unless TF32 is allowed.
+func (b *Backend) convMath() int32 {
+	if b.opts.TF32 {
+		return cudnnTensorOpMath
+	}
+	return cudnnFMAMath
+}
+
+func (b *Backend) convDesc(key convDescKey) uintptr {
+	if d, ok := b.convDescs[key]; ok {
+		return d
+	}
+	dnn := &b.l.dnn
+	var d uintptr
+	must(dnn.check("cudnnCreateConvolutionDescriptor", dnn.CreateConvDesc(&d)))
+	p, s, dl := int32(key.pad), int32(key.stride), int32(key.dilation)
+	must(dnn.check(fmt.Sprintf("cudnnSetConvolution2dDescriptor %+v", key),
+		dnn.SetConv2dDesc(d, p, p, s, s, dl, dl, cudnnCrossCorrelation, cudnnDataFloat)))
+	must(dnn.check("cudnnSetConvolutionGroupCount", dnn.SetConvGroupCount(d, int32(key.groups))))
+	must(dnn.check("cudnnSetConvolutionMathType", dnn.SetConvMathType(d, b.convMath())))
+	b.convDescs[key] = d
+	return d
+}
+
+// convPlan is everything cuDNN needs for one convolution shape: the
+// descriptors and, once found, the algorithm of each direction.
+type convPlan struct {
+	x, w, y, conv uintptr
+	fwd, bwdData  algoChoice
+	bwdFilter     algoChoice
+}
+
+// algoChoice is how one direction of a convolution runs: the algorithm
+// cudnnFind*AlgorithmEx picked, its workspace and measured time, or own for
+// the backend's depthwise kernel.
+type algoChoice struct {
+	found bool
+	own   bool
+	algo  int32
+	bytes int
+	ms    float32
+}
+
+// isDepthwise reports whether the backend's own depthwise kernels apply.
+func isDepthwise(d nn.ConvDesc) bool { return d.Groups > 1 && d.Groups == d.C && d.OC == d.C }
+
+// dwArgs appends the shape arguments of the k_dw_* kernels.
+func dwArgs(a *args, n int, d nn.ConvDesc) *args {
+	return a.i32(n).i32(d.C).i32(d.H).i32(d.W).i32(d.OH).i32(d.OW).i32(d.K).i32(d.Stride).i32(d.Pad).i32(d.Dilation)
+}
+
+func (b *Backend) convPlan(d nn.ConvDesc) *convPlan {
+	if p, ok := b.convPlans[d]; ok {
+		return p
+	}
+	if d.C%max(d.Groups, 1) != 0 || d.OC%max(d.Groups, 1) != 0 {
+		panic(fmt.Sprintf("cuda: conv %+v: channels not divisible by groups", d))
+	}
+	p := &convPlan{
+		x:    b.tensorDesc(d.N, d.C, d.H, d.W),
+		w:    b.filterDesc(d.OC, d.C/max(d.Groups, 1), d.K, d.K),
+		y:    b.tensorDesc(d.N, d.OC, d.OH, d.OW),
+		conv: b.convDesc(convDescKey{d.Pad, d.Stride, d.Dilation, max(d.Groups, 1)}),
+	}
+	var n, c, h, w int32
+	must(b.l.dnn.check("cudnnGetConvolution2dForwardOutputDim", b.l.dnn.GetConv2dFwdOutputDim(p.conv, p.x, p.w, &n, &c, &h, &w)))
+	if int(n) != d.N || int(c) != d.OC || int(h) != d.OH || int(w) != d.OW {
+		panic(fmt.Sprintf("cuda: conv %+v: cuDNN computes output [%d %d %d %d]", d, n, c, h, w))
+	}
+	b.convPlans[d] = p
+	return p
+}
+
+// ensureWorkspace grows the shared cuDNN workspace to at least bytes.
+func (b *Backend) ensureWorkspace(bytes int) {
+	if bytes <= b.wsBytes {
+		return
+	}
+	if b.workspace != 0 {
+		// Work already queued may still use the old workspace: wait for it.
+		b.sync()
+		b.drv.MemFree(b.workspace)
+		b.workspace, b.wsBytes = 0, 0
+	}
+	var p uint64
+	must(b.drv.check("cuMemAlloc_v2 (cuDNN workspace)", b.drv.MemAlloc(&p, uint64(bytes))))
+	b.workspace, b.wsBytes = p, bytes
+}
+
+// findFunc runs one cudnnFind*AlgorithmEx, writing its output to the
+// scratch buffer out and up to req results to perf.
+type findFunc func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32
+
+// choose fills c on the first call for a plan direction: with the fastest
+// algorithm cudnnFind*AlgorithmEx measures (count is the direction's
+// *_ALGO_COUNT, outLen the length of its output) or, for a depthwise
+// convolution (own not nil), with the backend's kernel when Options.Depthwise
+// asks for it or, in DepthwiseAuto, when it runs faster. It then makes sure
+// the workspace holds the choice's needs.
+func (b *Backend) choose(c *algoChoice, call string, count, outLen int, find findFunc, own func(out uint64)) {
+	if !c.found {
+		mode := b.opts.Depthwise
+		if own == nil {
+			mode = DepthwiseCudnn
+		}
+		if mode == DepthwiseKernel {
+			*c = algoChoice{found: true, own: true}
+			return
+		}
+		b.ensureWorkspace(b.opts.WorkspaceLimit)
+		// Find writes the output: a scratch buffer keeps accumulating
+		// outputs (dx, dw) intact.
+		tmp := b.newBuffer(outLen)
+		perf := make([]convAlgoPerf, count)
+		var ret int32
+		must(b.l.dnn.check(call, find(tmp.ptr, int32(len(perf)), &ret, unsafe.Pointer(&perf[0]))))
+		*c = b.pick(call, perf[:ret])
+		if mode == DepthwiseAuto {
+			if ms := b.timeIt(func() { own(tmp.ptr) }); ms < c.ms {
+				*c = algoChoice{found: true, own: true, ms: ms}
+			}
+		}
+	}
+	b.ensureWorkspace(c.bytes)
+}
+
+// timeIt returns the mean time in milliseconds of three runs of the work fn
+// queues, measured with CUDA events.
+func (b *Backend) timeIt(fn func()) float32 {
+	d := b.drv
+	for i := range b.events {
+		if b.events[i] == 0 {
+			must(d.check("cuEventCreate", d.EventCreate(&b.events[i], eventDefault)))
+		}
+	}
+	must(d.check("cuEventRecord", d.EventRecord(b.events[0], b.stream)))
+	for range 3 {
+		fn()
+	}
+	must(d.check("cuEventRecord", d.EventRecord(b.events[1], b.stream)))
+	must(d.check("cuEventSynchronize", d.EventSynchronize(b.events[1])))
+	var ms float32
+	must(d.check("cuEventElapsedTime_v2", d.EventElapsedTime(&ms, b.events[0], b.events[1])))
+	return ms / 3
+}
+
+// pick returns the fastest successful result (cuDNN sorts them by time)
+// whose workspace fits the limit.
+func (b *Backend) pick(call string, perf []convAlgoPerf) algoChoice {
+	for _, r := range perf {
+		if r.Status == 0 && int(r.Memory) <= b.opts.WorkspaceLimit {
+			return algoChoice{found: true, algo: r.Algo, bytes: int(r.Memory), ms: r.Time}
+		}
+	}
+	var tried []string
+	for _, r := range perf {
+		st := "ok"
+		if r.Status != 0 {
+			name := cudnnStatusNames[r.Status]
+			if b.l.dnn.GetErrorString != nil {
+				name = b.l.dnn.GetErrorString(r.Status)
+			}
+			st = fmt.Sprintf("%s (%d)", name, r.Status)
+		}
+		tried = append(tried, fmt.Sprintf("algo %d: %s, %d bytes", r.Algo, st, r.Memory))
+	}
+	panic(Failure{fmt.Errorf("%s: no algorithm succeeded within a %d-byte workspace [%s]", call, b.opts.WorkspaceLimit, strings.Join(tried, "; "))})
+}
+
+// Conv2DForward: y = conv(x, w). The algorithm is found by timing
+// (cudnnFindConvolutionForwardAlgorithmEx) on the first call for a shape.
+func (b *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
+	b.enter()
+	defer b.leave()
+	p, dnn := b.convPlan(d), &b.l.dnn
+	var own func(out uint64)
+	if isDepthwise(d) {
+		own = func(out uint64) {
+			b.launch("k_dw_fwd", blocksFor(y.Len()), dwArgs(new(args).ptr(out).ptr(b.ptr(x)).ptr(b.ptr(w)), d.N*d.C, d))
+		}
+	}
+	b.choose(&p.fwd, "cudnnFindConvolutionForwardAlgorithmEx", cudnnConvFwdAlgoCount, y.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
+		return dnn.FindConvFwdAlgoEx(b.dnn, p.x, b.ptr(x), p.w, b.ptr(w), p.conv, p.y, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+	}, own)
+	if p.fwd.own {
+		own(b.ptr(y))
+		return
+	}
+	if st := dnn.ConvFwd(b.dnn, scalar(&one), p.x, b.ptr(x), p.w, b.ptr(w), p.conv,
+		p.fwd.algo, b.workspace, uint64(p.fwd.bytes), scalar(&zero), p.y, b.ptr(y)); st != 0 {
+		must(dnn.check(fmt.Sprintf("cudnnConvolutionForward %+v", d), st))
+	}
+}
+
+// Conv2DBackwardData: dx += conv_transpose(dy, w).
+func (b *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer) {
+	b.enter()
+	defer b.leave()
+	p, dnn := b.convPlan(d), &b.l.dnn
+	var own func(out uint64)
+	if isDepthwise(d) {
+		own = func(out uint64) {
+			b.launch("k_dw_bwd_data", blocksFor(dx.Len()), dwArgs(new(args).ptr(out).ptr(b.ptr(dy)).ptr(b.ptr(w)), d.N*d.C, d))
+		}
+	}
+	b.choose(&p.bwdData, "cudnnFindConvolutionBackwardDataAlgorithmEx", cudnnConvBwdDataCount, dx.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
+		return dnn.FindConvBwdDataAlgoEx(b.dnn, p.w, b.ptr(w), p.y, b.ptr(dy), p.conv, p.x, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+	}, own)
+	if p.bwdData.own {
+		own(b.ptr(dx))
+		return
+	}
+	if st := dnn.ConvBwdData(b.dnn, scalar(&one), p.w, b.ptr(w), p.y, b.ptr(dy), p.conv,
+		p.bwdData.algo, b.workspace, uint64(p.bwdData.bytes), scalar(&one), p.x, b.ptr(dx)); st != 0 {
+		must(dnn.check(fmt.Sprintf("cudnnConvolutionBackwardData %+v", d), st))
+	}
+}
+
+// Conv2DBackwardFilter: dw += corr(x, dy).
+func (b *Backend) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
+	b.enter()
+	defer b.leave()
+	p, dnn := b.convPlan(d), &b.l.dnn
+	var own func(out uint64)
+	if isDepthwise(d) {
+		own = func(out uint64) {
+			b.launch("k_dw_bwd_filter", d.C*d.K*d.K, dwArgs(new(args).ptr(out).ptr(b.ptr(x)).ptr(b.ptr(dy)), d.N, d))
+		}
+	}
+	b.choose(&p.bwdFilter, "cudnnFindConvolutionBackwardFilterAlgorithmEx", cudnnConvBwdFilterCount, dw.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
+		return dnn.FindConvBwdFilterAlgoEx(b.dnn, p.x, b.ptr(x), p.y, b.ptr(dy), p.conv, p.w, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+	}, own)
+	if p.bwdFilter.own {
+		own(b.ptr(dw))
+		return
+	}
+	if st := dnn.ConvBwdFilter(b.dnn, scalar(&one), p.x, b.ptr(x), p.y, b.ptr(dy), p.conv,
+		p.bwdFilter.algo, b.workspace, uint64(p.bwdFilter.bytes), scalar(&one), p.w, b.ptr(dw)); st != 0 {
+		must(dnn.check(fmt.Sprintf("cudnnConvolutionBackwardFilter %+v", d), st))
+	}
+}
+
+// bnDescs returns the descriptors of x ([N, C, HW, 1]) and of the per-channel
+// parameters ([1, C, 1, 1]).
+func (b *Backend) bnDescs(d nn.BNDesc) (x, ch uintptr) {
+	return b.tensorDesc(d.N, d.C, d.HW, 1), b.tensorDesc(1, d.C, 1, 1)
+}
+
+// affine returns gamma and beta, or constant ones and zeros when nil.
+func (b *Backend) affine(c int, gamma, beta nn.Buffer) (uint64, uint64) {
+	g, bt := b.ptr(gamma), b.ptr(beta)
+	if g != 0 && bt != 0 {
+		return g, bt
+	}
+	cb, ok := b.constBufs[c]
+	if !ok {
+		ones := make([]float32, c)
+		for i := range ones {
+			ones[i] = 1
+		}
+		cb = [2]*buffer{b.newBuffer(c), b.newBuffer(c)}
+		must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(cb[0].ptr, unsafe.Pointer(&ones[0]), uint64(c*4), b.stream)))
+		must(b.drv.check("cuMemsetD32Async", b.drv.MemsetD32Async(cb[1].ptr, 0, uint64(c), b.stream)))
+		b.constBufs[c] = cb
+	}
+	if g == 0 {
+		g = cb[0].ptr
+	}
+	if bt == 0 {
+		bt = cb[1].ptr
+	}
+	return g, bt
+}
+
+func bnEpsilon(eps float32) float64 { return math.Max(float64(eps), cudnnBNMinEpsilon) }
+
+// BatchNormTrain normalises with batch statistics (cuDNN spatial mode),
+// saves mean and 1/sqrt(var+eps) and updates the running statistics with
+// the unbiased variance and factor d.Momentum.
+func (b *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd nn.Buffer) {
+	b.enter()
+	defer b.leave()
+	xd, cd := b.bnDescs(d)
+	g, bt := b.affine(d.C, gamma, beta)
+	dnn := &b.l.dnn
+	must(dnn.check("cudnnBatchNormalizationForwardTraining", dnn.BatchNormFwdTraining(b.dnn, cudnnBatchNormSpatial, scalar(&one), scalar(&zero),
+		xd, b.ptr(x), xd, b.ptr(y), cd, g, bt, float64(d.Momentum), b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps),
+		b.ptr(saveMean), b.ptr(saveInvStd))))
+}
+
+// BatchNormTrainBackward accumulates dx, dgamma and dbeta (the latter two
+// only when not nil) from the saved batch statistics.
+func (b *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer) {
+	b.enter()
+	defer b.leave()
+	xd, cd := b.bnDescs(d)
+	g, _ := b.affine(d.C, gamma, nil)
+	dg, db := b.ptr(dgamma), b.ptr(dbeta)
+	if (dg == 0) != (db == 0) {
+		panic("cuda: BatchNormTrainBackward needs both or neither of dgamma and dbeta")
+	}
+	betaParam := &one
+	if dg == 0 {
+		// cuDNN always writes both parameter gradients: send them to scratch,
+		// overwriting (beta 0) since scratch holds garbage.
+		s := b.scratchBuf("bn-dparam", 2*d.C)
+		dg, db = s.ptr, s.ptr+uint64(4*d.C)
+		betaParam = &zero
+	}
+	dnn := &b.l.dnn
+	must(dnn.check("cudnnBatchNormalizationBackward", dnn.BatchNormBwd(b.dnn, cudnnBatchNormSpatial, scalar(&one), scalar(&one), scalar(&one), scalar(betaParam),
+		xd, b.ptr(x), xd, b.ptr(dy), xd, b.ptr(dx), cd, g, dg, db, bnEpsilon(d.Eps), b.ptr(saveMean), b.ptr(saveInvStd))))
+}
+
+// BatchNormInfer normalises with the running statistics.
+func (b *Backend) BatchNormInfer(d nn.BNDesc, x, gamma, beta, runMean, runVar, y nn.Buffer) {
+	b.enter()
+	defer b.leave()
+	xd, cd := b.bnDescs(d)
+	g, bt := b.affine(d.C, gamma, beta)
+	dnn := &b.l.dnn
+	must(dnn.check("cudnnBatchNormalizationForwardInference", dnn.BatchNormFwdInference(b.dnn, cudnnBatchNormSpatial, scalar(&one), scalar(&zero),
+		xd, b.ptr(x), xd, b.ptr(y), cd, g, bt, b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps))))
+}
+
+// BatchNormInferBackward is the gradient of BatchNormInfer (statistics held
+// fixed), written as a kernel: cuDNN has no such function.
+func (b *Backend) BatchNormInferBackward(d nn.BNDesc, x, dy, gamma, runMean, runVar, dx, dgamma, dbeta nn.Buffer) {
+	b.enter()
+	defer b.leave()
+	a := new(args).ptr(b.ptr(dx)).ptr(b.ptr(dgamma)).ptr(b.ptr(dbeta)).ptr(b.ptr(x)).ptr(b.ptr(dy)).ptr(b.ptr(gamma)).
+		ptr(b.ptr(runMean)).ptr(b.ptr(runVar)).f32(float32(bnEpsilon(d.Eps))).i32(d.N).i32(d.C).i32(d.HW)
+	b.launch("k_bn_infer_bwd", d.C, a)
+}
+
+// ConvSummary says how the convolutions seen so far run: per direction, how
+// many shapes use the backend's depthwise kernels and how many cuDNN, with
+// the cuDNN algorithms picked (for benchmark logs).
+func (b *Backend) ConvSummary() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%d convolution shapes;", len(b.convPlans))
+	for _, dir := range []struct {
+		name string
+		get  func(*convPlan) algoChoice
+	}{
+		{"forward", func(p *convPlan) algoChoice { return p.fwd }},
+		{"backward data", func(p *convPlan) algoChoice { return p.bwdData }},
+		{"backward filter", func(p *convPlan) algoChoice { return p.bwdFilter }},
+	} {
+		own, algos := 0, map[int32]int{}
+		for _, p := range b.convPlans {
+			switch c := dir.get(p); {
+			case !c.found:
+			case c.own:
+				own++
+			default:
+				algos[c.algo]++
+			}
+		}
+		keys := make([]int, 0, len(algos))
+		for a := range algos {
+			keys = append(keys, int(a))
+		}
+		sort.Ints(keys)
+		fmt.Fprintf(&sb, " %s: %d own depthwise kernel, cuDNN algos", dir.name, own)
+		for _, a := range keys {
+			fmt.Fprintf(&sb, " %d(x%d)", a, algos[int32(a)])
+		}
+		sb.WriteString(";")
+	}
+	return strings.TrimSuffix(sb.String(), ";")
+}

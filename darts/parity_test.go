@@ -1,0 +1,212 @@
+package darts
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"pertnas/formats/genotype"
+	"pertnas/nn"
+)
+
+// Tolerances against the float64 PyTorch reference.
+const (
+	tolOut  = 1e-4 // logits, loss
+	tolGrad = 1e-4 // gradients
+)
+
+// TestEvalNetworkParity runs NetworkCIFAR (DARTS_V2, C 8, 4 cells: normal,
+// reduction, reduction, normal after reduction; auxiliary head on cell 2)
+// with the PyTorch fixture's weights: eval-mode logits, train-mode logits,
+// auxiliary logits, loss, gradients and updated BN statistics.
+func TestEvalNetworkParity(t *testing.T) {
+	f := loadFixture(t, "testdata/eval_cifar.safetensors")
+	b := newBackend()
+	geno, _ := genotype.Named(f.meta["genotype"])
+	opt := EvalOptions{C: f.metaInt("C"), Layers: f.metaInt("layers"), Classes: f.metaInt("classes"), Auxiliary: true}
+	net, err := NewCIFARNetwork(b, geno, opt, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Scope().LoadStateDict(f.stateDict(net.Scope())); err != nil {
+		t.Fatal(err)
+	}
+	in := f.input(b)
+	labels := f.labels()
+
+	g := nn.NewGraph(b)
+	g.Training, g.NoGrad = false, true
+	logits, aux := net.Forward(g, in.Value, nil)
+	if aux != nil {
+		t.Error("auxiliary logits in eval mode")
+	}
+	assertClose(t, "eval logits", logits.Host(), f.get("logits_eval").F32, tolOut)
+
+	g = nn.NewGraph(b)
+	g.Training = true
+	net.DropPathProb = 0
+	logits, aux = net.Forward(g, in.Value, nil)
+	if aux == nil {
+		t.Fatal("no auxiliary logits in training")
+	}
+	assertClose(t, "train logits", logits.Host(), f.get("logits").F32, tolOut)
+	assertClose(t, "auxiliary logits", aux.Host(), f.get("logits_aux").F32, tolOut)
+	loss := g.Add(g.CrossEntropy(logits, labels, 0), g.Scale(g.CrossEntropy(aux, labels, 0), 0.4))
+	assertClose(t, "loss", loss.Host(), f.get("loss").F32, tolOut)
+	nn.ZeroGrad(net.Params())
+	g.Backward(loss)
+	checkGrads(t, f, append(net.Params(), in))
+	checkPost(t, f, net.Scope())
+}
+
+// TestSearchNetworkParity runs a search network (C 8, 3 cells) with a mixed
+// edge configuration (op subsets, none, a none-only edge, an empty edge, an
+// edge with all ops) and six masked (edge, op) pairs against PyTorch.
+func TestSearchNetworkParity(t *testing.T) {
+	f := loadFixture(t, "testdata/search.safetensors")
+	b := newBackend()
+	var edges []struct {
+		Ops  []int `json:"ops"`
+		None bool  `json:"none"`
+	}
+	var masked [][2]int
+	if err := json.Unmarshal([]byte(f.meta["config"]), &edges); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(f.meta["masked"]), &masked); err != nil {
+		t.Fatal(err)
+	}
+	var cfg SearchConfig
+	for e, ec := range edges {
+		// Reverse the op order: creation order must not depend on it.
+		ops := slices.Clone(ec.Ops)
+		slices.Reverse(ops)
+		cfg.Edges[e] = EdgeConfig{Ops: ops, HasNone: ec.None}
+	}
+	net, err := NewSearchNetwork(b, cfg, SearchOptions{C: f.metaInt("C"), Layers: f.metaInt("layers"), Classes: f.metaInt("classes")}, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Scope().LoadStateDict(f.stateDict(net.Scope())); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range masked {
+		if err := net.SetMask(m[0], m[1], false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := f.input(b)
+	g := nn.NewGraph(b)
+	g.Training, g.NoGrad = false, true
+	assertClose(t, "eval logits", net.Forward(g, in.Value).Host(), f.get("logits_eval").F32, tolOut)
+
+	g = nn.NewGraph(b)
+	g.Training = true
+	logits := net.Forward(g, in.Value)
+	assertClose(t, "train logits", logits.Host(), f.get("logits").F32, tolOut)
+	loss := g.CrossEntropy(logits, f.labels(), 0)
+	assertClose(t, "loss", loss.Host(), f.get("loss").F32, tolOut)
+	nn.ZeroGrad(net.Params())
+	g.Backward(loss)
+	checkGrads(t, f, append(net.Params(), in))
+	checkPost(t, f, net.Scope())
+}
+
+func checkGrads(t *testing.T, f *fixture, params []*nn.Param) {
+	t.Helper()
+	byName := map[string]*nn.Param{}
+	for _, p := range params {
+		byName[p.Name] = p
+	}
+	names := slices.Clone(f.grads)
+	if _, ok := f.tensors["grad.input"]; ok {
+		names = append(names, "input")
+	}
+	for _, name := range names {
+		p := byName[name]
+		if p == nil {
+			t.Errorf("no parameter %s", name)
+			continue
+		}
+		assertClose(t, "gradient of "+name, p.Grad.Host(), f.get("grad."+name).F32, tolGrad)
+	}
+}
+
+// checkPost compares BN running statistics after the training forward.
+func checkPost(t *testing.T, f *fixture, s *nn.Scope) {
+	t.Helper()
+	own := map[string]nn.NamedTensor{}
+	for _, nt := range s.StateDict() {
+		own[nt.Name] = nt
+	}
+	n := 0
+	for _, name := range f.order {
+		rest, ok := cutPrefix(name, "post.")
+		if !ok {
+			continue
+		}
+		n++
+		want := f.tensors[name]
+		got := own[rest]
+		if want.I64 != nil {
+			if len(got.I64) != 1 || got.I64[0] != want.I64[0] {
+				t.Errorf("%s = %v, want %v", rest, got.I64, want.I64)
+			}
+			continue
+		}
+		assertClose(t, "after training forward, "+rest, got.F32, want.F32, tolOut)
+	}
+	if n == 0 {
+		t.Error("fixture has no post.* tensors")
+	}
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return s, false
+}
+
+// TestImageNetNetworkParity runs NetworkImageNet (PERTNAS_EVOLUTIONARY, C 8,
+// 3 cells, auxiliary head) on two generated 224x224 images against PyTorch.
+func TestImageNetNetworkParity(t *testing.T) {
+	f := loadFixture(t, "testdata/eval_imagenet.safetensors")
+	b := newBackend()
+	geno, _ := genotype.Named(f.meta["genotype"])
+	opt := EvalOptions{C: f.metaInt("C"), Layers: f.metaInt("layers"), Classes: f.metaInt("classes"), Auxiliary: true}
+	net, err := NewImageNetNetwork(b, geno, opt, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Scope().LoadStateDict(f.stateDict(net.Scope())); err != nil {
+		t.Fatal(err)
+	}
+	vals := splitmix(uint64(f.metaInt("input_seed")), 2*3*224*224)
+	data := make([]float32, len(vals))
+	for i, u := range vals {
+		data[i] = float32(u*2 - 1)
+	}
+	x := nn.FromHost(b, data, 2, 3, 224, 224)
+	labels := f.labels()
+
+	g := nn.NewGraph(b)
+	g.Training, g.NoGrad = false, true
+	logits, _ := net.Forward(g, x, nil)
+	assertClose(t, "eval logits", logits.Host(), f.get("logits_eval").F32, tolOut)
+
+	g = nn.NewGraph(b)
+	logits, aux := net.Forward(g, x, nil)
+	if aux == nil {
+		t.Fatal("no auxiliary logits in training")
+	}
+	assertClose(t, "train logits", logits.Host(), f.get("logits").F32, tolOut)
+	assertClose(t, "auxiliary logits", aux.Host(), f.get("logits_aux").F32, tolOut)
+	loss := g.Add(g.CrossEntropy(logits, labels, 0), g.Scale(g.CrossEntropy(aux, labels, 0), 0.4))
+	assertClose(t, "loss", loss.Host(), f.get("loss").F32, tolOut)
+	nn.ZeroGrad(net.Params())
+	g.Backward(loss)
+	checkGrads(t, f, net.Params())
+	checkPost(t, f, net.Scope())
+}

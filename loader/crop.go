@@ -1,0 +1,300 @@
+package loader
+
+import (
+	"fmt"
+	"math"
+)
+
+// CropMode says how images of any size are brought to a fixed square size.
+type CropMode int
+
+const (
+	// NoCrop uses images as stored; every image must have the first one's size.
+	NoCrop CropMode = iota
+	// RandomResizedCrop is torchvision's RandomResizedCrop(Size, Scale,
+	// Ratio) with bilinear interpolation: a box of random area fraction and
+	// aspect ratio (see Crop) is cut out and resized to Size x Size.
+	RandomResizedCrop
+	// CenterCrop is torchvision's Resize(Resize) then CenterCrop(Size): the
+	// shorter side is resized (bilinear) to Resize, the longer one to
+	// int(Resize*long/short), and the central Size x Size square is kept
+	// (top = round((H'-Size)/2), left likewise, Python's round half to even).
+	CenterCrop
+)
+
+// Crop describes the geometric step that makes every image Size x Size,
+// applied after decoding and before Augment. Bilinear resizing follows PIL's
+// Image.resize(BILINEAR) exactly (what torchvision applies to PIL images): a
+// triangle filter whose support widens with the downscale factor
+// (antialiasing), horizontal pass then vertical, 8-bit fixed-point
+// coefficients with 22 fractional bits and a rounded, clipped uint8 result
+// after each pass. The crop box is cut first, so no pixel outside it
+// contributes.
+//
+// RandomResizedCrop draws, for up to 10 attempts, an area fraction s
+// uniform in [Scale[0], Scale[1]) and a log aspect ratio uniform in
+// [log Ratio[0], log Ratio[1]); w = round(sqrt(s*A*r)), h = round(sqrt(s*A/r))
+// (half to even, A = image area); the first attempt with 0 < w <= W and
+// 0 < h <= H is placed at top i uniform in [0, H-h] and left j uniform in
+// [0, W-w]. If all 10 fail, the fallback is torchvision's: the largest
+// centred box whose aspect ratio is clamped into [Ratio[0], Ratio[1]].
+type Crop struct {
+	Mode CropMode
+	// Size is the output side (224 for ImageNet).
+	Size int
+	// Resize is CenterCrop's shorter side before cropping (256 for
+	// ImageNet); it must be >= Size.
+	Resize int
+	// Scale and Ratio bound RandomResizedCrop's boxes; zero values mean
+	// torchvision's defaults (0.08, 1) and (3/4, 4/3).
+	Scale, Ratio [2]float64
+}
+
+// ImageNetTrainCrop is the ImageNet training crop: RandomResizedCrop(size),
+// scale (0.08, 1), ratio (3/4, 4/3).
+func ImageNetTrainCrop(size int) Crop {
+	return Crop{Mode: RandomResizedCrop, Size: size, Scale: [2]float64{0.08, 1}, Ratio: [2]float64{3. / 4, 4. / 3}}
+}
+
+// ImageNetTestCrop is the ImageNet evaluation crop: Resize(resize) then
+// CenterCrop(size) (256 and 224 in the standard recipe).
+func ImageNetTestCrop(size, resize int) Crop {
+	return Crop{Mode: CenterCrop, Size: size, Resize: resize}
+}
+
+func (c *Crop) normalized() (Crop, error) {
+	o := *c
+	switch o.Mode {
+	case NoCrop:
+		return o, nil
+	case RandomResizedCrop:
+		if o.Scale == ([2]float64{}) {
+			o.Scale = [2]float64{0.08, 1}
+		}
+		if o.Ratio == ([2]float64{}) {
+			o.Ratio = [2]float64{3. / 4, 4. / 3}
+		}
+		if !(o.Scale[0] > 0 && o.Scale[0] <= o.Scale[1] && o.Ratio[0] > 0 && o.Ratio[0] <= o.Ratio[1]) {
+			return o, fmt.Errorf("loader: random resized crop scale %v and ratio %v: want 0 < lo <= hi", o.Scale, o.Ratio)
+		}
+	case CenterCrop:
+		if o.Resize < o.Size {
+			return o, fmt.Errorf("loader: centre crop %d after resizing to %d: the resize must be at least the crop", o.Size, o.Resize)
+		}
+	default:
+		return o, fmt.Errorf("loader: unknown crop mode %d", o.Mode)
+	}
+	if o.Size <= 0 || o.Size > 1<<14 {
+		return o, fmt.Errorf("loader: crop size %d: want 1 to %d", o.Size, 1<<14)
+	}
+	return o, nil
+}
+
+// box is a crop rectangle: top i, left j, height h, width w.
+type box struct{ i, j, h, w int }
+
+// roundEven is Python 3's round() to an integer (half to even).
+func roundEven(x float64) int { return int(math.RoundToEven(x)) }
+
+// randomResizedBox draws torchvision's RandomResizedCrop box for an
+// height x width image.
+func (c *Crop) randomResizedBox(r *sampleRNG, height, width int) box {
+	area := float64(height * width)
+	lr0, lr1 := math.Log(c.Ratio[0]), math.Log(c.Ratio[1])
+	for range 10 {
+		target := area * r.uniform(c.Scale[0], c.Scale[1])
+		aspect := math.Exp(r.uniform(lr0, lr1))
+		w := roundEven(math.Sqrt(target * aspect))
+		h := roundEven(math.Sqrt(target / aspect))
+		if 0 < w && w <= width && 0 < h && h <= height {
+			i := r.intn(height - h + 1)
+			j := r.intn(width - w + 1)
+			return box{i, j, h, w}
+		}
+	}
+	inRatio := float64(width) / float64(height)
+	w, h := width, height
+	switch {
+	case inRatio < c.Ratio[0]:
+		h = roundEven(float64(w) / c.Ratio[0])
+	case inRatio > c.Ratio[1]:
+		w = roundEven(float64(h) * c.Ratio[1])
+	}
+	return box{(height - h) / 2, (width - w) / 2, h, w}
+}
+
+// resizedSize is torchvision's Resize(shorter) output size for an
+// height x width image: the shorter side becomes shorter, the longer
+// int(shorter*long/short).
+func resizedSize(height, width, shorter int) (h, w int) {
+	if width <= height {
+		return int(float64(shorter) * float64(height) / float64(width)), shorter
+	}
+	return shorter, int(float64(shorter) * float64(width) / float64(height))
+}
+
+// centerOffsets are CenterCrop(size)'s top and left offsets in an
+// height x width image (torchvision: int(round((H - size) / 2.0))).
+func centerOffsets(height, width, size int) (top, left int) {
+	return roundEven(float64(height-size) / 2), roundEven(float64(width-size) / 2)
+}
+
+// precisionBits is PIL's fixed-point precision for 8-bit resampling.
+const precisionBits = 32 - 8 - 2
+
+// coeffs are PIL's resampling coefficients for one axis: output x reads
+// inputs first[x] .. first[x]+count[x]-1 with weights k[x*ksize:].
+type coeffs struct {
+	ksize        int
+	first, count []int
+	k            []int32
+	pre          []float64
+}
+
+// compute fills c for resizing inSize pixels to outSize with PIL's bilinear
+// (triangle) filter, PIL's precompute_coeffs and normalize_coeffs_8bpc.
+func (c *coeffs) compute(inSize, outSize int) {
+	scale := float64(inSize) / float64(outSize)
+	filterscale := max(scale, 1)
+	support := 1 * filterscale
+	c.ksize = int(math.Ceil(support))*2 + 1
+	c.first = growInts(c.first, outSize)
+	c.count = growInts(c.count, outSize)
+	if n := outSize * c.ksize; cap(c.pre) < n {
+		c.pre, c.k = make([]float64, n), make([]int32, n)
+	}
+	c.pre, c.k = c.pre[:outSize*c.ksize], c.k[:outSize*c.ksize]
+	ss := 1 / filterscale
+	for xx := range outSize {
+		center := (float64(xx) + 0.5) * scale
+		xmin := max(int(center-support+0.5), 0)
+		xmax := min(int(center+support+0.5), inSize) - xmin
+		k := c.pre[xx*c.ksize : (xx+1)*c.ksize]
+		ww := 0.0
+		for x := range xmax {
+			w := triangle((float64(x+xmin) - center + 0.5) * ss)
+			k[x] = w
+			ww += w
+		}
+		for x := range xmax {
+			if ww != 0 {
+				k[x] /= ww
+			}
+		}
+		for x := max(xmax, 0); x < c.ksize; x++ {
+			k[x] = 0
+		}
+		c.first[xx], c.count[xx] = xmin, xmax
+	}
+	for i, v := range c.pre {
+		if v < 0 {
+			c.k[i] = int32(-0.5 + v*(1<<precisionBits))
+		} else {
+			c.k[i] = int32(0.5 + v*(1<<precisionBits))
+		}
+	}
+}
+
+func triangle(x float64) float64 {
+	x = math.Abs(x)
+	if x < 1 {
+		return 1 - x
+	}
+	return 0
+}
+
+func growInts(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+func growBytes(s []byte, n int) []byte {
+	if cap(s) < n {
+		return make([]byte, n)
+	}
+	return s[:n]
+}
+
+// clip8 is PIL's rounding of a fixed-point sum to a byte.
+func clip8(v int32) byte {
+	if v >= 1<<precisionBits<<8 {
+		return 255
+	}
+	if v <= 0 {
+		return 0
+	}
+	return byte(v >> precisionBits)
+}
+
+// resizer resizes RGB HWC images like PIL's BILINEAR resize, reusing its
+// buffers between calls. It is not safe for concurrent use.
+type resizer struct {
+	horiz, vert coeffs
+	tmp         []byte
+}
+
+// resize resizes the box b of src (an RGB HWC image srcW pixels wide) to
+// outH x outW and writes the window of the result at rows [wy, wy+dh) and
+// columns [wx, wx+dw) into dst (dh*dw*3 bytes, HWC). The window's pixels
+// equal those of the full resize.
+func (rs *resizer) resize(dst, src []byte, srcW int, b box, outH, outW, wy, wx, dh, dw int) {
+	rs.horiz.compute(b.w, outW)
+	rs.vert.compute(b.h, outH)
+	// Rows of the box the vertical pass reads for the window.
+	y0 := rs.vert.first[wy]
+	y1 := y0
+	for y := wy; y < wy+dh; y++ {
+		y1 = max(y1, rs.vert.first[y]+rs.vert.count[y])
+	}
+	rows := y1 - y0
+	rs.tmp = growBytes(rs.tmp, rows*dw*3)
+	hk := rs.horiz
+	const half = 1 << (precisionBits - 1)
+	for y := range rows {
+		srow := src[((b.i+y0+y)*srcW+b.j)*3:]
+		trow := rs.tmp[y*dw*3 : (y+1)*dw*3]
+		for x := range dw {
+			xx := wx + x
+			k := hk.k[xx*hk.ksize : xx*hk.ksize+hk.count[xx]]
+			p := srow[hk.first[xx]*3:]
+			s0, s1, s2 := int32(half), int32(half), int32(half)
+			for t, kv := range k {
+				s0 += int32(p[t*3]) * kv
+				s1 += int32(p[t*3+1]) * kv
+				s2 += int32(p[t*3+2]) * kv
+			}
+			trow[x*3], trow[x*3+1], trow[x*3+2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	}
+	vk := rs.vert
+	for y := range dh {
+		yy := wy + y
+		k := vk.k[yy*vk.ksize : yy*vk.ksize+vk.count[yy]]
+		base := vk.first[yy] - y0
+		drow := dst[y*dw*3 : (y+1)*dw*3]
+		for x := range dw * 3 {
+			s := int32(half)
+			for t, kv := range k {
+				s += int32(rs.tmp[(base+t)*dw*3+x]) * kv
+			}
+			drow[x] = clip8(s)
+		}
+	}
+}
+
+// apply crops and resizes src (height x width, RGB HWC) to c.Size x c.Size
+// into dst, drawing RandomResizedCrop's box from r.
+func (c *Crop) apply(rs *resizer, dst, src []byte, height, width int, r *sampleRNG) {
+	s := c.Size
+	switch c.Mode {
+	case RandomResizedCrop:
+		b := c.randomResizedBox(r, height, width)
+		rs.resize(dst, src, width, b, s, s, 0, 0, s, s)
+	case CenterCrop:
+		h, w := resizedSize(height, width, c.Resize)
+		top, left := centerOffsets(h, w, s)
+		rs.resize(dst, src, width, box{0, 0, height, width}, h, w, top, left, s, s)
+	}
+}

@@ -1,0 +1,134 @@
+package nn
+
+// Buffer is a flat float32 array owned by a Backend. Only the backend that
+// allocated a buffer may read or write it; the nn package passes buffers back
+// to that backend's kernel methods.
+type Buffer interface{ Len() int }
+
+// ConvDesc describes a 2-D convolution over NCHW input with a square kernel.
+// Input is [N, C, H, W], weight [OC, C/Groups, K, K], output [N, OC, OH, OW]
+// with OH = (H + 2*Pad - Dilation*(K-1) - 1)/Stride + 1 (and OW likewise).
+type ConvDesc struct {
+	N, C, H, W                       int
+	OC, OH, OW                       int
+	K, Stride, Pad, Dilation, Groups int
+}
+
+// PoolDesc describes a square-window pooling over NCHW input [N, C, H, W]
+// giving [N, C, OH, OW] (OH = (H + 2*Pad - K)/Stride + 1, floor mode).
+// Max pooling treats padding as -Inf; ties go to the first maximum in
+// row-major window order (PyTorch's CPU rule).
+type PoolDesc struct {
+	N, C, H, W, OH, OW int
+	K, Stride, Pad     int
+}
+
+// BNDesc describes batch normalisation over [N, C, HW] (HW = H*W, 1 for 2-D).
+type BNDesc struct {
+	N, C, HW int
+	Eps      float32
+	Momentum float32 // running = (1-Momentum)*running + Momentum*batch
+}
+
+// Backend is the kernel-level seam between the engine and a device. All
+// tensors are row-major float32; 4-D tensors are NCHW.
+//
+// Conventions every implementation follows:
+//   - Forward kernels overwrite their output.
+//   - Backward kernels ACCUMULATE into every gradient they write (dx += ...,
+//     dw += ...), so the tape never needs to zero or sum partial gradients.
+//   - A nil Buffer argument means "absent" where documented (BN gamma/beta,
+//     dgamma/dbeta for affine=false).
+//   - The CPU backend's results are bit-identical for any thread count.
+//   - Host slices passed in (labels, per-sample scales) are read during the
+//     call only.
+type Backend interface {
+	Name() string // "cpu", "cuda:0"
+
+	// Storage.
+	Alloc(n int) Buffer // zeroed
+	Upload(dst Buffer, src []float32)
+	Download(dst []float32, src Buffer)
+
+	// Elementwise over whole buffers (lengths equal).
+	Fill(dst Buffer, v float32)
+	Copy(dst, src Buffer)
+	Scale(y Buffer, alpha float32, x Buffer) // y = alpha*x; y may be x
+	Axpy(y Buffer, alpha float32, x Buffer)  // y += alpha*x
+	SumSquares(x Buffer) float64             // sum of x[i]^2, fixed-order reduction
+
+	// Convolution (any kernel, stride, padding, dilation, groups). No bias.
+	Conv2DForward(d ConvDesc, x, w, y Buffer)          // y = conv(x, w)
+	Conv2DBackwardData(d ConvDesc, dy, w, dx Buffer)   // dx += conv_transpose(dy, w)
+	Conv2DBackwardFilter(d ConvDesc, x, dy, dw Buffer) // dw += corr(x, dy)
+
+	// Batch normalisation. Training: normalise with the biased batch
+	// variance, save mean and 1/sqrt(var+eps) (C each), update the running
+	// statistics with the unbiased variance. gamma/beta nil when not affine.
+	BatchNormTrain(d BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd Buffer)
+	BatchNormTrainBackward(d BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta Buffer)
+	// Inference: normalise with the running statistics.
+	BatchNormInfer(d BNDesc, x, gamma, beta, runMean, runVar, y Buffer)
+	BatchNormInferBackward(d BNDesc, x, dy, gamma, runMean, runVar, dx, dgamma, dbeta Buffer)
+
+	ReLU(x, y Buffer)              // y = max(x, 0)
+	ReLUBackward(y, dy, dx Buffer) // dx += dy where y > 0
+
+	MaxPool(d PoolDesc, x, y Buffer)
+	MaxPoolBackward(d PoolDesc, x, dy, dx Buffer)
+	// AvgPool: countPad false divides by the number of in-image elements.
+	AvgPool(d PoolDesc, countPad bool, x, y Buffer)
+	AvgPoolBackward(d PoolDesc, countPad bool, dy, dx Buffer)
+	GlobalAvgPool(n, c, hw int, x, y Buffer)           // [N,C,HW] -> [N,C]
+	GlobalAvgPoolBackward(n, c, hw int, dy, dx Buffer) // dx += dy/HW
+
+	// CopyChannels copies channels [srcOff, srcOff+c) of every sample of src
+	// ([n, srcC, hw]) to channels [dstOff, dstOff+c) of dst ([n, dstC, hw]),
+	// adding instead of overwriting when accumulate. Serves concat and slice.
+	CopyChannels(n, hw int, src Buffer, srcC, srcOff int, dst Buffer, dstC, dstOff, c int, accumulate bool)
+	// Shift: y = x[:, :, offY:, offX:] where x is [n, c, h, w].
+	Shift(n, c, h, w, offY, offX int, x, y Buffer)
+	ShiftBackward(n, c, h, w, offY, offX int, dy, dx Buffer) // dx[..., offY:, offX:] += dy
+	// ScaleSamples: y[i, :] (+)= s[i] * x[i, :] for i < n, each sample of length size.
+	ScaleSamples(n, size int, s []float32, x, y Buffer, accumulate bool)
+
+	// MatMul: C[m×n] (+)= op(A)·op(B), contiguous row-major; op(A) is m×k
+	// (A stored k×m when transA), op(B) is k×n (B stored n×k when transB).
+	MatMul(transA, transB bool, m, n, k int, a, b Buffer, accumulate bool, c Buffer)
+	AddRowBias(rows, cols int, bias, y Buffer)        // y[r, j] += bias[j]
+	RowBiasBackward(rows, cols int, dy, dbias Buffer) // dbias[j] += sum_r dy[r, j]
+
+	// SoftmaxCrossEntropy: mean over the n rows of the label-smoothed
+	// cross-entropy (PyTorch semantics: target = (1-s)*onehot + s/classes).
+	// Writes softmax probabilities to probs [n, classes] and the loss to loss[0].
+	SoftmaxCrossEntropy(n, classes int, logits Buffer, labels []int32, smoothing float32, probs, loss Buffer)
+	// dlogits += dloss[0] * (probs - target) / n.
+	SoftmaxCrossEntropyBackward(n, classes int, probs Buffer, labels []int32, smoothing float32, dloss, dlogits Buffer)
+
+	// SGDStep, PyTorch semantics (dampening 0):
+	//   g = grad + wd*w; buf = first ? g : momentum*buf + g;
+	//   w -= lr * (nesterov ? g + momentum*buf : buf).
+	// With momentum 0, buf may be nil and w -= lr*g.
+	SGDStep(w, grad, buf Buffer, lr, momentum, wd float32, nesterov, first bool)
+}
+
+// HostBuffer is implemented by backends whose buffers live in host memory;
+// Data returns the buffer's storage itself (no copy).
+type HostBuffer interface {
+	Data(b Buffer) []float32
+}
+
+// GradWriter is an optional Backend extension: variants of backward kernels
+// that OVERWRITE the input gradient dx instead of adding to it. The tape uses
+// them for a tensor's first incoming gradient, which saves zero-filling the
+// gradient buffer and reading it back. Parameter gradients (dgamma, dbeta)
+// still accumulate. Arguments are as in the accumulating methods, except
+// that ReLUBackwardSet must allow dx to be the same buffer as dy (in place).
+type GradWriter interface {
+	ReLUBackwardSet(y, dy, dx Buffer)
+	Conv2DBackwardDataSet(d ConvDesc, dy, w, dx Buffer)
+	BatchNormTrainBackwardSet(d BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta Buffer)
+	MaxPoolBackwardSet(d PoolDesc, x, dy, dx Buffer)
+	AvgPoolBackwardSet(d PoolDesc, countPad bool, dy, dx Buffer)
+	GlobalAvgPoolBackwardSet(n, c, hw int, dy, dx Buffer)
+}

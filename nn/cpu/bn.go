@@ -1,0 +1,189 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"pertnas/nn"
+	"pertnas/nn/cpu/kern"
+)
+
+// Batch norm: one item per channel; each channel's sums run over samples
+// and positions in order, in float64.
+
+func checkBN(op string, d nn.BNDesc, bufs ...[]float32) {
+	n := d.N * d.C * d.HW
+	if d.N < 1 || d.C < 1 || d.HW < 1 {
+		panic(fmt.Sprintf("cpu: %s: bad descriptor %+v", op, d))
+	}
+	for _, b := range bufs {
+		if b != nil && len(b) != n {
+			panic(fmt.Sprintf("cpu: %s: buffer of %d for %+v", op, len(b), d))
+		}
+	}
+}
+
+// channelStats returns the mean and biased variance of channel c in one
+// pass: sums of x-k and (x-k)² with k the channel's first value (so the
+// subtraction of squares does not cancel), per plane (kern.ShiftedMoments),
+// the planes added in float64 in sample order.
+func channelStats(d nn.BNDesc, x []float32, c int) (mean, variance float64) {
+	k := x[c*d.HW]
+	var s, q float64
+	for n := 0; n < d.N; n++ {
+		a, b := kern.ShiftedMoments(x[(n*d.C+c)*d.HW:(n*d.C+c+1)*d.HW], k)
+		s += a
+		q += b
+	}
+	m := float64(d.N * d.HW)
+	dm := s / m
+	return float64(k) + dm, max(q/m-dm*dm, 0)
+}
+
+// normalize writes y = x*scale + (shift - mean*scale) for channel c (scale
+// and shift fold gamma, beta and the inverse deviation).
+func normalize(d nn.BNDesc, x, y []float32, c int, mean, scale, shift float32) {
+	off := shift - mean*scale
+	for n := 0; n < d.N; n++ {
+		o := (n*d.C + c) * d.HW
+		kern.ScaleShift(y[o:o+d.HW], x[o:o+d.HW], scale, off)
+	}
+}
+
+func gammaBeta(gamma, beta []float32, c int) (float32, float32) {
+	g, b := float32(1), float32(0)
+	if gamma != nil {
+		g = gamma[c]
+	}
+	if beta != nil {
+		b = beta[c]
+	}
+	return g, b
+}
+
+// BatchNormTrain normalises with batch statistics and updates the running ones.
+func (be *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd nn.Buffer) {
+	xd, yd := data(x), data(y)
+	gd, bd, rm, rv, sm, si := data(gamma), data(beta), data(runMean), data(runVar), data(saveMean), data(saveInvStd)
+	checkBN("BatchNormTrain", d, xd, yd)
+	m := float64(d.N * d.HW)
+	be.pool.run(d.C, func(c, _ int) {
+		mean, v := channelStats(d, xd, c)
+		inv := float32(1 / math.Sqrt(v+float64(d.Eps)))
+		sm[c], si[c] = float32(mean), inv
+		unbiased := v
+		if m > 1 {
+			unbiased = v * m / (m - 1)
+		}
+		mom := d.Momentum
+		rm[c] = (1-mom)*rm[c] + mom*float32(mean)
+		rv[c] = (1-mom)*rv[c] + mom*float32(unbiased)
+		g, b := gammaBeta(gd, bd, c)
+		normalize(d, xd, yd, c, float32(mean), inv*g, b)
+	})
+}
+
+// BatchNormTrainBackward adds the gradients of a training-mode batch norm.
+func (be *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer) {
+	be.batchNormTrainBackward(d, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, true)
+}
+
+// BatchNormTrainBackwardSet is BatchNormTrainBackward writing dx instead of
+// adding to it (dgamma and dbeta still accumulate).
+func (be *Backend) BatchNormTrainBackwardSet(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer) {
+	be.batchNormTrainBackward(d, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, false)
+}
+
+func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer, accumulate bool) {
+	xd, gyd, dxd := data(x), data(dy), data(dx)
+	gd, sm, si, dgd, dbd := data(gamma), data(saveMean), data(saveInvStd), data(dgamma), data(dbeta)
+	checkBN("BatchNormTrainBackward", d, xd, gyd, dxd)
+	m := float64(d.N * d.HW)
+	be.pool.run(d.C, func(c, _ int) {
+		mean, inv := float64(sm[c]), float64(si[c])
+		var sdy, sdyx float64 // Σ dy, Σ dy*xhat
+		for n := 0; n < d.N; n++ {
+			o := (n*d.C + c) * d.HW
+			a, b := kern.DotDev(gyd[o:o+d.HW], xd[o:o+d.HW], sm[c])
+			sdy += a
+			sdyx += b
+		}
+		sdyx *= inv
+		if dgd != nil {
+			dgd[c] += float32(sdyx)
+		}
+		if dbd != nil {
+			dbd[c] += float32(sdy)
+		}
+		if dxd == nil {
+			return
+		}
+		g, _ := gammaBeta(gd, nil, c)
+		// dx = g*inv*(dy - mean(dy) - xhat*mean(dy*xhat))
+		k := float32(float64(g) * inv)
+		mdy, mdyx := float32(sdy/m), float32(sdyx/m)
+		meanf, invf := float32(mean), float32(inv)
+		for n := 0; n < d.N; n++ {
+			o := (n*d.C + c) * d.HW
+			gs, dxs, xs := gyd[o:o+d.HW], dxd[o:o+d.HW], xd[o:o+d.HW]
+			gs, dxs = gs[:len(xs)], dxs[:len(xs)]
+			// dx += k*(dy - mdy - (x-mean)*inv*mdyx) = k*dy - k*mdy - (x-mean)*(k*inv*mdyx)
+			a, b := k*mdy, k*invf*mdyx
+			c0 := a - meanf*b
+			if accumulate {
+				for i, v := range xs {
+					dxs[i] += k*gs[i] - (v*b + c0)
+				}
+			} else {
+				for i, v := range xs {
+					dxs[i] = k*gs[i] - (v*b + c0)
+				}
+			}
+		}
+	})
+}
+
+// BatchNormInfer normalises with the running statistics.
+func (be *Backend) BatchNormInfer(d nn.BNDesc, x, gamma, beta, runMean, runVar, y nn.Buffer) {
+	xd, yd := data(x), data(y)
+	gd, bd, rm, rv := data(gamma), data(beta), data(runMean), data(runVar)
+	checkBN("BatchNormInfer", d, xd, yd)
+	be.pool.run(d.C, func(c, _ int) {
+		inv := float32(1 / math.Sqrt(float64(rv[c])+float64(d.Eps)))
+		g, b := gammaBeta(gd, bd, c)
+		normalize(d, xd, yd, c, rm[c], inv*g, b)
+	})
+}
+
+// BatchNormInferBackward adds the gradients of an inference-mode batch norm
+// (a fixed per-channel affine map).
+func (be *Backend) BatchNormInferBackward(d nn.BNDesc, x, dy, gamma, runMean, runVar, dx, dgamma, dbeta nn.Buffer) {
+	xd, gyd, dxd := data(x), data(dy), data(dx)
+	gd, rm, rv, dgd, dbd := data(gamma), data(runMean), data(runVar), data(dgamma), data(dbeta)
+	checkBN("BatchNormInferBackward", d, xd, gyd, dxd)
+	be.pool.run(d.C, func(c, _ int) {
+		inv := float32(1 / math.Sqrt(float64(rv[c])+float64(d.Eps)))
+		g, _ := gammaBeta(gd, nil, c)
+		var sdy, sdyx float64
+		for n := 0; n < d.N; n++ {
+			o := (n*d.C + c) * d.HW
+			gs := gyd[o : o+d.HW]
+			for i, v := range xd[o : o+d.HW] {
+				sdy += float64(gs[i])
+				sdyx += float64(gs[i]) * float64((v-rm[c])*inv)
+			}
+			if dxd != nil {
+				dxs := dxd[o : o+d.HW]
+				for i, gv := range gs {
+					dxs[i] += gv * g * inv
+				}
+			}
+		}
+		if dgd != nil {
+			dgd[c] += float32(sdyx)
+		}
+		if dbd != nil {
+			dbd[c] += float32(sdy)
+		}
+	})
+}

@@ -1,0 +1,204 @@
+package cpu
+
+import (
+	"fmt"
+
+	"pertnas/nn"
+	"pertnas/nn/cpu/kern"
+)
+
+// Convolution strategy, by shape:
+//   - depthwise (Groups == C == OC): kern's one-plane depthwise kernels, one
+//     item per (sample, channel) plane; the filter gradient is one item per
+//     channel, summing samples in order;
+//   - pointwise (1×1, stride 1, no padding): per sample and group, a GEMM
+//     Y[OC, HW] = W[OC, C]·X[C, HW] straight on the NCHW data;
+//   - anything else: im2col into per-worker scratch, then the same GEMM.
+// Filter gradients of the GEMM paths are summed per fixed group of samples
+// into partial buffers, which are then added to dW in group order.
+
+// maxSampleGroups bounds the number of partial filter gradients.
+const maxSampleGroups = 8
+
+func checkConv(op string, d nn.ConvDesc, x, w, y []float32) {
+	if d.Groups < 1 || d.C%d.Groups != 0 || d.OC%d.Groups != 0 ||
+		len(x) < d.N*d.C*d.H*d.W || len(w) < d.OC*(d.C/d.Groups)*d.K*d.K || len(y) < d.N*d.OC*d.OH*d.OW {
+		panic(fmt.Sprintf("cpu: %s: bad descriptor %+v for buffers %d, %d, %d", op, d, len(x), len(w), len(y)))
+	}
+}
+
+func isDepthwise(d nn.ConvDesc) bool { return d.Groups == d.C && d.OC == d.C }
+
+func isPointwise(d nn.ConvDesc) bool { return d.K == 1 && d.Stride == 1 && d.Pad == 0 }
+
+// im2col writes the cg channels starting at x (one sample, one group) as
+// col[(ci*K+ky)*K+kx][oy*OW+ox], zero where the window is in the padding.
+func im2col(d nn.ConvDesc, cg int, x, col []float32) {
+	hw, ohw := d.H*d.W, d.OH*d.OW
+	for ci := 0; ci < cg; ci++ {
+		plane := x[ci*hw : (ci+1)*hw]
+		for ky := 0; ky < d.K; ky++ {
+			for kx := 0; kx < d.K; kx++ {
+				row := col[((ci*d.K+ky)*d.K+kx)*ohw:][:ohw]
+				for oy := 0; oy < d.OH; oy++ {
+					iy := oy*d.Stride - d.Pad + ky*d.Dilation
+					out := row[oy*d.OW : (oy+1)*d.OW]
+					if iy < 0 || iy >= d.H {
+						clear(out)
+						continue
+					}
+					in := plane[iy*d.W : (iy+1)*d.W]
+					ix := -d.Pad + kx*d.Dilation
+					for ox := range out {
+						if ix >= 0 && ix < d.W {
+							out[ox] = in[ix]
+						} else {
+							out[ox] = 0
+						}
+						ix += d.Stride
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imAdd adds col (laid out as im2col's) back into the cg channels at dx.
+func col2imAdd(d nn.ConvDesc, cg int, col, dx []float32) {
+	hw, ohw := d.H*d.W, d.OH*d.OW
+	for ci := 0; ci < cg; ci++ {
+		plane := dx[ci*hw : (ci+1)*hw]
+		for ky := 0; ky < d.K; ky++ {
+			for kx := 0; kx < d.K; kx++ {
+				row := col[((ci*d.K+ky)*d.K+kx)*ohw:][:ohw]
+				for oy := 0; oy < d.OH; oy++ {
+					iy := oy*d.Stride - d.Pad + ky*d.Dilation
+					if iy < 0 || iy >= d.H {
+						continue
+					}
+					in := plane[iy*d.W : (iy+1)*d.W]
+					ix := -d.Pad + kx*d.Dilation
+					for _, v := range row[oy*d.OW : (oy+1)*d.OW] {
+						if ix >= 0 && ix < d.W {
+							in[ix] += v
+						}
+						ix += d.Stride
+					}
+				}
+			}
+		}
+	}
+}
+
+// Conv2DForward sets y = conv(x, w).
+func (be *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
+	xd, wd, yd := data(x), data(w), data(y)
+	checkConv("Conv2DForward", d, xd, wd, yd)
+	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
+	if isDepthwise(d) {
+		be.pool.run(d.N*d.C, func(p, _ int) {
+			c := p % d.C
+			kern.DepthwiseForward(xd[p*hw:(p+1)*hw], d.H, d.W, wd[c*kk:(c+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, yd[p*ohw:(p+1)*ohw], d.OH, d.OW)
+		})
+		return
+	}
+	cg, og := d.C/d.Groups, d.OC/d.Groups
+	ckk := cg * kk
+	pw := isPointwise(d)
+	be.pool.run(d.N, func(n, worker int) {
+		for g := 0; g < d.Groups; g++ {
+			xg := xd[(n*d.C+g*cg)*hw:]
+			col := xg
+			if !pw {
+				col = be.scratchFor(worker, ckk*ohw)
+				im2col(d, cg, xg, col)
+			}
+			kern.Gemm(false, false, og, ohw, ckk, wd[g*og*ckk:], ckk, col, ohw, false, yd[(n*d.OC+g*og)*ohw:], ohw)
+		}
+	})
+}
+
+// Conv2DBackwardData adds the input gradient into dx.
+func (be *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer) {
+	be.conv2DBackwardData(d, dy, w, dx, true)
+}
+
+// Conv2DBackwardDataSet writes the input gradient to dx.
+func (be *Backend) Conv2DBackwardDataSet(d nn.ConvDesc, dy, w, dx nn.Buffer) {
+	be.conv2DBackwardData(d, dy, w, dx, false)
+}
+
+func (be *Backend) conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumulate bool) {
+	gd, wd, xd := data(dy), data(w), data(dx)
+	checkConv("Conv2DBackwardData", d, xd, wd, gd)
+	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
+	if isDepthwise(d) {
+		be.pool.run(d.N*d.C, func(p, _ int) {
+			c := p % d.C
+			if !accumulate {
+				clear(xd[p*hw : (p+1)*hw])
+			}
+			kern.DepthwiseBackwardData(gd[p*ohw:(p+1)*ohw], d.OH, d.OW, wd[c*kk:(c+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, xd[p*hw:(p+1)*hw], d.H, d.W)
+		})
+		return
+	}
+	cg, og := d.C/d.Groups, d.OC/d.Groups
+	ckk := cg * kk
+	pw := isPointwise(d)
+	be.pool.run(d.N, func(n, worker int) {
+		for g := 0; g < d.Groups; g++ {
+			dyg := gd[(n*d.OC+g*og)*ohw:]
+			dxg := xd[(n*d.C+g*cg)*hw:]
+			if pw {
+				kern.Gemm(true, false, ckk, ohw, og, wd[g*og*ckk:], ckk, dyg, ohw, accumulate, dxg, hw)
+				continue
+			}
+			if !accumulate {
+				clear(dxg[:cg*hw])
+			}
+			col := be.scratchFor(worker, ckk*ohw)
+			kern.Gemm(true, false, ckk, ohw, og, wd[g*og*ckk:], ckk, dyg, ohw, false, col, ohw)
+			col2imAdd(d, cg, col, dxg)
+		}
+	})
+}
+
+// Conv2DBackwardFilter adds the weight gradient into dw.
+func (be *Backend) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
+	xd, gd, wd := data(x), data(dy), data(dw)
+	checkConv("Conv2DBackwardFilter", d, xd, wd, gd)
+	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
+	if isDepthwise(d) {
+		be.pool.run(d.C, func(c, _ int) {
+			for n := 0; n < d.N; n++ {
+				p := n*d.C + c
+				kern.DepthwiseBackwardFilter(xd[p*hw:(p+1)*hw], d.H, d.W, gd[p*ohw:(p+1)*ohw], d.OH, d.OW, d.K, d.Stride, d.Pad, d.Dilation, wd[c*kk:(c+1)*kk])
+			}
+		})
+		return
+	}
+	cg, og := d.C/d.Groups, d.OC/d.Groups
+	ckk := cg * kk
+	wsize := d.OC * ckk
+	pw := isPointwise(d)
+	ng := min(d.N, maxSampleGroups)
+	parts := be.partials(ng * wsize)
+	be.pool.run(ng, func(item, worker int) {
+		part := parts[item*wsize : (item+1)*wsize]
+		lo, hi := span(item, ng, d.N)
+		for n := lo; n < hi; n++ {
+			for g := 0; g < d.Groups; g++ {
+				xg := xd[(n*d.C+g*cg)*hw:]
+				col := xg
+				if !pw {
+					col = be.scratchFor(worker, ckk*ohw)
+					im2col(d, cg, xg, col)
+				}
+				kern.Gemm(false, true, og, ckk, ohw, gd[(n*d.OC+g*og)*ohw:], ohw, col, ohw, n > lo, part[g*og*ckk:], ckk)
+			}
+		}
+	})
+	for item := 0; item < ng; item++ {
+		kern.Axpy(1, parts[item*wsize:(item+1)*wsize], wd[:wsize])
+	}
+}

@@ -1,0 +1,149 @@
+package kern
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// The machine is shared: besides the wall-clock rate, each benchmark
+// reports the rate per second of CPU time of its (locked) thread, "cpu-GFLOP/s"
+// or "cpu-GB/s", which time-slicing with other processes does not dilute.
+
+// benchPaths runs f as sub-benchmarks "asm" (when available) and "go".
+func benchPaths(b *testing.B, f func(b *testing.B)) {
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	if hasAsm {
+		useAsm = true
+		b.Run("asm", f)
+	}
+	useAsm = false
+	b.Run("go", f)
+}
+
+// loop runs op b.N times on a locked thread and returns the thread CPU
+// seconds it took (-1 when unknown).
+func loop(b *testing.B, op func()) float64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	op() // warm the pools and caches before timing
+	b.ResetTimer()
+	t0 := threadCPUSeconds()
+	for b.Loop() {
+		op()
+	}
+	if t0 < 0 {
+		return -1
+	}
+	return threadCPUSeconds() - t0
+}
+
+// reportRate reports amount·b.N per wall second and per CPU second, in giga-unit.
+func reportRate(b *testing.B, amount, cpu float64, unit string) {
+	b.ReportMetric(amount*float64(b.N)/b.Elapsed().Seconds()/1e9, unit)
+	if cpu > 0 {
+		b.ReportMetric(amount*float64(b.N)/cpu/1e9, "cpu-"+unit)
+	}
+}
+
+// BenchmarkGemm times the per-sample GEMMs of the DARTS 1x1 convolutions:
+// forward Y = W·X, data gradient dX = Wᵀ·dY, weight gradient dW += dY·Xᵀ.
+func BenchmarkGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range [][2]int{{16, 1024}, {32, 256}, {64, 64}, {36, 1024}, {72, 256}, {144, 64}} {
+		c, hw := s[0], s[1]
+		w := randSlice(rng, make([]float32, c*c))
+		x := randSlice(rng, make([]float32, c*hw))
+		y := randSlice(rng, make([]float32, c*hw))
+		flops := 2 * float64(c*c*hw)
+		cases := []struct {
+			name string
+			run  func()
+		}{
+			{"fwd", func() { Gemm(false, false, c, hw, c, w, c, x, hw, false, y, hw) }},
+			{"bwdData", func() { Gemm(true, false, c, hw, c, w, c, y, hw, false, x, hw) }},
+			{"bwdFilter", func() { Gemm(false, true, c, c, hw, y, hw, x, hw, true, w, c) }},
+		}
+		for _, cs := range cases {
+			b.Run(fmt.Sprintf("%s/C%d_HW%d", cs.name, c, hw), func(b *testing.B) {
+				benchPaths(b, func(b *testing.B) {
+					reportRate(b, flops, loop(b, cs.run), "GFLOP/s")
+				})
+			})
+		}
+	}
+	// stem convolution as im2col GEMM: 48 outputs, 27 = 3·3·3 inputs, 32x32
+	a := randSlice(rng, make([]float32, 48*27))
+	col := randSlice(rng, make([]float32, 27*1024))
+	out := make([]float32, 48*1024)
+	b.Run("stem/48x1024x27", func(b *testing.B) {
+		benchPaths(b, func(b *testing.B) {
+			cpu := loop(b, func() { Gemm(false, false, 48, 1024, 27, a, 27, col, 1024, false, out, 1024) })
+			reportRate(b, 2*48*1024*27, cpu, "GFLOP/s")
+		})
+	})
+}
+
+// BenchmarkDepthwise times one channel plane of the DARTS depthwise convolutions.
+func BenchmarkDepthwise(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, c := range []dwCase{
+		{32, 32, 3, 1, 1, 1}, {16, 16, 3, 1, 1, 1}, {8, 8, 3, 1, 1, 1},
+		{32, 32, 5, 1, 2, 1}, {32, 32, 3, 1, 2, 2}, {32, 32, 5, 1, 4, 2},
+		{32, 32, 3, 2, 1, 1}, {16, 16, 5, 2, 2, 1},
+	} {
+		oh, ow := c.out()
+		in := randSlice(rng, make([]float32, c.h*c.w))
+		wt := randSlice(rng, make([]float32, c.k*c.k))
+		out := make([]float32, oh*ow)
+		flops := 2 * float64(oh*ow*c.k*c.k)
+		name := fmt.Sprintf("%dx%d_k%d_s%d_d%d", c.h, c.w, c.k, c.s, c.dil)
+		cases := []struct {
+			name string
+			run  func()
+		}{
+			{"fwd", func() { DepthwiseForward(in, c.h, c.w, wt, c.k, c.s, c.pad, c.dil, out, oh, ow) }},
+			{"bwdData", func() { DepthwiseBackwardData(out, oh, ow, wt, c.k, c.s, c.pad, c.dil, in, c.h, c.w) }},
+			{"bwdFilter", func() { DepthwiseBackwardFilter(in, c.h, c.w, out, oh, ow, c.k, c.s, c.pad, c.dil, wt) }},
+		}
+		for _, cs := range cases {
+			b.Run(cs.name+"/"+name, func(b *testing.B) {
+				benchPaths(b, func(b *testing.B) {
+					reportRate(b, flops, loop(b, cs.run), "GFLOP/s")
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkVector times the vector helpers on a 64×16×32×32 activation
+// (random signs, the worst case for branchy ReLU code); metric: GB/s moved.
+func BenchmarkVector(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	n := 64 * 16 * 1024
+	x := randSlice(rng, make([]float32, n))
+	y := randSlice(rng, make([]float32, n))
+	dx := make([]float32, n)
+	cases := []struct {
+		name  string
+		bytes int
+		run   func()
+	}{
+		{"Axpy", 12 * n, func() { Axpy(1e-3, x, y) }},
+		{"ReluForward", 8 * n, func() { ReluForward(dx, x) }},
+		{"ReluBackwardAdd", 16 * n, func() { ReluBackwardAdd(dx, y, x) }},
+		{"SumSq", 4 * n, func() { _ = SumSq(x) }},
+		{"ShiftedMoments", 4 * n, func() { _, _ = ShiftedMoments(x, 0.5) }},
+		{"DotDev", 8 * n, func() { _, _ = DotDev(y, x, 0.5) }},
+		{"ScaleShift", 8 * n, func() { ScaleShift(dx, x, 0.9, 0.1) }},
+	}
+	for _, cs := range cases {
+		b.Run(cs.name, func(b *testing.B) {
+			benchPaths(b, func(b *testing.B) {
+				reportRate(b, float64(cs.bytes), loop(b, cs.run), "GB/s")
+			})
+		})
+	}
+}

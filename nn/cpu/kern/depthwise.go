@@ -1,0 +1,318 @@
+package kern
+
+import (
+	"fmt"
+	"sync"
+)
+
+// The depthwise kernels work on a "flat" layout. The input plane, zero-padded
+// by pad on every side (hp×wp = (h+2pad)×(w+2pad)), is split into stride²
+// phase planes: phase (py, px) holds padded pixels (s·Y+py, s·X+px) at Y·P+X,
+// with pitch P = ceil(wp/s) and R = ceil(hp/s) rows. The output pixel
+// (oy, ox) then lives at q = oy·P+ox of a flat output of pitch P, and tap
+// (ky, kx) reads the phase planes at q+off[ky·k+kx], a constant offset. So the
+// forward pass is a 1-D multi-tap filter over a contiguous array (flatConv),
+// the filter gradient is one dot product per tap (flatDots), and the data
+// gradient is flatConv again with the offsets reversed, per phase plane.
+// Columns ox >= ow of the flat output are computed and thrown away.
+
+// dwGeom is the flat layout of one depthwise convolution.
+type dwGeom struct {
+	h, w, k, s, pad, dil, oh, ow int
+	p, r, psize                  int // pitch, rows and size of one phase plane
+	nflat                        int // flat outputs computed: roundUp8((oh-1)·P+ow)
+	maxOff                       int // largest tap offset
+	m                            int // largest tap offset within its phase plane
+}
+
+// dwScratch is the working memory of depthwise calls, laid out for one
+// geometry and kept between calls of the same geometry. The zero parts of
+// the buffers (padding, unused columns) are never written, so a call only
+// rewrites the image parts.
+type dwScratch struct {
+	g      dwGeom
+	ok     bool      // g describes the buffers
+	offs   []int     // tap offsets into planes, tap order ky·k+kx
+	planes []float32 // phase planes of the padded input
+	out    []float32 // flat forward output (nflat)
+	dflat  []float32 // dout in the flat layout (nflat), zero at unused columns
+	dbuf   []float32 // dout in the flat layout after m leading zeros (backward data)
+	dplane []float32 // one phase plane of the input gradient
+	res    []float32 // per-tap filter gradients
+	// backward data: the taps of phase plane p are ptap[pstart[p]:pstart[p+1]]
+	// (tap indices) reading dbuf at poff (m minus the in-plane offset).
+	ptap, poff, pstart []int
+	w2                 []float32
+}
+
+var dwPool = sync.Pool{New: func() any { return new(dwScratch) }}
+
+// DepthwiseOutSize returns the output length of a convolution along one axis.
+func DepthwiseOutSize(in, k, stride, pad, dil int) int {
+	return (in+2*pad-dil*(k-1)-1)/stride + 1
+}
+
+func checkDW(fn string, in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
+	if h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || dil < 1 {
+		panic(fmt.Sprintf("kern.%s: bad geometry h=%d w=%d k=%d stride=%d pad=%d dil=%d", fn, h, w, k, stride, pad, dil))
+	}
+	if eh, ew := DepthwiseOutSize(h, k, stride, pad, dil), DepthwiseOutSize(w, k, stride, pad, dil); eh != oh || ew != ow || oh < 1 || ow < 1 {
+		panic(fmt.Sprintf("kern.%s: output %d×%d, geometry gives %d×%d", fn, oh, ow, eh, ew))
+	}
+	if len(in) < h*w || len(out) < oh*ow || len(wt) < k*k {
+		panic(fmt.Sprintf("kern.%s: slices too short: in %d < %d, out %d < %d or weights %d < %d", fn, len(in), h*w, len(out), oh*ow, len(wt), k*k))
+	}
+}
+
+// zeroed returns a cleared slice of length n, reusing s's storage.
+func zeroed[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// getDW returns a scratch laid out (and zeroed outside the image parts) for
+// the geometry; put it back with dwPool.Put.
+func getDW(h, w, k, s, pad, dil, oh, ow int) *dwScratch {
+	sc := dwPool.Get().(*dwScratch)
+	key := dwGeom{h: h, w: w, k: k, s: s, pad: pad, dil: dil, oh: oh, ow: ow}
+	if sc.ok && sc.g.h == h && sc.g.w == w && sc.g.k == k && sc.g.s == s && sc.g.pad == pad && sc.g.dil == dil {
+		return sc
+	}
+	g := key
+	hp, wp := h+2*pad, w+2*pad
+	g.p = (wp + s - 1) / s
+	g.r = (hp + s - 1) / s
+	g.psize = g.p * g.r
+	g.nflat = roundUp8((oh-1)*g.p + ow)
+	sc.offs = zeroed(sc.offs, k*k)
+	for ky := range k {
+		for kx := range k {
+			dy, dx := ky*dil, kx*dil
+			off := ((dy%s)*s+dx%s)*g.psize + (dy/s)*g.p + dx/s
+			sc.offs[ky*k+kx] = off
+			g.maxOff = max(g.maxOff, off)
+			g.m = max(g.m, off%g.psize)
+		}
+	}
+	// Reads of flatConv/flatDots reach planes[maxOff+nflat-1].
+	sc.planes = zeroed(sc.planes, max(s*s*g.psize, g.maxOff+g.nflat))
+	sc.out = zeroed(sc.out, g.nflat)
+	sc.dflat = zeroed(sc.dflat, g.nflat)
+	nr := roundUp8(g.psize)
+	sc.dbuf = zeroed(sc.dbuf, g.m+nr)
+	sc.dplane = zeroed(sc.dplane, nr)
+	sc.res = zeroed(sc.res, k*k)
+	sc.w2 = zeroed(sc.w2, k*k)
+	sc.ptap, sc.poff, sc.pstart = sc.ptap[:0], sc.poff[:0], append(sc.pstart[:0], 0)
+	for pi := range s * s {
+		for t, off := range sc.offs {
+			if off/g.psize == pi {
+				sc.ptap = append(sc.ptap, t)
+				sc.poff = append(sc.poff, g.m-off%g.psize)
+			}
+		}
+		sc.pstart = append(sc.pstart, len(sc.ptap))
+	}
+	sc.g, sc.ok = g, true
+	return sc
+}
+
+// fillPlanes writes the image part of the phase planes from in.
+func (sc *dwScratch) fillPlanes(in []float32) []float32 {
+	g, pl := &sc.g, sc.planes
+	if g.s == 1 {
+		copyRows(g.h, g.w, in, g.w, pl[g.pad*g.p+g.pad:], g.p, false)
+		return pl
+	}
+	if g.s == 2 {
+		// Even ix go to phase column pad&1 at ix/2 + pad>>1, odd ix to the
+		// other one at ix/2 + (pad+1)>>1 (no divisions in the loop).
+		offE := (g.pad&1)*g.psize + g.pad>>1
+		offO := ((g.pad+1)&1)*g.psize + (g.pad+1)>>1
+		half := g.w / 2
+		for iy := range g.h {
+			y := iy + g.pad
+			base := (y&1)*2*g.psize + (y>>1)*g.p
+			row := in[iy*g.w : (iy+1)*g.w]
+			de := pl[base+offE : base+offE+(g.w+1)/2]
+			do := pl[base+offO : base+offO+half]
+			j := 0
+			if useAsm && g.w >= 16 {
+				j = (g.w &^ 15) / 2
+				deinterleaveAsm(2*j, row, de, do)
+			}
+			for ; j < half; j++ {
+				de[j] = row[2*j]
+				do[j] = row[2*j+1]
+			}
+			if g.w&1 != 0 {
+				de[half] = row[g.w-1]
+			}
+		}
+		return pl
+	}
+	s := g.s
+	for iy := range g.h {
+		y := iy + g.pad
+		rowBase := (y%s)*s*g.psize + (y/s)*g.p
+		row := in[iy*g.w : (iy+1)*g.w]
+		for px := range s {
+			ix0 := (px - g.pad%s + s) % s // first ix with (ix+pad)%s == px
+			if ix0 >= g.w {
+				continue
+			}
+			dst := pl[rowBase+px*g.psize+(ix0+g.pad)/s:]
+			for j, ix := 0, ix0; ix < g.w; ix, j = ix+s, j+1 {
+				dst[j] = row[ix]
+			}
+		}
+	}
+	return pl
+}
+
+// DepthwiseForward computes one output plane of a depthwise convolution:
+// out[oy·ow+ox] = Σ_{ky,kx} wt[ky·k+kx]·in[(oy·stride-pad+ky·dil)·w + ox·stride-pad+kx·dil]
+// with zero padding, summing the taps in the order ky·k+kx. out is overwritten.
+// oh and ow must equal DepthwiseOutSize of h and w.
+func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
+	checkDW("DepthwiseForward", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
+	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
+	planes := sc.fillPlanes(in)
+	p := sc.g.p
+	flatConv(sc.g.nflat, planes, sc.offs, wt[:k*k], sc.out)
+	copyRows(oh, ow, sc.out, p, out, ow, false)
+	dwPool.Put(sc)
+}
+
+// DepthwiseBackwardFilter adds to dwt[ky·k+kx] the gradient of the loss with
+// respect to that weight: Σ_{oy,ox} dout[oy,ox]·in(padded)[oy·stride+ky·dil-pad, ox·stride+kx·dil-pad].
+// Each tap's sum is formed in full and then added to dwt.
+func DepthwiseBackwardFilter(in []float32, h, w int, dout []float32, oh, ow int, k, stride, pad, dil int, dwt []float32) {
+	checkDW("DepthwiseBackwardFilter", in, h, w, dwt, k, stride, pad, dil, dout, oh, ow)
+	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
+	planes := sc.fillPlanes(in)
+	p, d := sc.g.p, sc.dflat
+	copyRows(oh, ow, dout, ow, d, p, false)
+	flatDots(sc.g.nflat, d, planes, sc.offs, sc.res)
+	for t, v := range sc.res {
+		dwt[t] += v
+	}
+	dwPool.Put(sc)
+}
+
+// DepthwiseBackwardData adds to din the gradient of the loss with respect to
+// the input plane, given dout: din[iy,ix] += Σ over taps and outputs that read
+// (iy, ix) of wt[tap]·dout[out], the taps summed in the order ky·k+kx and the
+// sum then added to din.
+func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, pad, dil int, din []float32, h, w int) {
+	checkDW("DepthwiseBackwardData", din, h, w, wt, k, stride, pad, dil, dout, oh, ow)
+	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
+	g := &sc.g
+	s, d, dp := g.s, sc.dbuf, sc.dplane
+	copyRows(oh, ow, dout, ow, d[g.m:], g.p, false)
+	for py := range s {
+		for px := range s {
+			pi := py*s + px
+			lo, hi := sc.pstart[pi], sc.pstart[pi+1]
+			if lo == hi {
+				continue // no tap reads this phase plane
+			}
+			w2 := sc.w2[:hi-lo]
+			for j, t := range sc.ptap[lo:hi] {
+				w2[j] = wt[t]
+			}
+			flatConv(len(dp), d, sc.poff[lo:hi], w2, dp)
+			// Scatter the phase plane back to the unpadded input positions.
+			iy0 := (py - g.pad%s + s) % s // first iy with (iy+pad)%s == py
+			ix0 := (px - g.pad%s + s) % s
+			if ix0 >= w {
+				continue
+			}
+			// Row iy of din reads phase row (iy+pad)/s from column (ix0+pad)/s.
+			srcOff := ((iy0+g.pad)/s)*g.p + (ix0+g.pad)/s
+			nAsm := 0 // stride 2: elements done by addStrided2Asm per row
+			if s == 2 && useAsm && w >= 16 {
+				nAsm = min((w-ix0+1)/2, w/2) &^ 7 // within row[:2·nAsm]
+			}
+			if s == 1 {
+				copyRows(h, w, dp[srcOff:], g.p, din, w, true)
+				continue
+			}
+			for iy := iy0; iy < h; iy, srcOff = iy+s, srcOff+g.p {
+				row := din[iy*w : (iy+1)*w]
+				src := dp[srcOff:]
+				if nAsm > 0 {
+					addStrided2Asm(nAsm, row, src, ix0 == 1)
+				}
+				for ix, j := ix0+s*nAsm, nAsm; ix < w; ix, j = ix+s, j+1 {
+					row[ix] += src[j]
+				}
+			}
+		}
+	}
+	dwPool.Put(sc)
+}
+
+// flatConv sets dst[q] = Σ_t wts[t]·src[q+offs[t]] for q < n (n a multiple of
+// 8), summing t in order from zero.
+func flatConv(n int, src []float32, offs []int, wts []float32, dst []float32) {
+	if useAsm {
+		flatConvAsm(n, src, offs, wts, dst)
+		return
+	}
+	flatConvGo(n, src, offs, wts, dst)
+}
+
+// flatDots sets out[t] = Σ_{q<n} x[q]·src[q+offs[t]] (n a multiple of 8).
+func flatDots(n int, x, src []float32, offs []int, out []float32) {
+	if useAsm {
+		flatDotsAsm(n, x, src, offs, out)
+		return
+	}
+	flatDotsGo(n, x, src, offs, out)
+}
+
+func flatConvGo(n int, src []float32, offs []int, wts []float32, dst []float32) {
+	dst = dst[:n]
+	clear(dst)
+	for t, off := range offs {
+		wv := wts[t]
+		s := src[off : off+n]
+		for i := range dst {
+			dst[i] += wv * s[i]
+		}
+	}
+}
+
+func flatDotsGo(n int, x, src []float32, offs []int, out []float32) {
+	x = x[:n]
+	for t, off := range offs {
+		out[t] = dotGo(x, src[off:off+n])
+	}
+}
+
+// copyRows sets dst[r*dstride+i] = src[r*sstride+i], or adds it when add,
+// for r < rows and i < w.
+func copyRows(rows, w int, src []float32, sstride int, dst []float32, dstride int, add bool) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	if useAsm {
+		copyRowsAsm(rows, w, src, sstride, dst, dstride, add)
+		return
+	}
+	for r := range rows {
+		s, d := src[r*sstride:r*sstride+w], dst[r*dstride:r*dstride+w]
+		if !add {
+			copy(d, s)
+			continue
+		}
+		for i, v := range s {
+			d[i] += v
+		}
+	}
+}

@@ -1,0 +1,30 @@
+// Package kern holds the single-threaded float32 compute kernels of the CPU
+// backend:
+//   - Gemm: general matrix multiply, any transposition and leading dimensions
+//     (1x1 convolutions, im2col convolutions, linear layers);
+//   - DepthwiseForward, DepthwiseBackwardData, DepthwiseBackwardFilter: a
+//     depthwise 2-D convolution on one channel plane, any kernel size,
+//     stride, padding and dilation;
+//   - vector helpers: Axpy, Scale, Sum, SumSq, ReluForward, ReluBackward,
+//     ReluBackwardAdd, and batch-norm reductions ShiftedMoments, DotDev and
+//     ScaleShift.
+//
+// Every kernel exists twice: a pure-Go version, which is the reference and the
+// fallback on other architectures, and, on amd64 CPUs with AVX2 and FMA, a Go
+// assembly version selected at run time (golang.org/x/sys/cpu). The `purego`
+// build tag, or the environment variable PERTNAS_PUREGO=1 at program start,
+// forces the Go versions.
+//
+// Contracts shared by all kernels:
+//   - single-threaded; the caller parallelises over independent outputs;
+//   - deterministic: the order in which products are summed depends only on
+//     the shapes, so equal inputs give bit-identical outputs on one path;
+//   - no allocation in the steady state: scratch buffers come from sync.Pool;
+//   - slices must be long enough for the stated shapes, otherwise the kernel
+//     panics before touching memory (a programming error, never input data).
+//
+// For Gemm and the depthwise kernels the Go and assembly paths sum in
+// different orders and the assembly uses fused multiply-add, so their results
+// agree to float32 rounding, not bitwise. The vector and batch-norm helpers
+// give identical bits on both paths.
+package kern

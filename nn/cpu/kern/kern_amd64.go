@@ -1,0 +1,250 @@
+//go:build amd64 && !purego
+
+package kern
+
+import "golang.org/x/sys/cpu"
+
+// hasAsm: the assembly below needs AVX2 and FMA (and the OS saving YMM state,
+// which HasAVX2 already implies in x/sys/cpu).
+var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Assembly kernels (kern_amd64.s); each documents its contract there. They
+// take raw pointers: the Go wrappers check every bound first.
+
+//go:noescape
+func gemmKern4x24(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool)
+
+//go:noescape
+func gemmDot4x3(n8, tail int, a *float32, lda int, b *float32, ldb int, mask *int32, out *[12]float32)
+
+//go:noescape
+func packPanel24K(k int, b *float32, ldb int, panel *float32)
+
+//go:noescape
+func flatConvK(n int, src *float32, offs *int, ntaps int, wts *float32, dst *float32)
+
+//go:noescape
+func flatDotsK(n int, x, src *float32, offs *int, ntaps int, out *float32)
+
+//go:noescape
+func deinterleaveK(n16 int, src, even, odd *float32)
+
+//go:noescape
+func addStrided2K(n8 int, dst, src *float32, odd bool)
+
+//go:noescape
+func copyRowsK(rows, w8 int, mask *int32, src *float32, sstride int, dst *float32, dstride int, add bool)
+
+// transBPackMaxK is the longest k for which transB packs op(B) into panels
+// for the 4×24 kernel; longer ones use the 4×3 dot-product kernel (measured:
+// packing wins at k = 64, dot products at k >= 256).
+var transBPackMaxK = 128
+
+// tailMask[8-t:16-t] has t leading all-ones lanes: the mask of a t-element tail.
+var tailMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
+
+// gemmAsm: Gemm for m, n, k > 0 and checked operands on the assembly path.
+// 4×24 tiles of C are computed by gemmKern4x24 from rows of op(B): read in
+// place, or packed into a 24-column panel (zero-padded at the right edge) for
+// a partial panel, for transB, and when rows of B are a multiple of 2 KiB
+// apart (their loads would compete for the same L1 sets). Partial tiles go
+// through a scratch tile. With transB and a long k, 4×3 tiles of C are dot
+// products instead (gemmDotAsm).
+func gemmAsm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	if transB && k > transBPackMaxK {
+		gemmDotAsm(transA, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+		return
+	}
+	ra, ca := lda, 1 // element (i, p) of op(A) is a[i*ra+p*ca]
+	if transA {
+		ra, ca = 1, lda
+	}
+	sp := getF32(24*k + 4*k + 4*24)
+	defer putF32(sp)
+	panel := (*sp)[:24*k]
+	aEdge := (*sp)[24*k : 28*k]
+	tile := (*sp)[28*k:]
+	mFull := m &^ 3
+	if mFull < m {
+		clear(aEdge)
+		for r := range m - mFull {
+			for p := range k {
+				aEdge[r*k+p] = a[(mFull+r)*ra+p*ca]
+			}
+		}
+	}
+	pack := transB || ldb%512 == 0
+	for j0 := 0; j0 < n; j0 += 24 {
+		nr := min(24, n-j0)
+		bp, lb := &panel[0], 24
+		switch {
+		case nr == 24 && !pack:
+			bp, lb = &b[j0], ldb
+		case transB:
+			if nr < 24 {
+				clear(panel)
+			}
+			for jj := range nr {
+				col := b[(j0+jj)*ldb : (j0+jj)*ldb+k]
+				for p, v := range col {
+					panel[p*24+jj] = v
+				}
+			}
+		case nr == 24:
+			_ = b[(k-1)*ldb+j0+23]
+			packPanel24K(k, &b[j0], ldb, &panel[0])
+		default:
+			for p := range k {
+				row := panel[p*24 : p*24+24]
+				copy(row, b[p*ldb+j0:p*ldb+j0+nr])
+				clear(row[nr:])
+			}
+		}
+		for i0 := 0; i0 < mFull; i0 += 4 {
+			if nr == 24 {
+				gemmKern4x24(k, &a[i0*ra], ra, ca, bp, lb, &c[i0*ldc+j0], ldc, accumulate)
+				continue
+			}
+			gemmKern4x24(k, &a[i0*ra], ra, ca, bp, lb, &tile[0], 24, false)
+			storeTile(c[i0*ldc+j0:], ldc, tile, 24, 4, nr, accumulate)
+		}
+		if mFull < m {
+			gemmKern4x24(k, &aEdge[0], k, 1, bp, lb, &tile[0], 24, false)
+			storeTile(c[mFull*ldc+j0:], ldc, tile, 24, m-mFull, nr, accumulate)
+		}
+	}
+}
+
+// storeTile sets (or adds to) the rows×cols corner of c (leading dimension
+// ldc) from tile (leading dimension ldt).
+func storeTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, accumulate bool) {
+	for r := range rows {
+		crow := c[r*ldc : r*ldc+cols]
+		trow := tile[r*ldt : r*ldt+cols]
+		if accumulate {
+			addTo(crow, trow)
+		} else {
+			copy(crow, trow)
+		}
+	}
+}
+
+// gemmDotAsm: Gemm with transB on the assembly path. Rows of op(A) must be
+// contiguous, so with transA op(A) is first transposed into scratch. Partial
+// tiles read zero-padded copies of the last rows of op(A) and of B.
+func gemmDotAsm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	aT := 0
+	if transA {
+		aT = m * k
+	}
+	sp := getF32(aT + 4*k + 3*k)
+	defer putF32(sp)
+	arows, la := a, lda
+	if transA {
+		arows, la = (*sp)[:aT], k
+		for p := range k {
+			for i, v := range a[p*lda : p*lda+m] {
+				arows[i*k+p] = v
+			}
+		}
+	}
+	aEdge := (*sp)[aT : aT+4*k]
+	bEdge := (*sp)[aT+4*k : aT+7*k]
+	mFull, nFull := m&^3, n-n%3
+	if mFull < m {
+		clear(aEdge)
+		for r := range m - mFull {
+			copy(aEdge[r*k:r*k+k], arows[(mFull+r)*la:])
+		}
+	}
+	if nFull < n {
+		clear(bEdge)
+		for r := range n - nFull {
+			copy(bEdge[r*k:r*k+k], b[(nFull+r)*ldb:])
+		}
+	}
+	n8, tail := k/8, k%8
+	mask := &tailMask[8-tail]
+	var out [12]float32
+	for j0 := 0; j0 < n; j0 += 3 {
+		nr := min(3, n-j0)
+		bp, lb := &bEdge[0], k
+		if nr == 3 {
+			bp, lb = &b[j0*ldb], ldb
+		}
+		for i0 := 0; i0 < m; i0 += 4 {
+			mr := min(4, m-i0)
+			ap, ldt := &aEdge[0], k
+			if mr == 4 {
+				ap, ldt = &arows[i0*la], la
+			}
+			gemmDot4x3(n8, tail, ap, ldt, bp, lb, mask, &out)
+			for r := range mr {
+				crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+nr]
+				for jj := range crow {
+					if accumulate {
+						crow[jj] += out[3*r+jj]
+					} else {
+						crow[jj] = out[3*r+jj]
+					}
+				}
+			}
+		}
+	}
+}
+
+func flatConvAsm(n int, src []float32, offs []int, wts []float32, dst []float32) {
+	// bounds: every read src[off+q], q < n, and write dst[q] must be in range
+	maxOff := 0
+	for _, off := range offs {
+		maxOff = max(maxOff, off)
+	}
+	_ = src[maxOff+n-1]
+	_ = dst[n-1]
+	_ = wts[len(offs)-1]
+	flatConvK(n, &src[0], &offs[0], len(offs), &wts[0], &dst[0])
+}
+
+func flatDotsAsm(n int, x, src []float32, offs []int, out []float32) {
+	maxOff := 0
+	for _, off := range offs {
+		maxOff = max(maxOff, off)
+	}
+	_ = src[maxOff+n-1]
+	_ = x[n-1]
+	_ = out[len(offs)-1]
+	flatDotsK(n, &x[0], &src[0], &offs[0], len(offs), &out[0])
+}
+
+// deinterleaveAsm sets even[j] = src[2j], odd[j] = src[2j+1] for j < n/2
+// (n > 0 a multiple of 16).
+func deinterleaveAsm(n int, src, even, odd []float32) {
+	_, _, _ = src[n-1], even[n/2-1], odd[n/2-1]
+	deinterleaveK(n/16, &src[0], &even[0], &odd[0])
+}
+
+// addStrided2Asm sets dst[2j+odd] += src[j] for j < n (n > 0 a multiple of
+// 8), adding +0 to the other elements of dst[:2n].
+func addStrided2Asm(n int, dst, src []float32, odd bool) {
+	_, _ = dst[2*n-1], src[n-1]
+	addStrided2K(n/8, &dst[0], &src[0], odd)
+}
+
+// addTo sets dst[i] += src[i].
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// copyRowsAsm sets dst[r*dstride+i] = src[r*sstride+i] (or adds it, when add)
+// for r < rows, i < w (rows, w > 0).
+func copyRowsAsm(rows, w int, src []float32, sstride int, dst []float32, dstride int, add bool) {
+	_, _ = src[(rows-1)*sstride+w-1], dst[(rows-1)*dstride+w-1]
+	var mask *int32
+	if t := w % 8; t != 0 {
+		mask = &tailMask[8-t]
+	}
+	copyRowsK(rows, w/8, mask, &src[0], sstride, &dst[0], dstride, add)
+}

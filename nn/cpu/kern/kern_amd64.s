@@ -1,0 +1,602 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Go assembler operand order: VFMADD231PS b, a, acc computes acc += a*b.
+
+// func gemmKern4x24(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// C[4×24] (+)= A·B: element (r, p) of A at a[r*rsa+p*csa], row p of B at b[p*ldb].
+// Each element sums p = 0..k-1 from zero with FMA, then adds the old C if acc.
+TEXT ·gemmKern4x24(SB), NOSPLIT, $0-65
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R8
+	SHLQ $2, R8
+	MOVQ csa+24(FP), R10
+	SHLQ $2, R10
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), R12
+	SHLQ $2, R12
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	LEAQ (R8)(R8*2), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+gk24loop:
+	VMOVUPS      (BX), Y12
+	VMOVUPS      32(BX), Y13
+	VMOVUPS      64(BX), Y14
+	VBROADCASTSS (SI), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS (SI)(R8*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS (SI)(R9*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         R10, SI
+	ADDQ         R12, BX
+	DECQ         CX
+	JNZ          gk24loop
+
+	LEAQ    (DI)(R11*2), DX
+	MOVBLZX acc+64(FP), AX
+	TESTQ   AX, AX
+	JZ      gk24store
+	VADDPS  (DI), Y0, Y0
+	VADDPS  32(DI), Y1, Y1
+	VADDPS  64(DI), Y2, Y2
+	VADDPS  (DI)(R11*1), Y3, Y3
+	VADDPS  32(DI)(R11*1), Y4, Y4
+	VADDPS  64(DI)(R11*1), Y5, Y5
+	VADDPS  (DX), Y6, Y6
+	VADDPS  32(DX), Y7, Y7
+	VADDPS  64(DX), Y8, Y8
+	VADDPS  (DX)(R11*1), Y9, Y9
+	VADDPS  32(DX)(R11*1), Y10, Y10
+	VADDPS  64(DX)(R11*1), Y11, Y11
+
+gk24store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, (DI)(R11*1)
+	VMOVUPS Y4, 32(DI)(R11*1)
+	VMOVUPS Y5, 64(DI)(R11*1)
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VMOVUPS Y8, 64(DX)
+	VMOVUPS Y9, (DX)(R11*1)
+	VMOVUPS Y10, 32(DX)(R11*1)
+	VMOVUPS Y11, 64(DX)(R11*1)
+	VZEROUPPER
+	RET
+
+// HSUM reduces the 8 lanes of Y(acc) into its lowest lane using X(tmp).
+#define HSUM(acc, xacc, xtmp) \
+	VEXTRACTF128 $1, acc, xtmp \
+	VADDPS       xtmp, xacc, xacc \
+	VHADDPS      xacc, xacc, xacc \
+	VHADDPS      xacc, xacc, xacc
+
+// func gemmDot4x3(n8, tail int, a *float32, lda int, b *float32, ldb int, mask *int32, out *[12]float32)
+// out[3r+j] = Σ_p A[r][p]·B[j][p] over p < 8*n8+tail, rows of A at a+r*lda,
+// rows of B at b+j*ldb; mask holds tail all-ones lanes then zeros. Lane l of
+// the accumulator sums p ≡ l (mod 8) in order; lanes are then added pairwise.
+TEXT ·gemmDot4x3(SB), NOSPLIT, $0-64
+	MOVQ n8+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  CX, CX
+	JZ     gd43tail
+
+gd43loop:
+	VMOVUPS     (BX), Y12
+	VMOVUPS     (BX)(R10*1), Y13
+	VMOVUPS     (BX)(R10*2), Y14
+	VMOVUPS     (SI), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     (SI)(R8*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     (SI)(R8*2), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     (SI)(R9*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ        $32, SI
+	ADDQ        $32, BX
+	DECQ        CX
+	JNZ         gd43loop
+
+gd43tail:
+	MOVQ        tail+8(FP), AX
+	TESTQ       AX, AX
+	JZ          gd43reduce
+	MOVQ        mask+48(FP), DX
+	VMOVUPS     (DX), Y15
+	VMASKMOVPS  (BX), Y15, Y12
+	VMASKMOVPS  (BX)(R10*1), Y15, Y13
+	VMASKMOVPS  (BX)(R10*2), Y15, Y14
+	VMASKMOVPS  (SI), Y15, Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     (DX), Y15
+	VMASKMOVPS  (SI)(R8*1), Y15, Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     (DX), Y15
+	VMASKMOVPS  (SI)(R8*2), Y15, Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     (DX), Y15
+	VMASKMOVPS  (SI)(R9*1), Y15, Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+
+gd43reduce:
+	MOVQ   out+56(FP), DI
+	HSUM(Y0, X0, X12)
+	VMOVSS X0, (DI)
+	HSUM(Y1, X1, X12)
+	VMOVSS X1, 4(DI)
+	HSUM(Y2, X2, X12)
+	VMOVSS X2, 8(DI)
+	HSUM(Y3, X3, X12)
+	VMOVSS X3, 12(DI)
+	HSUM(Y4, X4, X12)
+	VMOVSS X4, 16(DI)
+	HSUM(Y5, X5, X12)
+	VMOVSS X5, 20(DI)
+	HSUM(Y6, X6, X12)
+	VMOVSS X6, 24(DI)
+	HSUM(Y7, X7, X12)
+	VMOVSS X7, 28(DI)
+	HSUM(Y8, X8, X12)
+	VMOVSS X8, 32(DI)
+	HSUM(Y9, X9, X12)
+	VMOVSS X9, 36(DI)
+	HSUM(Y10, X10, X12)
+	VMOVSS X10, 40(DI)
+	HSUM(Y11, X11, X12)
+	VMOVSS X11, 44(DI)
+	VZEROUPPER
+	RET
+
+// func flatConvK(n int, src *float32, offs *int, ntaps int, wts *float32, dst *float32)
+// dst[q] = Σ_t wts[t]·src[q+offs[t]] for q < n (n a multiple of 8, ntaps >= 1),
+// t summed in order from zero with FMA.
+TEXT ·flatConvK(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ ntaps+24(FP), R9
+	MOVQ wts+32(FP), R10
+	MOVQ dst+40(FP), DI
+
+fc64:
+	CMPQ   CX, $64
+	JLT    fc32
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   R8, R11
+	MOVQ   R10, R12
+	MOVQ   R9, R13
+
+fc64tap:
+	VBROADCASTSS (R12), Y8
+	MOVQ         (R11), AX
+	LEAQ         (SI)(AX*4), AX
+	VFMADD231PS  (AX), Y8, Y0
+	VFMADD231PS  32(AX), Y8, Y1
+	VFMADD231PS  64(AX), Y8, Y2
+	VFMADD231PS  96(AX), Y8, Y3
+	VFMADD231PS  128(AX), Y8, Y4
+	VFMADD231PS  160(AX), Y8, Y5
+	VFMADD231PS  192(AX), Y8, Y6
+	VFMADD231PS  224(AX), Y8, Y7
+	ADDQ         $8, R11
+	ADDQ         $4, R12
+	DECQ         R13
+	JNZ          fc64tap
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 64(DI)
+	VMOVUPS      Y3, 96(DI)
+	VMOVUPS      Y4, 128(DI)
+	VMOVUPS      Y5, 160(DI)
+	VMOVUPS      Y6, 192(DI)
+	VMOVUPS      Y7, 224(DI)
+	ADDQ         $256, SI
+	ADDQ         $256, DI
+	SUBQ         $64, CX
+	JMP          fc64
+
+fc32:
+	CMPQ   CX, $32
+	JLT    fc8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   R8, R11
+	MOVQ   R10, R12
+	MOVQ   R9, R13
+
+fc32tap:
+	VBROADCASTSS (R12), Y8
+	MOVQ         (R11), AX
+	LEAQ         (SI)(AX*4), AX
+	VFMADD231PS  (AX), Y8, Y0
+	VFMADD231PS  32(AX), Y8, Y1
+	VFMADD231PS  64(AX), Y8, Y2
+	VFMADD231PS  96(AX), Y8, Y3
+	ADDQ         $8, R11
+	ADDQ         $4, R12
+	DECQ         R13
+	JNZ          fc32tap
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 64(DI)
+	VMOVUPS      Y3, 96(DI)
+	ADDQ         $128, SI
+	ADDQ         $128, DI
+	SUBQ         $32, CX
+
+fc8:
+	TESTQ  CX, CX
+	JZ     fcdone
+	VXORPS Y0, Y0, Y0
+	MOVQ   R8, R11
+	MOVQ   R10, R12
+	MOVQ   R9, R13
+
+fc8tap:
+	VBROADCASTSS (R12), Y8
+	MOVQ         (R11), AX
+	VFMADD231PS  (SI)(AX*4), Y8, Y0
+	ADDQ         $8, R11
+	ADDQ         $4, R12
+	DECQ         R13
+	JNZ          fc8tap
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	SUBQ         $8, CX
+	JMP          fc8
+
+fcdone:
+	VZEROUPPER
+	RET
+
+// func flatDotsK(n int, x, src *float32, offs *int, ntaps int, out *float32)
+// out[t] = Σ_{q<n} x[q]·src[q+offs[t]] (n a multiple of 8, ntaps >= 1). Four
+// accumulators per tap take the 8-element blocks of each 32-element block in
+// turn, the last n mod 32 elements go to the first, then
+// ((acc0+acc1)+(acc2+acc3)) and the lanes are added pairwise. Taps are done
+// two at a time sharing the loads of x (the order per tap is the same).
+TEXT ·flatDotsK(SB), NOSPLIT, $0-48
+	MOVQ x+8(FP), R10
+	MOVQ src+16(FP), SI
+	MOVQ offs+24(FP), R8
+	MOVQ ntaps+32(FP), R9
+	MOVQ out+40(FP), DI
+
+fdpair:
+	CMPQ   R9, $2
+	JLT    fdtap
+	MOVQ   n+0(FP), CX
+	MOVQ   R10, DX
+	MOVQ   (R8), AX
+	LEAQ   (SI)(AX*4), AX
+	MOVQ   8(R8), BX
+	LEAQ   (SI)(BX*4), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+fdp32:
+	CMPQ        CX, $32
+	JLT         fdp8
+	VMOVUPS     (DX), Y8
+	VMOVUPS     32(DX), Y9
+	VMOVUPS     64(DX), Y10
+	VMOVUPS     96(DX), Y11
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y9, Y1
+	VFMADD231PS 64(AX), Y10, Y2
+	VFMADD231PS 96(AX), Y11, Y3
+	VFMADD231PS (BX), Y8, Y4
+	VFMADD231PS 32(BX), Y9, Y5
+	VFMADD231PS 64(BX), Y10, Y6
+	VFMADD231PS 96(BX), Y11, Y7
+	ADDQ        $128, AX
+	ADDQ        $128, BX
+	ADDQ        $128, DX
+	SUBQ        $32, CX
+	JMP         fdp32
+
+fdp8:
+	TESTQ       CX, CX
+	JZ          fdpred
+	VMOVUPS     (DX), Y8
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS (BX), Y8, Y4
+	ADDQ        $32, AX
+	ADDQ        $32, BX
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JMP         fdp8
+
+fdpred:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM(Y0, X0, X1)
+	VMOVSS X0, (DI)
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	VADDPS Y6, Y4, Y4
+	HSUM(Y4, X4, X5)
+	VMOVSS X4, 4(DI)
+	ADDQ   $8, DI
+	ADDQ   $16, R8
+	SUBQ   $2, R9
+	JMP    fdpair
+
+fdtap:
+	TESTQ  R9, R9
+	JZ     fddone
+	MOVQ   n+0(FP), CX
+	MOVQ   R10, DX
+	MOVQ   (R8), AX
+	LEAQ   (SI)(AX*4), AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+fd32:
+	CMPQ        CX, $32
+	JLT         fd8
+	VMOVUPS     (DX), Y4
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     96(DX), Y7
+	VFMADD231PS (AX), Y4, Y0
+	VFMADD231PS 32(AX), Y5, Y1
+	VFMADD231PS 64(AX), Y6, Y2
+	VFMADD231PS 96(AX), Y7, Y3
+	ADDQ        $128, AX
+	ADDQ        $128, DX
+	SUBQ        $32, CX
+	JMP         fd32
+
+fd8:
+	TESTQ       CX, CX
+	JZ          fdred
+	VMOVUPS     (DX), Y4
+	VFMADD231PS (AX), Y4, Y0
+	ADDQ        $32, AX
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JMP         fd8
+
+fdred:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM(Y0, X0, X1)
+	VMOVSS X0, (DI)
+
+fddone:
+	VZEROUPPER
+	RET
+
+// func deinterleaveK(n16 int, src, even, odd *float32)
+// even[j] = src[2j], odd[j] = src[2j+1] for j < 8*n16 (n16 >= 1).
+TEXT ·deinterleaveK(SB), NOSPLIT, $0-32
+	MOVQ n16+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ even+16(FP), DI
+	MOVQ odd+24(FP), DX
+
+dilloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // a0 a2 b0 b2 | a4 a6 b4 b6
+	VSHUFPS $0xDD, Y1, Y0, Y3 // a1 a3 b1 b3 | a5 a7 b5 b7
+	VPERMPD $0xD8, Y2, Y2     // a0 a2 a4 a6 b0 b2 b4 b6
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     dilloop
+	VZEROUPPER
+	RET
+
+// func addStrided2K(n8 int, dst, src *float32, odd bool)
+// dst[2j+odd] += src[j] for j < 8*n8 (n8 >= 1), by adding the interleave of
+// src with zeros to dst[0:16*n8] (the other positions get +0).
+TEXT ·addStrided2K(SB), NOSPLIT, $0-25
+	MOVQ    n8+0(FP), CX
+	MOVQ    dst+8(FP), DI
+	MOVQ    src+16(FP), SI
+	MOVBLZX odd+24(FP), AX
+	VXORPS  Y8, Y8, Y8
+	TESTQ   AX, AX
+	JNZ     as2odd
+
+as2even:
+	VMOVUPS    (SI), Y0
+	VUNPCKLPS  Y8, Y0, Y2       // s0 0 s1 0 | s4 0 s5 0
+	VUNPCKHPS  Y8, Y0, Y3       // s2 0 s3 0 | s6 0 s7 0
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VADDPS     (DI), Y4, Y4
+	VADDPS     32(DI), Y5, Y5
+	VMOVUPS    Y4, (DI)
+	VMOVUPS    Y5, 32(DI)
+	ADDQ       $32, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        as2even
+	VZEROUPPER
+	RET
+
+as2odd:
+	VMOVUPS    (SI), Y0
+	VUNPCKLPS  Y0, Y8, Y2       // 0 s0 0 s1 | 0 s4 0 s5
+	VUNPCKHPS  Y0, Y8, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VADDPS     (DI), Y4, Y4
+	VADDPS     32(DI), Y5, Y5
+	VMOVUPS    Y4, (DI)
+	VMOVUPS    Y5, 32(DI)
+	ADDQ       $32, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        as2odd
+	VZEROUPPER
+	RET
+
+// func packPanel24K(k int, b *float32, ldb int, panel *float32)
+// panel[p*24 : p*24+24] = b[p*ldb : p*ldb+24] for p < k (k >= 1).
+TEXT ·packPanel24K(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ b+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8
+	MOVQ panel+24(FP), DI
+
+pp24loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	ADDQ    R8, SI
+	ADDQ    $96, DI
+	DECQ    CX
+	JNZ     pp24loop
+	VZEROUPPER
+	RET
+
+// func copyRowsK(rows, w8 int, mask *int32, src *float32, sstride int, dst *float32, dstride int, add bool)
+// For r < rows: dst[r*dstride + i] = src[r*sstride + i] (or += when add) for
+// i < 8*w8 + t, where mask (nil when t = 0) holds t all-ones lanes then zeros;
+// the tail is read and written with masked moves.
+TEXT ·copyRowsK(SB), NOSPLIT, $0-57
+	MOVQ    rows+0(FP), CX
+	MOVQ    mask+16(FP), DX
+	MOVQ    src+24(FP), SI
+	MOVQ    sstride+32(FP), R8
+	SHLQ    $2, R8
+	MOVQ    dst+40(FP), DI
+	MOVQ    dstride+48(FP), R9
+	SHLQ    $2, R9
+	MOVBLZX add+56(FP), R12
+	TESTQ   DX, DX
+	JZ      crrow
+	VMOVUPS (DX), Y15
+
+crrow:
+	MOVQ w8+8(FP), BX
+	XORQ AX, AX // byte offset in the row
+	TESTQ BX, BX
+	JZ   crtail
+
+crvec:
+	VMOVUPS (SI)(AX*1), Y0
+	TESTQ   R12, R12
+	JZ      crstore
+	VADDPS  (DI)(AX*1), Y0, Y0
+
+crstore:
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	DECQ    BX
+	JNZ     crvec
+
+crtail:
+	TESTQ      DX, DX
+	JZ         crnext
+	VMASKMOVPS (SI)(AX*1), Y15, Y0
+	TESTQ      R12, R12
+	JZ         crtstore
+	VMASKMOVPS (DI)(AX*1), Y15, Y1
+	VADDPS     Y1, Y0, Y0
+
+crtstore:
+	VMASKMOVPS Y0, Y15, (DI)(AX*1)
+
+crnext:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  crrow
+	VZEROUPPER
+	RET

@@ -1,0 +1,32 @@
+//go:build !amd64 || purego
+
+package kern
+
+const hasAsm = false
+
+func gemmAsm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	panic("kern: no assembly kernels in this build")
+}
+
+func flatConvAsm(n int, src []float32, offs []int, wts []float32, dst []float32) {
+	panic("kern: no assembly kernels in this build")
+}
+
+func flatDotsAsm(n int, x, src []float32, offs []int, out []float32) {
+	panic("kern: no assembly kernels in this build")
+}
+
+func axpyAsm(n int, alpha float32, x, y []float32)                       { panic("kern: no assembly") }
+func scaleAsm(n int, alpha float32, x []float32)                         { panic("kern: no assembly") }
+func reluAsm(n int, dst, src []float32)                                  { panic("kern: no assembly") }
+func reluBackwardAsm(n int, dx, dy, y []float32)                         { panic("kern: no assembly") }
+func sumAsm(n int, x []float32, p *[16]float64, squares bool)            { panic("kern: no assembly") }
+func reluBackwardAddAsm(n int, dx, dy, y []float32)                      { panic("kern: no assembly") }
+func deinterleaveAsm(n int, src, even, odd []float32)                    { panic("kern: no assembly") }
+func addStrided2Asm(n int, dst, src []float32, odd bool)                 { panic("kern: no assembly") }
+func shiftedMomentsAsm(n int, x []float32, k float32, s, q *[16]float32) { panic("kern: no assembly") }
+func dotDevAsm(n int, g, x []float32, m float32, a, b *[16]float32)      { panic("kern: no assembly") }
+func scaleShiftAsm(n int, y, x []float32, a, b float32)                  { panic("kern: no assembly") }
+func copyRowsAsm(rows, w int, src []float32, sstride int, dst []float32, dstride int, add bool) {
+	panic("kern: no assembly")
+}

@@ -1,0 +1,299 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"pertnas/nn"
+)
+
+// Pooling: items are fixed groups of (sample, channel) planes.
+
+const planeGrain = 1 << 13 // input elements per item
+
+func (be *Backend) planes(d nn.PoolDesc, fn func(p, worker int)) {
+	np := d.N * d.C
+	c := chunks(np*d.H*d.W, planeGrain)
+	c = min(c, np)
+	be.pool.run(c, func(i, worker int) {
+		lo, hi := span(i, c, np)
+		for p := lo; p < hi; p++ {
+			fn(p, worker)
+		}
+	})
+}
+
+func checkPool(op string, d nn.PoolDesc, x, y []float32) {
+	if len(x) != d.N*d.C*d.H*d.W || len(y) != d.N*d.C*d.OH*d.OW || d.K < 1 || d.Stride < 1 || d.Pad < 0 ||
+		d.OH < 1 || d.OW < 1 || (d.OH-1)*d.Stride-d.Pad >= d.H || (d.OW-1)*d.Stride-d.Pad >= d.W {
+		panic(fmt.Sprintf("cpu: %s: buffers %d, %d for %+v", op, len(x), len(y), d))
+	}
+}
+
+// span1 returns the in-image bounds [lo, hi) of output index o's window
+// along a dimension of size n.
+func span1(o, stride, pad, k, n int) (lo, hi int) {
+	lo = o*stride - pad
+	return max(lo, 0), min(lo+k, n)
+}
+
+// divisor1 is the window length along one dimension for PyTorch's average
+// pooling divisor: clipped to the image, or to the padded image (countPad).
+func divisor1(o, stride, pad, k, n int, countPad bool) int {
+	if countPad {
+		lo := o*stride - pad
+		return min(lo+k, n+pad) - lo
+	}
+	lo, hi := span1(o, stride, pad, k, n)
+	return hi - lo
+}
+
+// Pooling is separable: a pass along each row into a [H, OW] scratch, then
+// a pass down the columns.
+
+// MaxPool sets y to the window maxima.
+func (be *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
+	xd, yd := data(x), data(y)
+	checkPool("MaxPool", d, xd, yd)
+	hw, ohw := d.H*d.W, d.OH*d.OW
+	be.planes(d, func(p, worker int) {
+		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
+		tmp := be.scratchFor(worker, d.H*d.OW)
+		for iy := 0; iy < d.H; iy++ {
+			row, t := in[iy*d.W:(iy+1)*d.W], tmp[iy*d.OW:(iy+1)*d.OW]
+			for ox := range t {
+				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
+				m := row[lo]
+				for _, v := range row[lo+1 : hi] {
+					m = max(m, v)
+				}
+				t[ox] = m
+			}
+		}
+		for oy := 0; oy < d.OH; oy++ {
+			lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
+			o := out[oy*d.OW : (oy+1)*d.OW]
+			copy(o, tmp[lo*d.OW:(lo+1)*d.OW])
+			for iy := lo + 1; iy < hi; iy++ {
+				t := tmp[iy*d.OW : (iy+1)*d.OW]
+				t = t[:len(o)]
+				for ox, v := range t {
+					o[ox] = max(o[ox], v)
+				}
+			}
+		}
+	})
+}
+
+// MaxPoolBackward adds each output gradient to its window's first maximum
+// in row-major order (PyTorch's CPU choice).
+func (be *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer) {
+	be.maxPoolBackward(d, x, dy, dx, true)
+}
+
+// MaxPoolBackwardSet writes the input gradient instead of adding it.
+func (be *Backend) MaxPoolBackwardSet(d nn.PoolDesc, x, dy, dx nn.Buffer) {
+	be.maxPoolBackward(d, x, dy, dx, false)
+}
+
+func (be *Backend) maxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulate bool) {
+	xd, gd, dxd := data(x), data(dy), data(dx)
+	checkPool("MaxPoolBackward", d, xd, gd)
+	hw, ohw := d.H*d.W, d.OH*d.OW
+	be.planes(d, func(p, worker int) {
+		in, g, din := xd[p*hw:(p+1)*hw], gd[p*ohw:(p+1)*ohw], dxd[p*hw:(p+1)*hw]
+		if !accumulate {
+			clear(din)
+		}
+		tmp := be.scratchFor(worker, 2*d.H*d.OW)
+		// Branch-free arg-max (random data would mispredict every compare):
+		// compare order-preserving integer keys of the floats; val holds
+		// the row maxima's keys, idx their columns (both as raw bits).
+		val, idx := tmp[:d.H*d.OW], tmp[d.H*d.OW:]
+		for iy := 0; iy < d.H; iy++ {
+			row := in[iy*d.W : (iy+1)*d.W]
+			for ox := 0; ox < d.OW; ox++ {
+				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
+				m, at := floatKey(row[lo]), lo
+				for ix := lo + 1; ix < hi; ix++ {
+					k := floatKey(row[ix])
+					gt := (m - k) >> 63 // all ones iff k > m
+					m ^= (m ^ k) & gt
+					at ^= (at ^ ix) & int(gt)
+				}
+				val[iy*d.OW+ox] = math.Float32frombits(uint32(int32(m)))
+				idx[iy*d.OW+ox] = math.Float32frombits(uint32(at))
+			}
+		}
+		for oy := 0; oy < d.OH; oy++ {
+			lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
+			for ox := 0; ox < d.OW; ox++ {
+				best := lo
+				m := int64(int32(math.Float32bits(val[lo*d.OW+ox])))
+				for iy := lo + 1; iy < hi; iy++ {
+					k := int64(int32(math.Float32bits(val[iy*d.OW+ox])))
+					gt := (m - k) >> 63
+					m ^= (m ^ k) & gt
+					best ^= (best ^ iy) & int(gt)
+				}
+				din[best*d.W+int(math.Float32bits(idx[best*d.OW+ox]))] += g[oy*d.OW+ox]
+			}
+		}
+	})
+}
+
+// floatKey maps a float32 to an integer with the same order (-0 < +0;
+// NaNs with the sign bit clear sort above +Inf).
+func floatKey(v float32) int64 {
+	b := int32(math.Float32bits(v))
+	return int64(b ^ (b >> 31 & 0x7fffffff))
+}
+
+// AvgPool sets y to the window averages.
+func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
+	xd, yd := data(x), data(y)
+	checkPool("AvgPool", d, xd, yd)
+	hw, ohw := d.H*d.W, d.OH*d.OW
+	be.planes(d, func(p, worker int) {
+		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
+		tmp := be.scratchFor(worker, d.H*d.OW+d.OW)
+		inv := tmp[d.H*d.OW:]
+		for ox := range inv {
+			inv[ox] = float32(divisor1(ox, d.Stride, d.Pad, d.K, d.W, countPad))
+		}
+		for iy := 0; iy < d.H; iy++ {
+			row, t := in[iy*d.W:(iy+1)*d.W], tmp[iy*d.OW:(iy+1)*d.OW]
+			for ox := range t {
+				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
+				var s float32
+				for _, v := range row[lo:hi] {
+					s += v
+				}
+				t[ox] = s
+			}
+		}
+		for oy := 0; oy < d.OH; oy++ {
+			lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
+			dy := float32(divisor1(oy, d.Stride, d.Pad, d.K, d.H, countPad))
+			o := out[oy*d.OW : (oy+1)*d.OW]
+			copy(o, tmp[lo*d.OW:(lo+1)*d.OW])
+			for iy := lo + 1; iy < hi; iy++ {
+				t := tmp[iy*d.OW : (iy+1)*d.OW]
+				t = t[:len(o)]
+				for ox, v := range t {
+					o[ox] += v
+				}
+			}
+			for ox := range o {
+				o[ox] /= dy * inv[ox]
+			}
+		}
+	})
+}
+
+// AvgPoolBackward spreads each output gradient over its window.
+func (be *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer) {
+	be.avgPoolBackward(d, countPad, dy, dx, true)
+}
+
+// AvgPoolBackwardSet writes the input gradient instead of adding it.
+func (be *Backend) AvgPoolBackwardSet(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer) {
+	be.avgPoolBackward(d, countPad, dy, dx, false)
+}
+
+func (be *Backend) avgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer, accumulate bool) {
+	gd, dxd := data(dy), data(dx)
+	checkPool("AvgPoolBackward", d, dxd, gd)
+	hw, ohw := d.H*d.W, d.OH*d.OW
+	be.planes(d, func(p, worker int) {
+		g, din := gd[p*ohw:(p+1)*ohw], dxd[p*hw:(p+1)*hw]
+		if !accumulate {
+			clear(din)
+		}
+		tmp := be.scratchFor(worker, d.H*d.OW+d.OW)
+		t, div := tmp[:d.H*d.OW], tmp[d.H*d.OW:]
+		clear(t)
+		for ox := range div {
+			div[ox] = float32(divisor1(ox, d.Stride, d.Pad, d.K, d.W, countPad))
+		}
+		// Down the columns: t[iy, ox] = Σ over outputs oy covering iy of g/div.
+		for oy := 0; oy < d.OH; oy++ {
+			lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
+			dvy := float32(divisor1(oy, d.Stride, d.Pad, d.K, d.H, countPad))
+			grow := g[oy*d.OW : (oy+1)*d.OW]
+			for iy := lo; iy < hi; iy++ {
+				tr := t[iy*d.OW : (iy+1)*d.OW]
+				tr = tr[:len(grow)]
+				for ox, v := range grow {
+					tr[ox] += v / (dvy * div[ox])
+				}
+			}
+		}
+		// Along the rows.
+		for iy := 0; iy < d.H; iy++ {
+			tr, row := t[iy*d.OW:(iy+1)*d.OW], din[iy*d.W:(iy+1)*d.W]
+			for ox, v := range tr {
+				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
+				seg := row[lo:hi]
+				for i := range seg {
+					seg[i] += v
+				}
+			}
+		}
+	})
+}
+
+// GlobalAvgPool sets y[n, c] to the mean of plane (n, c) (float64 sum).
+func (be *Backend) GlobalAvgPool(n, c, hw int, x, y nn.Buffer) {
+	xd, yd := data(x), data(y)
+	if len(xd) != n*c*hw || len(yd) != n*c {
+		panic(fmt.Sprintf("cpu: GlobalAvgPool: buffers %d, %d for %d×%d×%d", len(xd), len(yd), n, c, hw))
+	}
+	np := n * c
+	k := min(chunks(np*hw, planeGrain), np)
+	be.pool.run(k, func(i, _ int) {
+		lo, hi := span(i, k, np)
+		for p := lo; p < hi; p++ {
+			var s float64
+			for _, v := range xd[p*hw : (p+1)*hw] {
+				s += float64(v)
+			}
+			yd[p] = float32(s / float64(hw))
+		}
+	})
+}
+
+// GlobalAvgPoolBackward adds dy[n, c]/hw to every element of plane (n, c).
+func (be *Backend) GlobalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer) {
+	be.globalAvgPoolBackward(n, c, hw, dy, dx, true)
+}
+
+// GlobalAvgPoolBackwardSet writes dy[n, c]/hw to every element of plane (n, c).
+func (be *Backend) GlobalAvgPoolBackwardSet(n, c, hw int, dy, dx nn.Buffer) {
+	be.globalAvgPoolBackward(n, c, hw, dy, dx, false)
+}
+
+func (be *Backend) globalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer, accumulate bool) {
+	gd, dxd := data(dy), data(dx)
+	if len(dxd) != n*c*hw || len(gd) != n*c {
+		panic(fmt.Sprintf("cpu: GlobalAvgPoolBackward: buffers %d, %d for %d×%d×%d", len(gd), len(dxd), n, c, hw))
+	}
+	np := n * c
+	k := min(chunks(np*hw, planeGrain), np)
+	be.pool.run(k, func(i, _ int) {
+		lo, hi := span(i, k, np)
+		for p := lo; p < hi; p++ {
+			v := gd[p] / float32(hw)
+			row := dxd[p*hw : (p+1)*hw]
+			if !accumulate {
+				for j := range row {
+					row[j] = v
+				}
+				continue
+			}
+			for j := range row {
+				row[j] += v
+			}
+		}
+	})
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# gpu-check.sh — check the CUDA backend on a GPU machine that has no Go.
+#
+# Two halves:
+#
+#   scripts/gpu-check.sh build [OUT]   here, with Go: builds CGO_ENABLED=0
+#                                      binaries into OUT (default bin/gpu-check):
+#                                        cuda.test      parity tests (go test -c ./cuda)
+#                                        gpubench.test  training benchmark (go test -c ./cuda/gpubench)
+#                                        stages/*       the stage binaries (stripped)
+#                                        bench_gpu_torch.py, torch_fixtures_darts.py
+#   scripts/gpu-check.sh run [OUT]     on the GPU machine (CUDA 13 driver, cuDNN 9,
+#                                      PyTorch in a Python env), from the repository root:
+#                                        1. parity: every backend op and a training step
+#                                           on the GPU vs the CPU backend (1e-4 relative,
+#                                           strict fp32); missing GPU/library = failure
+#                                        2. benchmark: training images/s of the PertNAS
+#                                           search network (batch 256) and the CIFAR eval
+#                                           network (batch 128), Go vs PyTorch on the same
+#                                           GPU, and the ratios
+#   scripts/gpu-check.sh all [OUT]     both, on one machine with Go and a GPU.
+#
+# The run half finishes within 5 minutes: every step is bounded with timeout
+# (parity 75 s, Go benchmark 90 s, PyTorch benchmark 110 s). Exit status: 0 when
+# parity passed, 1 otherwise (benchmark failures are reported, not fatal).
+#
+# Environment:
+#   PERTNAS_CUDA_LIB_DIR  folder(s) holding libcuda/libcublas/libcudnn/libnvrtc, if
+#                         the search (LD_LIBRARY_PATH, python site-packages/nvidia/*/lib,
+#                         system folders) does not find them
+#   PYTHON                the python with torch (default: python3 on PATH)
+#   PERTNAS_BENCH_TF32    0 = strict fp32 in the Go benchmark (default TF32 on, as
+#                         PyTorch's cuDNN default)
+#   PERTNAS_BENCH_DEPTHWISE  auto (default) | kernel | cudnn: depthwise convolutions in
+#                         the Go benchmark (auto times both per shape, keeps the faster)
+#   BENCH_STEPS           timed training steps per network (default 20)
+#   GPU_CHECK_STAGES      0 = build: leave out the stage binaries (they are most of
+#                         the folder's ~50 MB; the run half does not use them)
+#
+# With the agent device tool: run "scripts/gpu-check.sh build" here, then
+# run(command="scripts/gpu-check.sh run", carry=["bin/gpu-check"]).
+set -uo pipefail
+
+mode=${1:-}
+out=${2:-bin/gpu-check}
+steps=${BENCH_STEPS:-20}
+
+build() {
+	set -e
+	mkdir -p "$out/stages"
+	export CGO_ENABLED=0
+	go test -c -ldflags='-s -w' -o "$out/cuda.test" ./cuda
+	go test -c -ldflags='-s -w' -o "$out/gpubench.test" ./cuda/gpubench
+	for d in stages/*/; do
+		[ "${GPU_CHECK_STAGES:-1}" = 0 ] && break
+		s=$(basename "$d")
+		if ! go build -ldflags='-s -w' -o "$out/stages/$s" "./stages/$s"; then
+			echo "gpu-check: stage $s does not build" >&2
+			exit 1
+		fi
+	done
+	cp scripts/bench_gpu_torch.py scripts/torch_fixtures_darts.py "$out/"
+	set +e
+	du -sh "$out"
+	echo "gpu-check: built into $out (CGO_ENABLED=0)"
+}
+
+# images_per_s prints the images/s metric of a Go benchmark line.
+images_per_s() {
+	awk -v name="$1" '$1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "images/s") print $i }'
+}
+
+run() {
+	for f in cuda.test gpubench.test bench_gpu_torch.py; do
+		if [ ! -e "$out/$f" ]; then
+			echo "gpu-check: $out/$f missing: run 'scripts/gpu-check.sh build' first" >&2
+			exit 1
+		fi
+	done
+	nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "gpu-check: nvidia-smi not available"
+	py=${PYTHON:-python3}
+	status=0
+
+	echo "== parity (GPU vs CPU backend, strict fp32, tolerance 1e-4 relative)"
+	if ! PERTNAS_REQUIRE_GPU=1 timeout -k 5 75 "$out/cuda.test" -test.v -test.count 1 -test.timeout 70s \
+		-test.run 'Symbols|Available|Parity|Compare'; then
+		echo "gpu-check: PARITY FAILED" >&2
+		status=1
+	fi
+
+	echo "== benchmark: pertnas (Go, cuda backend)"
+	gofile=$(mktemp)
+	timeout -k 5 90 "$out/gpubench.test" -test.v -test.run '^$' -test.bench . -test.benchtime "${steps}x" -test.timeout 85s | tee "$gofile"
+
+	echo "== benchmark: PyTorch ($py)"
+	pyfile=$(mktemp)
+	timeout -k 5 110 "$py" "$out/bench_gpu_torch.py" --steps "$steps" | tee "$pyfile"
+
+	echo "== summary (training images/s; ratio = pertnas / PyTorch)"
+	for pair in "search5:BenchmarkSearch5Train" "eval20:BenchmarkEval20Train"; do
+		net=${pair%%:*}
+		bench=${pair#*:}
+		ours=$(images_per_s "$bench" <"$gofile")
+		for m in eager channels_last_amp; do
+			theirs=$(awk -v n="$net" -v m="$m" '$1 == "RESULT" && $2 == "net="n && $3 == "mode="m { sub("images_per_s=", "", $4); print $4 }' "$pyfile")
+			if [ -n "$ours" ] && [ -n "$theirs" ]; then
+				awk -v n="$net" -v m="$m" -v a="$ours" -v b="$theirs" \
+					'BEGIN { printf "%-8s pertnas %9.1f   torch %-18s %9.1f   ratio %.2f\n", n, a, m, b, a / b }'
+			else
+				echo "$net: missing result (pertnas '${ours}', torch $m '${theirs}')"
+			fi
+		done
+	done
+	rm -f "$gofile" "$pyfile"
+	return $status
+}
+
+case $mode in
+build) build ;;
+run) run; exit $? ;;
+all) build && { run; exit $?; } ;;
+*)
+	sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+	;;
+esac

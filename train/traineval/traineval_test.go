@@ -1,0 +1,180 @@
+package traineval
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"pertnas/formats/artifact"
+	"pertnas/formats/beton"
+	"pertnas/formats/checkpoint"
+	"pertnas/formats/cifar"
+	"pertnas/formats/genotype"
+	"pertnas/nn/cpu"
+	"pertnas/train"
+)
+
+// writeSynthBeton writes cifar_train.beton and cifar_test.beton into dir
+// from cifar.Synth (raw images, fields image + label).
+func writeSynthBeton(t *testing.T, dir string, ntrain, ntest int) {
+	t.Helper()
+	tr, te := cifar.Synth(ntrain, ntest, 1)
+	for name, recs := range map[string]cifar.Records{"cifar_train.beton": tr, "cifar_test.beton": te} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := beton.NewWriter(f, []beton.Field{{Name: "image", Type: beton.FieldImage}, {Name: "label", Type: beton.FieldInt}},
+			recs.Len(), beton.MinPageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const plane = 32 * 32
+		for i := range recs.Len() {
+			rec := recs[i*(1+3*plane):]
+			img := make([]byte, 3*plane)
+			for p := range plane {
+				for c := range 3 {
+					img[p*3+c] = rec[1+c*plane+p]
+				}
+			}
+			if err := w.Append([]beton.Value{beton.ImageValue(beton.ImageRaw, 32, 32, img), beton.IntValue(int64(rec[0]))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+func smokeOptions(data, out string) Options {
+	r := Presets["smoke"]
+	r.Epochs, r.LimitTrain, r.LimitTest, r.BatchSize = 2, 64, 32, 16
+	return Options{Genotype: "DARTS_V2", Data: data, Dataset: "cifar10", Recipe: r, Seed: 3,
+		Backend: cpu.New(2), DeviceName: "cpu", Workers: 2, Out: out}
+}
+
+func TestRunAndResume(t *testing.T) {
+	data := t.TempDir()
+	writeSynthBeton(t, data, 64, 32)
+
+	ref := t.TempDir()
+	res, err := Run(context.Background(), smokeOptions(data, ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"metrics.arrow", "curves.png", "model.safetensors", "state.json", "result.json"} {
+		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
+			t.Fatalf("output %s: %v", f, err)
+		}
+	}
+	var rows []train.Row
+	if err := artifact.ReadTable(filepath.Join(ref, "metrics.arrow"), &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("metrics.arrow: %v, %d rows", err, len(rows))
+	}
+	if res.FinalTestAcc != rows[1].TestAcc || res.Epochs != 2 || res.Parameters <= 0 || res.MultAdds <= 0 ||
+		res.ParametersAll <= res.Parameters || res.Network.Classes != 10 {
+		t.Fatalf("result %+v", res)
+	}
+	// model.safetensors holds the DARTS reference names, aux head included.
+	ts, md, err := checkpoint.Read(filepath.Join(ref, "model.safetensors"))
+	if err != nil || md["format"] != "pt" || ts[0].Name != "stem.0.weight" ||
+		!slices.ContainsFunc(ts, func(t checkpoint.Tensor) bool { return t.Name == "auxiliary_head.classifier.weight" }) ||
+		!slices.ContainsFunc(ts, func(t checkpoint.Tensor) bool { return t.Name == "cells.0._ops.0.op.1.weight" }) {
+		t.Fatalf("model.safetensors: %v %v", err, md)
+	}
+
+	// Killed after epoch 0 (the log line of the epoch cancels the context;
+	// epoch 1 stops at its first step), then rerun: the same rows and weights.
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	o := smokeOptions(data, out)
+	o.Log = slog.New(cancelOnEpoch{cancel})
+	_, err = Run(ctx, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("killed run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "result.json")); err == nil {
+		t.Fatal("a killed run wrote result.json")
+	}
+	res2, err := Run(context.Background(), smokeOptions(data, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows2 []train.Row
+	artifact.ReadTable(filepath.Join(out, "metrics.arrow"), &rows2)
+	for i := range rows {
+		a, b := rows[i], rows2[i]
+		a.Seconds, a.ImagesPerS, b.Seconds, b.ImagesPerS = 0, 0, 0, 0
+		if a != b {
+			t.Fatalf("epoch %d after resume:\n got %+v\nwant %+v", i, b, a)
+		}
+	}
+	if res2.FinalTestAcc != res.FinalTestAcc {
+		t.Fatalf("final accuracy %v after resume, %v uninterrupted", res2.FinalTestAcc, res.FinalTestAcc)
+	}
+	m1, _ := os.ReadFile(filepath.Join(ref, "model.safetensors"))
+	m2, _ := os.ReadFile(filepath.Join(out, "model.safetensors"))
+	if !slices.Equal(m1, m2) {
+		t.Fatal("model.safetensors differs after resume")
+	}
+}
+
+// cancelOnEpoch is a slog handler that cancels a context at the first
+// "epoch" record.
+type cancelOnEpoch struct{ cancel context.CancelFunc }
+
+func (h cancelOnEpoch) Enabled(context.Context, slog.Level) bool { return true }
+func (h cancelOnEpoch) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "epoch" {
+		h.cancel()
+	}
+	return nil
+}
+func (h cancelOnEpoch) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h cancelOnEpoch) WithGroup(string) slog.Handler      { return h }
+
+func TestBadInput(t *testing.T) {
+	data := t.TempDir()
+	for name, mod := range map[string]func(*Options){
+		"imagenet":        func(o *Options) { o.Dataset = "imagenet" },
+		"unknown dataset": func(o *Options) { o.Dataset = "mnist" },
+		"genotype":        func(o *Options) { o.Genotype = "NOPE" },
+		"no data":         func(o *Options) {},
+		"epochs":          func(o *Options) { o.Recipe.Epochs = 0 },
+	} {
+		o := smokeOptions(data, t.TempDir())
+		mod(&o)
+		_, err := Run(context.Background(), o)
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			t.Errorf("%s: got %v, want an InputError", name, err)
+		}
+	}
+}
+
+func TestCombinedGenotype(t *testing.T) {
+	g, err := loadGenotype(Options{Normal: "DARTS_V2", Reduce: "DARTS_V1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := genotype.Named("DARTS_V1")
+	v2, _ := genotype.Named("DARTS_V2")
+	if !slices.Equal(g.Normal, v2.Normal) || !slices.Equal(g.Reduce, v1.Reduce) {
+		t.Fatalf("combined %v", g.Repr())
+	}
+	// --genotype fills in the one not given.
+	g, err = loadGenotype(Options{Genotype: "DARTS_V1", Normal: "DARTS_V2"})
+	if err != nil || !slices.Equal(g.Normal, v2.Normal) || !slices.Equal(g.Reduce, v1.Reduce) {
+		t.Fatalf("normal from DARTS_V2, rest from --genotype: %v %v", err, g.Repr())
+	}
+	if _, err := loadGenotype(Options{Normal: "DARTS_V2"}); err == nil {
+		t.Fatal("--normal alone accepted")
+	}
+}
