@@ -1,0 +1,105 @@
+package pertnas
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Options are what every job of a run needs.
+type Options struct {
+	Dir     string  // the run folder
+	Config  Config  // must match the folder's run.json, if any
+	Builder Builder // the model/training side
+	// Worker numbers this job among the jobs run side by side in one
+	// process (BuildRequest.Worker).
+	Worker int
+	// Progress, if not nil, is called after every unit of work and every
+	// SGD step; it must be safe for concurrent use when jobs run side by side.
+	Progress func(Progress)
+}
+
+func memberDir(run string, m int) string {
+	return filepath.Join(run, "members", strconv.Itoa(m))
+}
+
+// ValuationPath is the file a completed member m writes (a Make target).
+func ValuationPath(run string, m int) string {
+	return filepath.Join(memberDir(run, m), "valuation.arrow")
+}
+
+// GenotypePath is the file a completed selection writes last (a Make target).
+func GenotypePath(run string) string { return filepath.Join(run, "genotype.json") }
+
+// ErrBadConfig marks errors caused by the configuration asked for: an
+// invalid knob, or a run folder started with another configuration.
+var ErrBadConfig = errors.New("bad configuration")
+
+// ClaimRun checks the run folder's configuration: the first job to start
+// records cfg in DIR/run.json (created exclusively, so that jobs starting
+// together agree on one); later jobs must bring the same configuration
+// (apart from the device), else the error lists the differing keys.
+func ClaimRun(dir string, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	path := filepath.Join(dir, "run.json")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".run.json.tmp-*")
+	if err != nil {
+		return fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	defer os.Remove(tmp.Name())
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	os.Chmod(tmp.Name(), 0o644)
+	// A hard link creates run.json whole, and fails if it exists.
+	if err := os.Link(tmp.Name(), path); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	old, err := ReadRunConfig(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	if d := old.Diff(cfg); len(d) > 0 {
+		return fmt.Errorf("%w: run folder %s was started with another configuration (%s -> this job's): %s; use a new --run folder or the run's settings",
+			ErrBadConfig, dir, path, strings.Join(d, ", "))
+	}
+	return nil
+}
+
+// ReadRunConfig reads DIR/run.json; unknown keys are an error.
+func ReadRunConfig(dir string) (Config, error) {
+	path := filepath.Join(dir, "run.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("run folder: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}

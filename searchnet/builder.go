@@ -1,0 +1,422 @@
+// Package searchnet implements pertnas.Builder and pertnas.Supernet: the
+// PertNAS search network of package darts trained with package nn on the
+// batches of package loader.
+//
+// A Builder holds what every network of a run shares: the dataset (the
+// .beton files of convert-cifar, opened once), the training/validation
+// split, the network sizes, the optimiser settings and the way to make a
+// backend. Each built network (Net) owns its backend, its tape and its SGD,
+// so networks built from one Builder run side by side on their own
+// goroutines.
+//
+// # Data
+//
+// Training batches visit the training split in a random order with the
+// search augmentation (SearchAugment: flip, translate pad 2 with the mean
+// colour, cutout 8, then the DARTS normalisation), the last incomplete batch
+// dropped. The order and every augmentation draw of a TrainEpoch or FineTune
+// call derive from its dataSeed (and the epoch of the data within the call)
+// through the loader, never from state kept between calls. The validation
+// split is evaluated in file order without augmentation.
+//
+// The split: with ValSource "train" a seeded ValFraction of the training file
+// (loader.Split with Options.SplitSeed) is held out for validation and the
+// rest is trained on; with "test" the whole training file is trained on and
+// the test file is the validation split. TrainImages and ValImages, when
+// positive, keep the first that many ids of each split (ids ascending).
+//
+// # Determinism
+//
+// A Net's numbers depend only on its state (weights, BN statistics, SGD
+// momentum and step count, masks) and the arguments of each call: rebuilt
+// with the same BuildRequest and loaded from a Save, it continues exactly as
+// the original (bit for bit, on a backend whose results do not depend on its
+// thread count, as the CPU one's do not).
+package searchnet
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"slices"
+
+	"pertnas/convert"
+	"pertnas/darts"
+	"pertnas/formats/artifact"
+	"pertnas/formats/beton"
+	"pertnas/loader"
+	"pertnas/nn"
+	"pertnas/nn/cpu"
+	"pertnas/pertnas"
+)
+
+// File names inside the dataset folder (convert-cifar's outputs).
+const (
+	TrainFile    = "cifar_train.beton"
+	TestFile     = "cifar_test.beton"
+	ManifestFile = "manifest.json"
+)
+
+// SearchAugment is the training augmentation of the search
+// (spec/pertnas.md: FFCV-style flip, translate with padding 2, cutout 8):
+// the translation pads with the mean colour, as FFCV's RandomTranslate does.
+var SearchAugment = loader.Augment{
+	Flip:   true,
+	Pad:    2,
+	Fill:   [3]uint8{125, 123, 114}, // round(loader.DARTSMean)
+	Cutout: 8,
+}
+
+// Options configure a Builder. Zero values of the optional fields take the
+// documented defaults.
+type Options struct {
+	// Data is the dataset folder: TrainFile and TestFile (the latter only
+	// read with ValSource "test") and, when Classes is 0, ManifestFile.
+	Data string
+
+	Layers, Channels int // search network: cells and initial channels
+	// Classes is the number of classes; 0 reads num_classes from the
+	// folder's manifest.json.
+	Classes int
+
+	BatchSize   int     // training batch
+	EvalBatch   int     // validation batch (0: BatchSize); never changes a number
+	Momentum    float64 // SGD momentum
+	WeightDecay float64 // SGD weight decay
+
+	ValSource   string  // "train" (held out of the training file) or "test"
+	ValFraction float64 // held-out fraction with ValSource "train"
+	SplitSeed   uint64  // seeds the held-out subset
+	TrainImages int     // > 0: train on the first this many ids of the split
+	ValImages   int     // > 0: validate on the first this many ids
+
+	// Threads is the CPU backend's thread count (<= 0: GOMAXPROCS) when
+	// NewBackend is nil.
+	Threads int
+	// LoaderWorkers is the number of decoding goroutines per loader
+	// (<= 0: min(2, GOMAXPROCS)).
+	LoaderWorkers int
+	// NewBackend, if not nil, gives the backend of a network built for
+	// BuildRequest.Worker (a GPU backend placing workers on devices, say)
+	// and the function that gives it back when the network is closed (nil:
+	// nothing to do). A factory may hand the same backend to the successive
+	// networks of one worker (a worker uses one network at a time), but not
+	// to two workers at once unless the backend allows concurrent use. Nil:
+	// a fresh CPU backend of Threads threads per network, closed with it.
+	NewBackend func(worker int) (be nn.Backend, release func(), err error)
+}
+
+// FromConfig returns the Options of a search run's configuration and
+// environment (CPU backend; a GPU needs Options.NewBackend).
+func FromConfig(cfg pertnas.Config, env pertnas.Env) Options {
+	return Options{
+		Data:        env.Data,
+		Layers:      cfg.Layers,
+		Channels:    cfg.Channels,
+		BatchSize:   cfg.BatchSize,
+		Momentum:    cfg.Momentum,
+		WeightDecay: cfg.WeightDecay,
+		ValSource:   cfg.ValSource,
+		ValFraction: cfg.ValFraction,
+		SplitSeed:   cfg.Seed,
+		TrainImages: cfg.TrainImages,
+		ValImages:   cfg.ValImages,
+		Threads:     env.Threads,
+	}
+}
+
+// Open is a pertnas.OpenBuilder: the Builder for cfg on env's dataset. Only
+// the "cpu" device is served here; other devices need a Builder made with
+// New and an Options.NewBackend.
+func Open(cfg pertnas.Config, env pertnas.Env) (pertnas.Builder, error) {
+	if cfg.Device != "cpu" {
+		return nil, fmt.Errorf("searchnet: device %q: only cpu is wired here (give Options.NewBackend to New for another)", cfg.Device)
+	}
+	return New(FromConfig(cfg, env))
+}
+
+var _ pertnas.OpenBuilder = Open
+
+// Builder makes search networks for one run. It is safe for concurrent use;
+// Close it after its networks.
+type Builder struct {
+	opt      Options
+	classes  int
+	files    []*beton.Reader
+	trainSrc loader.Source
+	valSrc   loader.Source
+	trainIDs []int
+	valIDs   []int
+	h, w     int
+}
+
+var _ pertnas.Builder = (*Builder)(nil)
+
+// New checks opts, opens the dataset and computes the split.
+func New(opts Options) (*Builder, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	if opts.EvalBatch <= 0 {
+		opts.EvalBatch = opts.BatchSize
+	}
+	if opts.LoaderWorkers <= 0 {
+		opts.LoaderWorkers = min(2, runtime.GOMAXPROCS(0))
+	}
+	b := &Builder{opt: opts, classes: opts.Classes}
+	if b.classes == 0 {
+		var m convert.Manifest
+		path := filepath.Join(opts.Data, ManifestFile)
+		if err := artifact.ReadJSON(path, &m); err != nil {
+			return nil, fmt.Errorf("searchnet: dataset %s: %w (or set the number of classes)", opts.Data, err)
+		}
+		if m.NumClasses < 2 {
+			return nil, fmt.Errorf("searchnet: %s: num_classes %d, want >= 2", path, m.NumClasses)
+		}
+		b.classes = m.NumClasses
+	}
+	if err := b.openData(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (o *Options) check() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if o.Data == "" {
+		bad("no dataset folder")
+	}
+	if o.Layers < 1 {
+		bad("layers %d: want >= 1", o.Layers)
+	}
+	if o.Channels < 2 || o.Channels%2 != 0 {
+		bad("channels %d: want an even number >= 2", o.Channels)
+	}
+	if o.Classes < 0 || o.Classes == 1 {
+		bad("classes %d: want >= 2 (0: from the manifest)", o.Classes)
+	}
+	if o.BatchSize < 1 {
+		bad("batch size %d: want >= 1", o.BatchSize)
+	}
+	if !(o.Momentum >= 0 && o.Momentum < 1) {
+		bad("momentum %v: want 0 <= momentum < 1", o.Momentum)
+	}
+	if !(o.WeightDecay >= 0 && o.WeightDecay <= 1) {
+		bad("weight decay %v: want 0..1", o.WeightDecay)
+	}
+	switch o.ValSource {
+	case "train":
+		if !(o.ValFraction > 0 && o.ValFraction < 1) {
+			bad("val fraction %v: want 0 < fraction < 1", o.ValFraction)
+		}
+	case "test":
+	default:
+		bad("val source %q: want train or test", o.ValSource)
+	}
+	if o.TrainImages < 0 || o.ValImages < 0 {
+		bad("image limits %d, %d: want >= 0", o.TrainImages, o.ValImages)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("searchnet: options: %w", err)
+	}
+	return nil
+}
+
+func (b *Builder) open(name string) (loader.Source, error) {
+	r, err := beton.Open(filepath.Join(b.opt.Data, name))
+	if err != nil {
+		return nil, fmt.Errorf("searchnet: %w", err)
+	}
+	b.files = append(b.files, r)
+	src, err := loader.NewBetonSource(r, "image", "label")
+	if err != nil {
+		return nil, fmt.Errorf("searchnet: %s: %w", r.Path(), err)
+	}
+	return src, nil
+}
+
+func (b *Builder) openData() error {
+	o := b.opt
+	var err error
+	if b.trainSrc, err = b.open(TrainFile); err != nil {
+		return err
+	}
+	n := b.trainSrc.NumSamples()
+	trainPath := filepath.Join(o.Data, TrainFile)
+	if o.ValSource == "train" {
+		if b.trainIDs, b.valIDs, err = loader.Split(n, o.ValFraction, o.SplitSeed); err != nil {
+			return fmt.Errorf("searchnet: %s: %w", trainPath, err)
+		}
+		b.valSrc = b.trainSrc
+	} else {
+		if b.valSrc, err = b.open(TestFile); err != nil {
+			return err
+		}
+		b.trainIDs = ids(n)
+		b.valIDs = ids(b.valSrc.NumSamples())
+	}
+	if o.TrainImages > 0 && o.TrainImages < len(b.trainIDs) {
+		b.trainIDs = b.trainIDs[:o.TrainImages]
+	}
+	if o.ValImages > 0 && o.ValImages < len(b.valIDs) {
+		b.valIDs = b.valIDs[:o.ValImages]
+	}
+	if len(b.trainIDs) < o.BatchSize {
+		return fmt.Errorf("searchnet: %s: the training split has %d images, fewer than one batch of %d", trainPath, len(b.trainIDs), o.BatchSize)
+	}
+	if len(b.valIDs) == 0 {
+		return fmt.Errorf("searchnet: %s: the validation split is empty", filepath.Join(o.Data, map[string]string{"train": TrainFile, "test": TestFile}[o.ValSource]))
+	}
+	// Checks every image's size and label once, up front, so that a bad
+	// file fails here and not in the middle of a search.
+	l, err := b.valLoader()
+	if err != nil {
+		return err
+	}
+	_, b.h, b.w = l.Shape()
+	if b.h%4 != 0 || b.w%4 != 0 {
+		// The search network's two reductions need even sizes at both.
+		return fmt.Errorf("searchnet: dataset %s: images are %dx%d, want sides that are multiples of 4", o.Data, b.w, b.h)
+	}
+	if err := b.scan(l); err != nil {
+		return err
+	}
+	tl, err := loader.New(b.trainSrc, loader.Config{BatchSize: o.EvalBatch, Indices: b.trainIDs,
+		Workers: o.LoaderWorkers, Classes: b.classes})
+	if err != nil {
+		return fmt.Errorf("searchnet: %s: %w", trainPath, err)
+	}
+	if _, h, w := tl.Shape(); h != b.h || w != b.w {
+		return fmt.Errorf("searchnet: %s: images are %dx%d, the validation images %dx%d", trainPath, w, h, b.w, b.h)
+	}
+	return b.scan(tl)
+}
+
+// scan reads one epoch of l, reporting the first bad sample.
+func (b *Builder) scan(l *loader.Loader) error {
+	it := l.Epoch(0)
+	defer it.Close()
+	for it.Next() {
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("searchnet: dataset %s: %w", b.opt.Data, err)
+	}
+	return nil
+}
+
+func ids(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// trainLoader returns a loader over the training split whose order and
+// augmentation derive from seed.
+func (b *Builder) trainLoader(seed uint64) (*loader.Loader, error) {
+	l, err := loader.New(b.trainSrc, loader.Config{
+		BatchSize: b.opt.BatchSize, Order: loader.Random, Seed: seed, DropLast: true,
+		Workers: b.opt.LoaderWorkers, Indices: b.trainIDs, Augment: SearchAugment, Classes: b.classes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("searchnet: training split of %s: %w", b.opt.Data, err)
+	}
+	return l, nil
+}
+
+// valLoader returns a loader over the validation split in file order.
+func (b *Builder) valLoader() (*loader.Loader, error) {
+	l, err := loader.New(b.valSrc, loader.Config{
+		BatchSize: b.opt.EvalBatch, Order: loader.Sequential, Workers: b.opt.LoaderWorkers,
+		Indices: b.valIDs, Classes: b.classes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("searchnet: validation split of %s: %w", b.opt.Data, err)
+	}
+	return l, nil
+}
+
+// Split returns the sample ids trained on and validated on (copies).
+func (b *Builder) Split() (train, val []int) { return slices.Clone(b.trainIDs), slices.Clone(b.valIDs) }
+
+// Classes returns the number of classes.
+func (b *Builder) Classes() int { return b.classes }
+
+// Close closes the dataset files; the Builder's networks must not train or
+// evaluate afterwards.
+func (b *Builder) Close() error {
+	var errs []error
+	for _, r := range b.files {
+		errs = append(errs, r.Close())
+	}
+	b.files = nil
+	return errors.Join(errs...)
+}
+
+// SearchConfig translates a pertnas edge configuration into darts'.
+func SearchConfig(edges pertnas.EdgeConfig) darts.SearchConfig {
+	var c darts.SearchConfig
+	for e, eo := range edges {
+		c.Edges[e] = darts.EdgeConfig{Ops: eo.Ops.List(), HasNone: eo.None}
+	}
+	return c
+}
+
+// Build makes a fresh network for req: weights drawn from a PCG generator
+// seeded by req.Seed, every mask 1, a fresh SGD. It is safe to call from
+// several goroutines.
+func (b *Builder) Build(req pertnas.BuildRequest) (pertnas.Supernet, error) {
+	return b.build(req)
+}
+
+func (b *Builder) build(req pertnas.BuildRequest) (*Net, error) {
+	for e, eo := range req.Edges {
+		if eo.Ops&^pertnas.AllOps != 0 {
+			return nil, fmt.Errorf("searchnet: build: edge %d holds op bits %#x outside the %d ops", e, uint8(eo.Ops), pertnas.NumOps)
+		}
+	}
+	be, release, err := b.backend(req.Worker)
+	if err != nil {
+		return nil, err
+	}
+	net, err := darts.NewSearchNetwork(be, SearchConfig(req.Edges),
+		darts.SearchOptions{C: b.opt.Channels, Layers: b.opt.Layers, Classes: b.classes}, weightRNG(req.Seed))
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("searchnet: build %s: %w", req.Edges, err)
+	}
+	n := &Net{b: b, release: release, net: net, edges: req.Edges, g: nn.NewGraph(be)}
+	n.opt = n.newSGD()
+	return n, nil
+}
+
+func (b *Builder) backend(worker int) (nn.Backend, func(), error) {
+	if b.opt.NewBackend == nil {
+		be := cpu.New(b.opt.Threads)
+		return be, be.Close, nil
+	}
+	be, release, err := b.opt.NewBackend(worker)
+	if err != nil {
+		return nil, nil, fmt.Errorf("searchnet: backend for worker %d: %w", worker, err)
+	}
+	if release == nil {
+		release = func() {}
+	}
+	return be, release, nil
+}
+
+// String describes the builder's data and network for a stage's log.
+func (b *Builder) String() string {
+	return fmt.Sprintf("search network L=%d C=%d, %d classes, %dx%d images: %d training, %d validation (val source %s) from %s",
+		b.opt.Layers, b.opt.Channels, b.classes, b.w, b.h, len(b.trainIDs), len(b.valIDs), b.opt.ValSource, b.opt.Data)
+}
+
+// weightRNG is the generator of a network's initial weights.
+func weightRNG(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^0x853c49e6748fea9b))
+}

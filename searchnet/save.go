@@ -1,0 +1,138 @@
+package searchnet
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"pertnas/formats/checkpoint"
+	"pertnas/nn"
+	"pertnas/pertnas"
+)
+
+// A saved network is one safetensors file: the network's state_dict (DARTS
+// model_search names, BN running statistics and num_batches_tracked), then
+// the optimiser state under "optimizer." ("optimizer.step" and
+// "optimizer.<param>.momentum_buffer"). Its metadata holds the format name,
+// the edge configuration (JSON) and the masked (edge, op) pairs.
+const (
+	formatName = "pertnas.searchnet/1"
+	optPrefix  = "optimizer."
+	metaFormat = "format"
+	metaEdges  = "edges"
+	metaMasked = "masked"
+)
+
+// Save writes the network's state to path (atomically; the whole file is
+// written when Save returns).
+func (n *Net) Save(path string) error {
+	if n.net == nil {
+		return errClosed
+	}
+	sd := n.net.Scope().StateDict()
+	st := n.opt.State()
+	ts := make([]checkpoint.Tensor, 0, len(sd)+len(st))
+	for _, t := range sd {
+		ts = append(ts, checkpoint.Tensor(t))
+	}
+	for _, t := range st {
+		t.Name = optPrefix + t.Name
+		ts = append(ts, checkpoint.Tensor(t))
+	}
+	edges, err := json.Marshal(n.edges)
+	if err != nil {
+		return fmt.Errorf("searchnet: save %s: %w", path, err)
+	}
+	md := map[string]string{metaFormat: formatName, metaEdges: string(edges), metaMasked: formatMasked(n.masks(), n.edges)}
+	if err := checkpoint.Write(path, ts, md); err != nil {
+		return fmt.Errorf("searchnet: save: %w", err)
+	}
+	return nil
+}
+
+// Load reads a file written by Save of a network with the same edge
+// configuration (and sizes). On error the network is unchanged.
+func (n *Net) Load(path string) error {
+	if n.net == nil {
+		return errClosed
+	}
+	ts, md, err := checkpoint.Read(path)
+	if err != nil {
+		return fmt.Errorf("searchnet: load: %w", err)
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("searchnet: load %s: %s", path, fmt.Sprintf(format, args...))
+	}
+	if md[metaFormat] != formatName {
+		return bad("metadata %q is %q, want %q", metaFormat, md[metaFormat], formatName)
+	}
+	var edges pertnas.EdgeConfig
+	if err := json.Unmarshal([]byte(md[metaEdges]), &edges); err != nil {
+		return bad("metadata %q: %v", metaEdges, err)
+	}
+	if edges != n.edges {
+		return bad("saved from a network with edges %s, this one has %s", edges, n.edges)
+	}
+	m, err := parseMasked(md[metaMasked], n.edges)
+	if err != nil {
+		return bad("metadata %q: %v", metaMasked, err)
+	}
+	var model, opt []nn.NamedTensor
+	for _, t := range ts {
+		if name, ok := strings.CutPrefix(t.Name, optPrefix); ok {
+			t.Name = name
+			opt = append(opt, nn.NamedTensor(t))
+		} else {
+			model = append(model, nn.NamedTensor(t))
+		}
+	}
+	// The optimiser checks everything before changing anything; the model
+	// too. Load the optimiser into a fresh one so that a bad model leaves
+	// the current optimiser as it was.
+	o := n.newSGD()
+	if err := o.LoadState(opt); err != nil {
+		return bad("%v", err)
+	}
+	if err := n.net.Scope().LoadStateDict(model); err != nil {
+		return bad("%v", err)
+	}
+	n.opt = o
+	return n.setMasks(m)
+}
+
+// formatMasked lists the masked candidates as "edge:op" pairs separated by
+// commas ("" when every mask is 1).
+func formatMasked(m masks, edges pertnas.EdgeConfig) string {
+	var parts []string
+	for e, eo := range edges {
+		for _, o := range eo.Ops.List() {
+			if !m[e][o] {
+				parts = append(parts, fmt.Sprintf("%d:%d", e, o))
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func parseMasked(s string, edges pertnas.EdgeConfig) (masks, error) {
+	var m masks
+	for e := range m {
+		for o := range m[e] {
+			m[e][o] = true
+		}
+	}
+	if s == "" {
+		return m, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		es, os, ok := strings.Cut(p, ":")
+		e, err1 := strconv.Atoi(es)
+		o, err2 := strconv.Atoi(os)
+		if !ok || err1 != nil || err2 != nil || e < 0 || e >= pertnas.NumEdges || !edges[e].Ops.Has(o) {
+			return m, fmt.Errorf("bad masked pair %q", p)
+		}
+		m[e][o] = false
+	}
+	return m, nil
+}
