@@ -7,10 +7,10 @@
 #   make build     the four stage binaries in bin/
 GO     ?= go
 BIN    := bin
-STAGES := convert-cifar search-evolve train-eval export-nb301
+STAGES := convert-cifar convert-imagenet search-evolve train-eval export-nb301
 export CGO_ENABLED ?= 0
 
-.PHONY: build test bench vet clean FORCE
+.PHONY: build test bench vet clean docs FORCE
 .DELETE_ON_ERROR:
 
 build: $(addprefix $(BIN)/,$(STAGES))
@@ -36,6 +36,10 @@ bench:
 
 clean:
 	rm -rf $(BIN)
+
+# docs/cli.md: every stage's --help, for the README's reference.
+docs: build
+	sh scripts/gen-cli-doc.sh
 
 include pipelines/demo.mk
 include pipelines/cifar10.mk

@@ -1,13 +1,5 @@
 package loader
 
-import (
-	"bytes"
-	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
-)
-
 // Augment is the per-sample transform of training images, applied in this
 // order (the order of the DARTS reference's torchvision pipeline):
 //
@@ -149,49 +141,3 @@ func (a *Augment) transform(dst []float32, src []byte, h, w int, d draws, lut *n
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
-
-// decodeJPEG decodes a JPEG payload into buf as RGB HWC bytes, growing buf
-// when needed, and checks the decoded size against the recorded one.
-func decodeJPEG(buf []byte, data []byte, w, h int) ([]byte, error) {
-	img, err := jpeg.Decode(bytes.NewReader(data))
-	if err != nil {
-		return buf, fmt.Errorf("jpeg: %w", err)
-	}
-	b := img.Bounds()
-	if b.Dx() != w || b.Dy() != h {
-		return buf, fmt.Errorf("jpeg is %dx%d, metadata says %dx%d", b.Dx(), b.Dy(), w, h)
-	}
-	if cap(buf) < w*h*3 {
-		buf = make([]byte, w*h*3)
-	}
-	buf = buf[:w*h*3]
-	switch m := img.(type) {
-	case *image.YCbCr:
-		for y := range h {
-			for x := range w {
-				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
-				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
-				r, g, bl := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				o := (y*w + x) * 3
-				buf[o], buf[o+1], buf[o+2] = r, g, bl
-			}
-		}
-	case *image.Gray:
-		for y := range h {
-			for x := range w {
-				v := m.Pix[m.PixOffset(b.Min.X+x, b.Min.Y+y)]
-				o := (y*w + x) * 3
-				buf[o], buf[o+1], buf[o+2] = v, v, v
-			}
-		}
-	default:
-		for y := range h {
-			for x := range w {
-				c := color.RGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
-				o := (y*w + x) * 3
-				buf[o], buf[o+1], buf[o+2] = c.R, c.G, c.B
-			}
-		}
-	}
-	return buf, nil
-}

@@ -82,3 +82,78 @@ func (s *jpegMemSource) Page(int) int    { return 0 }
 func (s *jpegMemSource) Sample(i int) (Encoded, error) {
 	return Encoded{JPEG: true, Width: 32, Height: 32, Data: s.data[i], Label: s.labels[i]}, nil
 }
+
+// sizedJPEGSource serves JPEG images of their own sizes.
+type sizedJPEGSource struct {
+	data [][]byte
+	w, h []int
+}
+
+func (s *sizedJPEGSource) NumSamples() int { return len(s.data) }
+func (s *sizedJPEGSource) Page(int) int    { return 0 }
+func (s *sizedJPEGSource) Sample(i int) (Encoded, error) {
+	return Encoded{JPEG: true, Width: s.w[i], Height: s.h[i], Data: s.data[i], Label: int64(i % 10)}, nil
+}
+
+// imagenetSized returns n textured JPEGs (quality 90) of ImageNet's typical
+// sizes (500x375 and 375x500 alternately).
+func imagenetSized(b *testing.B, n int) *sizedJPEGSource {
+	src := &sizedJPEGSource{}
+	for i := range n {
+		w, h := 500, 375
+		if i%2 == 1 {
+			w, h = h, w
+		}
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		for p := range w * h {
+			x, y := p%w, p/w
+			img.Pix[p*4], img.Pix[p*4+1], img.Pix[p*4+2], img.Pix[p*4+3] = byte(x*3+i), byte(y*5), byte((x^y)+i*7), 255
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+			b.Fatal(err)
+		}
+		src.data, src.w, src.h = append(src.data, buf.Bytes()), append(src.w, w), append(src.h, h)
+	}
+	return src
+}
+
+func benchEpochs(b *testing.B, l *Loader) {
+	b.ResetTimer()
+	images := 0
+	for epoch := 0; images < b.N; epoch++ {
+		it := l.Epoch(epoch)
+		for images < b.N && it.Next() {
+			images += it.Batch().N
+		}
+		if err := it.Err(); err != nil {
+			b.Fatal(err)
+		}
+		it.Close()
+	}
+	b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkImageNetTrain measures the ImageNet training pipeline on
+// 500x375 JPEGs: decode, RandomResizedCrop 224, flip, colour jitter,
+// normalise (batch 32). Run with
+//
+//	go test -run '^$' -bench ImageNet -cpu 2 ./loader
+func BenchmarkImageNetTrain(b *testing.B) {
+	l, err := New(imagenetSized(b, 64), Config{BatchSize: 32, Order: Random, DropLast: true,
+		Crop: ImageNetTrainCrop(224), Augment: Augment{Flip: true, Jitter: ImageNetJitter}, Mean: ImageNetMean, Std: ImageNetStd})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchEpochs(b, l)
+}
+
+// BenchmarkImageNetTest measures the evaluation pipeline: decode, resize
+// to 256, centre crop 224, normalise.
+func BenchmarkImageNetTest(b *testing.B) {
+	l, err := New(imagenetSized(b, 64), Config{BatchSize: 32, Crop: ImageNetTestCrop(224, 256), Mean: ImageNetMean, Std: ImageNetStd})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchEpochs(b, l)
+}

@@ -32,8 +32,8 @@ func (j *ColorJitter) enabled() bool { return *j != ColorJitter{} }
 
 // jitterDraws are the random choices of one sample's colour jitter.
 type jitterDraws struct {
-	order             [4]int // 0 brightness, 1 contrast, 2 saturation, 3 hue
-	b, c, s, h        float64
+	order              [4]int // 0 brightness, 1 contrast, 2 saturation, 3 hue
+	b, c, s, h         float64
 	doB, doC, doS, doH bool
 }
 
@@ -164,7 +164,13 @@ func rgbToHSV(r, g, b byte) (byte, byte, byte) {
 	default:
 		h = float32(4.0 + float64(gc) - float64(rc))
 	}
-	h = float32(math.Mod(float64(h)/6.0+1.0, 1.0))
+	// fmod(h/6 + 1, 1): the argument lies in [5/6, 2), where subtracting
+	// 1 is exact, so this equals C's fmod.
+	x := float64(h)/6.0 + 1.0
+	if x >= 1 {
+		x--
+	}
+	h = float32(x)
 	return clipInt8(int(float64(h) * 255.0)), clipInt8(int(float64(s) * 255.0)), maxc
 }
 

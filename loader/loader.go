@@ -1,7 +1,11 @@
 // Package loader is the FFCV-style input pipeline: it orders the samples of
-// a Source for an epoch, decodes them (raw or JPEG), augments them on uint8
-// HWC pixels, normalises them into NCHW float32 batches with int32 labels,
-// and prefetches batches on several goroutines.
+// a Source for an epoch, decodes them (raw or JPEG), optionally crops and
+// resizes images of any size to a fixed square (Crop: ImageNet's
+// RandomResizedCrop or Resize + CenterCrop), augments them on uint8 HWC
+// pixels (flip, translate, cutout, colour jitter), normalises them into NCHW
+// float32 batches with int32 labels, and prefetches batches on several
+// goroutines. The geometric and colour steps reproduce torchvision's on PIL
+// images bit for bit (tests against PIL fixtures).
 //
 // Determinism: the order of an epoch is drawn from (seed, epoch) and every
 // random choice for a sample from (seed, epoch, sample id), so a batch's
@@ -94,6 +98,9 @@ func New(src Source, cfg Config) (*Loader, error) {
 	crop, err := cfg.Crop.normalized()
 	if err != nil {
 		return nil, err
+	}
+	if j := cfg.Augment.Jitter; j.Brightness < 0 || j.Contrast < 0 || j.Saturation < 0 || j.Hue < 0 || j.Hue > 0.5 {
+		return nil, fmt.Errorf("loader: colour jitter %+v: want factors >= 0 and hue in [0, 0.5]", j)
 	}
 	if cfg.Std == ([3]float32{}) {
 		cfg.Mean, cfg.Std = DARTSMean, DARTSStd

@@ -16,15 +16,24 @@ takes a built-in name (DARTS_V1, DARTS_V2, PERTNAS_EVOLUTIONARY,
 PERTNAS_SUPERNET), a genotype JSON file of the project, or a file holding the
 DARTS repr "Genotype(normal=[...], ...)".
 
-What it does: defines the DARTS reference NetworkCIFAR (the module and tensor
-names of the DARTS PyTorch code, rewritten here), loads model.safetensors with
+What it does: defines the DARTS reference NetworkCIFAR, or NetworkImageNet
+when result.json says the run was ImageNet (the module and tensor names of the
+DARTS PyTorch code, rewritten here), loads model.safetensors with
 a small safetensors reader (the safetensors package is not needed) through a
 strict load_state_dict, reads the test split from the .beton file with numpy
 (the layout of spec/beton.md; no ffcv needed), normalises with the run's
 mean/std, evaluates in eval mode (BatchNorm running statistics, no drop path,
-no auxiliary head), and prints the top-1 accuracy and the mean cross-entropy
+no auxiliary head), and prints the top-1 and top-5 accuracy and the mean
+cross-entropy
 (with --run, next to the final test accuracy and loss train-eval reported). It needs torch (1.13 or
 later) and numpy; PIL only for JPEG-encoded images.
+
+ImageNet runs (result.json network.kind "imagenet"; give --data
+imagenet_val.beton): every image is decoded with PIL and given torchvision's
+evaluation transform, Resize(recipe.resize_size) (bilinear) then
+CenterCrop(recipe.image_size), before normalising; PIL's JPEG decoder may
+differ from Go's by a unit in a few pixels, so the accuracy can differ from
+train-eval's by an image or two.
 
 Exit status: 0 on success, 2 for bad input (missing file, malformed file,
 state dict mismatch).
@@ -211,6 +220,53 @@ class AuxiliaryHeadCIFAR(nn.Module):
         self.classifier = nn.Linear(768, classes)
 
 
+class AuxiliaryHeadImageNet(nn.Module):
+    def __init__(self, c, classes):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.ReLU(inplace=True), nn.AvgPool2d(5, stride=2, padding=0, count_include_pad=False),
+            nn.Conv2d(c, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(inplace=True),
+            nn.Conv2d(128, 768, 2, bias=False), nn.ReLU(inplace=True))
+        self.classifier = nn.Linear(768, classes)
+
+
+class NetworkImageNet(nn.Module):
+    def __init__(self, c, classes, layers, auxiliary, genotype):
+        super().__init__()
+        self.stem0 = nn.Sequential(
+            nn.Conv2d(3, c // 2, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(inplace=True),
+            nn.Conv2d(c // 2, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c))
+        self.stem1 = nn.Sequential(
+            nn.ReLU(inplace=True), nn.Conv2d(c, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c))
+        c_pp, c_p, cc = c, c, c
+        self.cells = nn.ModuleList()
+        reduction_prev = True
+        c_aux = None
+        for i in range(layers):
+            reduction = i in (layers // 3, 2 * layers // 3)
+            if reduction:
+                cc *= 2
+            pairs = genotype["reduce"] if reduction else genotype["normal"]
+            self.cells.append(Cell(pairs, c_pp, c_p, cc, reduction, reduction_prev))
+            reduction_prev = reduction
+            c_pp, c_p = c_p, 4 * cc
+            if i == 2 * layers // 3:
+                c_aux = c_p
+        if auxiliary:
+            self.auxiliary_head = AuxiliaryHeadImageNet(c_aux, classes)
+        # The reference pools 7x7 (224-pixel inputs); adaptive pooling is the
+        # same there and also serves smaller inputs.
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_p, classes)
+
+    def forward(self, x):
+        s0 = self.stem0(x)
+        s1 = self.stem1(s0)
+        for cell in self.cells:
+            s0, s1 = s1, cell(s0, s1)
+        return self.classifier(self.global_pooling(s1).flatten(1))
+
+
 class NetworkCIFAR(nn.Module):
     def __init__(self, c, classes, layers, auxiliary, genotype):
         super().__init__()
@@ -281,9 +337,22 @@ def read_safetensors(path):
 
 # ---------------------------------------------------------------- beton
 
-def read_beton(path):
+def resize_center_crop(img, shorter, size):
+    """torchvision's Resize(shorter) then CenterCrop(size) on a PIL image."""
+    from PIL import Image
+    w, h = img.size
+    short, long = (w, h) if w <= h else (h, w)
+    new_short, new_long = shorter, int(shorter * long / short)
+    nw, nh = (new_short, new_long) if w <= h else (new_long, new_short)
+    img = img.resize((nw, nh), Image.BILINEAR)
+    top, left = int(round((nh - size) / 2.0)), int(round((nw - size) / 2.0))
+    return img.crop((left, top, left + size, top + size))
+
+
+def read_beton(path, crop=None):
     """(images uint8 [N, H, W, 3], labels int64 [N]) from an FFCV .beton v2
-    file with an RGB image field and an int field (spec/beton.md)."""
+    file with an RGB image field and an int field (spec/beton.md). With crop
+    = (shorter, size), every image is resized and centre-cropped to size."""
     try:
         blob = np.memmap(path, dtype=np.uint8, mode="r")
     except (OSError, ValueError) as e:
@@ -326,11 +395,20 @@ def read_beton(path):
         rec = meta0 + s * itemsize
         mode, w, h, ptr = struct.unpack_from("<BHHQ", blob, rec + img_off)
         (labels[s],) = struct.unpack_from("<q", blob, rec + lab_off)
+        if crop is not None:
+            h = w = crop[1]
         if images is None:
             images = np.empty((nsamples, h, w, 3), dtype=np.uint8)
         if (h, w) != images.shape[1:3]:
             raise BadInput(f"beton {path}: sample {s} is {w}x{h}, sample 0 is {images.shape[2]}x{images.shape[1]}")
-        if mode == 1:
+        if mode == 1 and crop is not None:
+            from PIL import Image
+            _, sw, sh, _ = struct.unpack_from("<BHHQ", blob, rec + img_off)
+            if ptr + sh * sw * 3 > len(blob):
+                raise BadInput(f"beton {path}: sample {s} image past the end of the file")
+            raw = Image.fromarray(np.asarray(blob[ptr:ptr + sh * sw * 3]).reshape(sh, sw, 3), "RGB")
+            images[s] = np.asarray(resize_center_crop(raw, *crop))
+        elif mode == 1:
             if ptr + h * w * 3 > len(blob):
                 raise BadInput(f"beton {path}: sample {s} image past the end of the file")
             images[s] = np.asarray(blob[ptr:ptr + h * w * 3]).reshape(h, w, 3)
@@ -339,7 +417,8 @@ def read_beton(path):
                 raise BadInput(f"beton {path}: sample {s} JPEG pointer {ptr} not in the allocation table")
             import io
             from PIL import Image
-            images[s] = np.asarray(Image.open(io.BytesIO(bytes(blob[ptr:ptr + sizes[ptr]]))).convert("RGB"))
+            pil = Image.open(io.BytesIO(bytes(blob[ptr:ptr + sizes[ptr]]))).convert("RGB")
+            images[s] = np.asarray(pil if crop is None else resize_center_crop(pil, *crop))
         else:
             raise BadInput(f"beton {path}: sample {s} has image mode {mode}")
     return images, labels
@@ -364,6 +443,7 @@ def main():
     # DARTS reference normalisation (0..1 scale), overridden by result.json.
     mean, std = [0.49139968, 0.48215827, 0.44653124], [0.24703233, 0.24348505, 0.26158768]
     reported = None
+    kind, crop = "cifar", None
     if a.run:
         rpath = a.run.rstrip("/") + "/result.json"
         try:
@@ -376,6 +456,11 @@ def main():
         a.layers = a.layers or net["layers"]
         a.init_channels = a.init_channels or net["init_channels"]
         a.classes = a.classes or net["classes"]
+        kind = net.get("kind", "cifar")
+        if kind == "imagenet":
+            recipe = res.get("recipe", {})
+            crop = (recipe["resize_size"], recipe["image_size"])
+        reported5 = res.get("final_test_acc5")
         mean = [m / 255 for m in res["normalisation"]["mean"]]
         std = [s / 255 for s in res["normalisation"]["std"]]
         a.weights = a.weights or a.run.rstrip("/") + "/model.safetensors"
@@ -396,19 +481,20 @@ def main():
 
     sd = read_safetensors(a.weights)
     aux = any(k.startswith("auxiliary_head.") for k in sd)
-    model = NetworkCIFAR(a.init_channels, a.classes, a.layers, aux, genotype)
+    network = NetworkImageNet if kind == "imagenet" else NetworkCIFAR
+    model = network(a.init_channels, a.classes, a.layers, aux, genotype)
     try:
         model.load_state_dict(sd, strict=True)
     except RuntimeError as e:
         raise BadInput(f"{a.weights}: state dict does not match the network: {e}")
     model.eval()
 
-    images, labels = read_beton(a.data)
+    images, labels = read_beton(a.data, crop)
     if a.limit:
         images, labels = images[:a.limit], labels[:a.limit]
     m = torch.tensor(mean).view(1, 3, 1, 1)
     s = torch.tensor(std).view(1, 3, 1, 1)
-    correct, loss_sum = 0, 0.0
+    correct, correct5, loss_sum = 0, 0, 0.0
     with torch.no_grad():
         for i in range(0, len(labels), a.batch_size):
             x = torch.from_numpy(images[i:i + a.batch_size]).permute(0, 3, 1, 2).float() / 255
@@ -417,14 +503,17 @@ def main():
             logits = model(x)
             loss_sum += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
             correct += int((logits.argmax(dim=1) == y).sum())
+            top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
+            correct5 += int((top5 == y[:, None]).any(dim=1).sum())
     acc = correct / len(labels)
     params = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("auxiliary_head."))
     print(f"parameters (no auxiliary head): {params}")
     print(f"test images: {len(labels)}  correct: {correct}")
-    print(f"top-1 accuracy: {acc:.4f}")
+    print(f"top-1 accuracy: {acc:.4f}  top-5 accuracy: {correct5 / len(labels):.4f}")
     print(f"mean cross-entropy: {loss_sum / len(labels):.6f}")
     if reported is not None:
-        print(f"train-eval reported: final test accuracy {reported:.4f}, final test loss {reported_loss:.6f}")
+        print(f"train-eval reported: final test accuracy {reported:.4f}, final test loss {reported_loss:.6f}"
+              + (f", top-5 {reported5:.4f}" if reported5 is not None else ""))
 
 
 if __name__ == "__main__":

@@ -72,13 +72,16 @@ type Config struct {
 
 // Row is the metrics of one epoch (metrics.arrow and state.json).
 // TrainLoss includes the weighted auxiliary loss, as DARTS reports it;
-// TestLoss is the plain cross-entropy. Accuracies are fractions in [0, 1].
+// TestLoss is the plain cross-entropy. Accuracies are fractions in [0, 1]:
+// Acc is top-1, Acc5 top-5 (the label among the 5 largest logits).
 type Row struct {
 	Epoch      int     `arrow:"epoch" json:"epoch"`
 	TrainLoss  float64 `arrow:"train_loss" json:"train_loss"`
 	TrainAcc   float64 `arrow:"train_acc" json:"train_acc"`
+	TrainAcc5  float64 `arrow:"train_acc5" json:"train_acc5"`
 	TestLoss   float64 `arrow:"test_loss" json:"test_loss"`
 	TestAcc    float64 `arrow:"test_acc" json:"test_acc"`
+	TestAcc5   float64 `arrow:"test_acc5" json:"test_acc5"`
 	LR         float64 `arrow:"lr" json:"lr"`
 	DropPath   float64 `arrow:"drop_path" json:"drop_path"`
 	Seconds    float64 `arrow:"seconds" json:"seconds"`
@@ -263,7 +266,7 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 		t.Hooks.EpochStart(epoch, nb)
 	}
 	var lossSum float64
-	var correct, seen int
+	var correct, correct5, seen int
 	for k := 0; it.Next(); k++ {
 		if err := ctx.Err(); err != nil {
 			return row, err
@@ -293,7 +296,8 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 		}
 		t.opt.Step()
 		lossSum += l * float64(b.N)
-		correct += countCorrect(logits.Host(), labels)
+		c1, c5 := countCorrect(logits.Host(), labels)
+		correct, correct5 = correct+c1, correct5+c5
 		seen += b.N
 		if t.Hooks.Batch != nil {
 			t.Hooks.Batch(epoch, k, nb, l)
@@ -306,32 +310,37 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 	trainSecs := time.Since(began).Seconds()
 	if seen > 0 {
 		row.TrainLoss, row.TrainAcc = lossSum/float64(seen), float64(correct)/float64(seen)
+		row.TrainAcc5 = float64(correct5) / float64(seen)
 		row.ImagesPerS = float64(seen) / trainSecs
 	}
 	if t.Test != nil {
-		var err error
-		if row.TestLoss, row.TestAcc, err = t.Evaluate(ctx, t.Test); err != nil {
+		ev, err := t.Evaluate(ctx, t.Test)
+		if err != nil {
 			return row, err
 		}
+		row.TestLoss, row.TestAcc, row.TestAcc5 = ev.Loss, ev.Acc, ev.Acc5
 	}
 	row.Seconds = time.Since(began).Seconds()
 	return row, nil
 }
 
+// Eval is the outcome of Evaluate: mean cross-entropy, top-1 and top-5
+// accuracy.
+type Eval struct{ Loss, Acc, Acc5 float64 }
+
 // Evaluate runs the model in inference mode (BatchNorm running statistics,
-// no drop path) over one epoch 0 of l and returns the mean cross-entropy
-// and the top-1 accuracy.
-func (t *Trainer) Evaluate(ctx context.Context, l *loader.Loader) (loss, acc float64, err error) {
+// no drop path) over one epoch 0 of l.
+func (t *Trainer) Evaluate(ctx context.Context, l *loader.Loader) (Eval, error) {
 	if t.graph == nil {
 		t.graph = nn.NewGraph(t.Model.Scope().Backend())
 	}
 	it := l.Epoch(0)
 	defer it.Close()
 	var lossSum float64
-	var correct, seen int
+	var correct, correct5, seen int
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, err
+			return Eval{}, err
 		}
 		b := it.Batch()
 		g := t.graph
@@ -340,40 +349,50 @@ func (t *Trainer) Evaluate(ctx context.Context, l *loader.Loader) (loss, acc flo
 		x := g.FromHost(b.Images[:b.N*3*b.H*b.W], b.N, 3, b.H, b.W)
 		logits, _ := t.Model.Forward(g, x, 0, nil)
 		lossSum += float64(g.CrossEntropy(logits, b.Labels[:b.N], 0).Item()) * float64(b.N)
-		correct += countCorrect(logits.Host(), b.Labels[:b.N])
+		c1, c5 := countCorrect(logits.Host(), b.Labels[:b.N])
+		correct, correct5 = correct+c1, correct5+c5
 		seen += b.N
 	}
 	if err := it.Err(); err != nil {
-		return 0, 0, fmt.Errorf("train: evaluation: %w", err)
+		return Eval{}, fmt.Errorf("train: evaluation: %w", err)
 	}
 	if seen == 0 {
-		return 0, 0, nil
+		return Eval{}, nil
 	}
-	return lossSum / float64(seen), float64(correct) / float64(seen), nil
+	n := float64(seen)
+	return Eval{lossSum / n, float64(correct) / n, float64(correct5) / n}, nil
 }
 
-// countCorrect counts rows of logits [N, classes] whose first maximum is at
-// the label.
-func countCorrect(logits []float32, labels []int32) int {
+// countCorrect counts rows of logits [N, classes] whose label ranks first
+// (top-1) and among the first five (top-5). A label's rank is the number of
+// logits above it plus the number of equal ones at lower indices, so top-1
+// is "the first maximum is at the label".
+func countCorrect(logits []float32, labels []int32) (top1, top5 int) {
 	n := len(labels)
 	if n == 0 {
-		return 0
+		return 0, 0
 	}
 	k := len(logits) / n
-	correct := 0
 	for i, lab := range labels {
 		row := logits[i*k : (i+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
+		v := row[lab]
+		if v != v { // NaN ranks nowhere
+			continue
+		}
+		rank := 0
+		for j, u := range row {
+			if u > v || (u == v && j < int(lab)) {
+				rank++
 			}
 		}
-		if int32(best) == lab {
-			correct++
+		if rank == 0 {
+			top1++
+		}
+		if rank < 5 {
+			top5++
 		}
 	}
-	return correct
+	return top1, top5
 }
 
 // jsonDiff compares two JSON documents and describes where they differ

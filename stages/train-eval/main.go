@@ -1,5 +1,5 @@
 // Command train-eval trains a DARTS evaluation network for a genotype from
-// scratch on CIFAR .beton files and writes metrics.arrow, curves.png,
+// scratch on CIFAR or ImageNet .beton files and writes metrics.arrow, curves.png,
 // model.safetensors (DARTS reference tensor names), state.json and
 // result.json into --out. Rerun with the same arguments, a killed run
 // resumes from its last completed epoch. See package pertnas/train/traineval.
@@ -28,14 +28,14 @@ type cli struct {
 	Genotype string `help:"Genotype: a built-in name (DARTS_V1, DARTS_V2, PERTNAS_EVOLUTIONARY, PERTNAS_SUPERNET) or a file (JSON or DARTS repr)."`
 	Normal   string `help:"Take the normal cell from this genotype (name or file); defaults to --genotype."`
 	Reduce   string `help:"Take the reduction cell from this genotype (name or file); defaults to --genotype."`
-	Data     string `required:"" type:"path" help:"Folder holding cifar_train.beton and cifar_test.beton (convert-cifar output)."`
-	Dataset  string `default:"cifar10" enum:"cifar10,cifar100,imagenet" help:"Dataset: cifar10, cifar100 or imagenet (not supported yet)."`
+	Data     string `required:"" type:"path" help:"Folder holding cifar_train.beton and cifar_test.beton (convert-cifar output), or for imagenet imagenet_train.beton, imagenet_val.beton and manifest.json (convert-imagenet output)."`
+	Dataset  string `default:"cifar10" enum:"cifar10,cifar100,imagenet" help:"Dataset: cifar10, cifar100 or imagenet (NetworkImageNet, mobile setting)."`
 	Out      string `required:"" type:"path" help:"Output folder (metrics.arrow, model.safetensors, state.json, result.json, curves.png)."`
-	Preset   string `default:"paper" enum:"paper,quick,smoke" help:"Recipe the other flags start from: paper (spec/darts.md CIFAR recipe), quick, smoke."`
+	Preset   string `default:"paper" enum:"paper,quick,smoke" help:"Recipe the other flags start from: paper (the dataset's recipe in spec/darts.md: CIFAR 600 epochs; ImageNet 300 epochs, 224 crops), quick, smoke."`
 
 	Epochs          *int     `help:"Training epochs (paper: 600)."`
 	BatchSize       *int     `help:"Batch size (paper: 128)."`
-	LR              *float64 `name:"lr" help:"Initial learning rate, cosine-annealed to 0 (paper: 0.025)."`
+	LR              *float64 `name:"lr" help:"Initial learning rate, cosine-annealed to 0 (ImageNet: decayed linearly) (paper: 0.025; ImageNet 0.1)."`
 	WeightDecay     *float64 `help:"SGD weight decay (paper: 3e-4)."`
 	Layers          *int     `help:"Cells in the network (paper: 20)."`
 	InitChannels    *int     `help:"Initial channels C (paper: 36)."`
@@ -44,6 +44,9 @@ type cli struct {
 	Cutout          *int     `help:"Cutout side in pixels, 0 for none (paper: 16)."`
 	LimitTrain      *int     `help:"Use only the first N training images, 0 for all (smoke: 256)."`
 	LimitTest       *int     `help:"Use only the first N test images, 0 for all (smoke: 128)."`
+	ImageSize       *int     `help:"ImageNet only: crop side, a multiple of 32 (paper: 224)."`
+	ResizeSize      *int     `help:"ImageNet only: shorter side of evaluation images before the centre crop (paper: 256)."`
+	LabelSmoothing  *float64 `help:"Label smoothing of the training loss (ImageNet paper: 0.1)."`
 
 	Seed       uint64 `default:"0" help:"Seed of every random choice (init, data order, augmentation, drop path)."`
 	Device     string `default:"auto" enum:"auto,cpu,cuda" help:"Where to run: auto (cuda when usable, else cpu), cpu, cuda."`
@@ -68,7 +71,10 @@ func main() {
 }
 
 func run(c cli, log *slog.Logger) error {
-	recipe := traineval.Presets[c.Preset]
+	recipe, ok := traineval.Preset(c.Dataset, c.Preset)
+	if !ok {
+		return &traineval.InputError{Err: fmt.Errorf("no preset %q for dataset %s", c.Preset, c.Dataset)}
+	}
 	set := func(dst *int, v *int) {
 		if v != nil {
 			*dst = *v
@@ -90,6 +96,9 @@ func run(c cli, log *slog.Logger) error {
 	set(&recipe.Cutout, c.Cutout)
 	set(&recipe.LimitTrain, c.LimitTrain)
 	set(&recipe.LimitTest, c.LimitTest)
+	set(&recipe.ImageSize, c.ImageSize)
+	set(&recipe.ResizeSize, c.ResizeSize)
+	setF(&recipe.LabelSmoothing, c.LabelSmoothing)
 
 	backend, device, err := openBackend(c)
 	if err != nil {
@@ -113,7 +122,7 @@ func run(c cli, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("done", "final_test_acc", res.FinalTestAcc, "best_test_acc", res.BestTestAcc, "best_epoch", res.BestEpoch,
+	log.Info("done", "final_test_acc", res.FinalTestAcc, "final_test_acc5", res.FinalTestAcc5, "best_test_acc", res.BestTestAcc, "best_epoch", res.BestEpoch,
 		"parameters", res.Parameters, "flops", res.MultAdds, "wall_seconds", res.WallSeconds)
 	return nil
 }

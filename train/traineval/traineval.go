@@ -1,7 +1,7 @@
 // Package traineval is the work of the train-eval stage: build a DARTS
-// evaluation network for a genotype, open the CIFAR .beton files, train it
-// with the recipe of spec/darts.md (package train), and write the outputs
-// into one folder:
+// evaluation network for a genotype (NetworkCIFAR, or NetworkImageNet for
+// --dataset imagenet), open the .beton files, train it with the recipe of
+// spec/darts.md (package train), and write the outputs into one folder:
 //
 //	metrics.arrow      one row per epoch (train.Row), rewritten after every epoch
 //	curves.png         loss and accuracy against epoch
@@ -53,6 +53,17 @@ type Recipe struct {
 	// (0: all).
 	LimitTrain int `json:"limit_train"`
 	LimitTest  int `json:"limit_test"`
+	// Schedule is the learning-rate schedule: cosine (also when empty) or
+	// linear.
+	Schedule       string  `json:"schedule,omitempty"`
+	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
+	// ImageSize is the ImageNet crop side (RandomResizedCrop in training,
+	// CenterCrop in evaluation), a multiple of 32; ResizeSize is the
+	// shorter side evaluation images are resized to before the centre crop.
+	// ColorJitter is brightness, contrast, saturation, hue. ImageNet only.
+	ImageSize   int        `json:"image_size,omitempty"`
+	ResizeSize  int        `json:"resize_size,omitempty"`
+	ColorJitter [4]float64 `json:"color_jitter,omitzero"`
 }
 
 // Presets are the named recipes. "paper" is the CIFAR-10 recipe of
@@ -69,13 +80,46 @@ var Presets = map[string]Recipe{
 		Layers: 3, InitChannels: 8, AuxWeight: 0.4, DropPath: 0.1, Cutout: 8, LimitTrain: 256, LimitTest: 128},
 }
 
+// ImageNetPresets are the named recipes for --dataset imagenet. "paper" is
+// the ImageNet mobile recipe of spec/darts.md: 300 epochs, batch 128, SGD lr
+// 0.1 decayed linearly, momentum 0.9, weight decay 3e-5, label smoothing
+// 0.1, clip 5, no auxiliary head, no drop path, 14 cells of 48 channels,
+// RandomResizedCrop 224 + flip + ColorJitter(0.4, 0.4, 0.4, 0.2) in
+// training, resize 256 + centre crop 224 in evaluation. "quick" trains a
+// small network on 64-pixel crops (resize 73) and "smoke" a tiny one on
+// 32-pixel crops (resize 36), for CPU runs on small data.
+var ImageNetPresets = map[string]Recipe{
+	"paper": {Epochs: 300, BatchSize: 128, LR: 0.1, Momentum: 0.9, WeightDecay: 3e-5, GradClip: 5,
+		Layers: 14, InitChannels: 48, Schedule: "linear", LabelSmoothing: 0.1,
+		ImageSize: 224, ResizeSize: 256, ColorJitter: [4]float64{0.4, 0.4, 0.4, 0.2}},
+	"quick": {Epochs: 10, BatchSize: 32, LR: 0.1, Momentum: 0.9, WeightDecay: 3e-5, GradClip: 5,
+		Layers: 5, InitChannels: 16, Schedule: "linear", LabelSmoothing: 0.1,
+		ImageSize: 64, ResizeSize: 73, ColorJitter: [4]float64{0.4, 0.4, 0.4, 0.2}},
+	"smoke": {Epochs: 2, BatchSize: 16, LR: 0.1, Momentum: 0.9, WeightDecay: 3e-5, GradClip: 5,
+		Layers: 3, InitChannels: 8, Schedule: "linear", LabelSmoothing: 0.1,
+		ImageSize: 32, ResizeSize: 36, ColorJitter: [4]float64{0.4, 0.4, 0.4, 0.2}, LimitTrain: 256, LimitTest: 128},
+}
+
+// Preset returns the named recipe for a dataset: ImageNetPresets for
+// imagenet, Presets for the others.
+func Preset(dataset, name string) (Recipe, bool) {
+	if dataset == "imagenet" {
+		r, ok := ImageNetPresets[name]
+		return r, ok
+	}
+	r, ok := Presets[name]
+	return r, ok
+}
+
 // Options is everything the stage passes in.
 type Options struct {
 	// Genotype is a built-in name or a file (JSON or DARTS repr). Normal and
 	// Reduce, when set, take the normal cell from one genotype and the
 	// reduction cell from another (either may default to Genotype).
 	Genotype, Normal, Reduce string
-	// Data is the folder holding cifar_train.beton and cifar_test.beton.
+	// Data is the folder holding cifar_train.beton and cifar_test.beton
+	// (CIFAR), or imagenet_train.beton and imagenet_val.beton (ImageNet,
+	// with convert-imagenet's manifest.json giving the number of classes).
 	Data    string
 	Dataset string // cifar10, cifar100 or imagenet
 	Recipe  Recipe
@@ -108,6 +152,10 @@ type Network struct {
 	InitChannels int               `json:"init_channels"`
 	Classes      int               `json:"classes"`
 	Auxiliary    bool              `json:"auxiliary"`
+	// Kind is "cifar" (NetworkCIFAR) or "imagenet" (NetworkImageNet).
+	Kind string `json:"kind"`
+	// ImageSize is the side of the training and evaluation input.
+	ImageSize int `json:"image_size"`
 }
 
 // Normalisation is the per-channel input normalisation, 0..255 scale.
@@ -125,11 +173,16 @@ type Result struct {
 	Seed          uint64        `json:"seed"`
 	Device        string        `json:"device"`
 	Epochs        int           `json:"epochs"`
-	BestTestAcc   float64       `json:"best_test_acc"`
-	BestEpoch     int           `json:"best_epoch"`
-	FinalTestAcc  float64       `json:"final_test_acc"`
-	FinalTestLoss float64       `json:"final_test_loss"`
-	FinalTrainAcc float64       `json:"final_train_acc"`
+	// Accuracies are fractions: top-1, and top-5 (Acc5). BestTestAcc is
+	// the highest top-1 over the epochs (at BestEpoch), BestTestAcc5 the
+	// highest top-5.
+	BestTestAcc   float64 `json:"best_test_acc"`
+	BestTestAcc5  float64 `json:"best_test_acc5"`
+	BestEpoch     int     `json:"best_epoch"`
+	FinalTestAcc  float64 `json:"final_test_acc"`
+	FinalTestAcc5 float64 `json:"final_test_acc5"`
+	FinalTestLoss float64 `json:"final_test_loss"`
+	FinalTrainAcc float64 `json:"final_train_acc"`
 	// Parameters excludes the auxiliary head (as DARTS reports it);
 	// ParametersAll includes it.
 	Parameters    int `json:"parameters"`
@@ -168,19 +221,45 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	began := time.Now()
 	r := o.Recipe
 	classes := 0
+	imagenet := o.Dataset == "imagenet"
+	trainPath := filepath.Join(o.Data, "cifar_train.beton")
+	testPath := filepath.Join(o.Data, "cifar_test.beton")
 	switch o.Dataset {
 	case "cifar10":
 		classes = 10
 	case "cifar100":
 		classes = 100
 	case "imagenet":
-		return nil, inputErr("dataset imagenet: ImageNet data conversion is not supported yet (only CIFAR-10/100 .beton files)")
+		trainPath = filepath.Join(o.Data, "imagenet_train.beton")
+		testPath = filepath.Join(o.Data, "imagenet_val.beton")
 	default:
 		return nil, inputErr("unknown dataset %q (want cifar10, cifar100 or imagenet)", o.Dataset)
 	}
 	if r.Epochs <= 0 || r.BatchSize <= 0 || r.Layers < 3 || r.InitChannels <= 0 || r.LR <= 0 || r.Cutout < 0 ||
-		r.DropPath < 0 || r.DropPath >= 1 || r.AuxWeight < 0 || r.LimitTrain < 0 || r.LimitTest < 0 {
-		return nil, inputErr("bad recipe %+v: epochs, batch size, lr, init channels must be positive, layers >= 3, drop path in [0, 1)", r)
+		r.DropPath < 0 || r.DropPath >= 1 || r.AuxWeight < 0 || r.LimitTrain < 0 || r.LimitTest < 0 ||
+		r.LabelSmoothing < 0 || r.LabelSmoothing >= 1 {
+		return nil, inputErr("bad recipe %+v: epochs, batch size, lr, init channels must be positive, layers >= 3, drop path and label smoothing in [0, 1)", r)
+	}
+	schedule := train.Cosine
+	switch r.Schedule {
+	case "", "cosine":
+	case "linear":
+		schedule = train.Linear
+	default:
+		return nil, inputErr("unknown schedule %q (want cosine or linear)", r.Schedule)
+	}
+	if imagenet {
+		j := r.ColorJitter
+		if r.ImageSize <= 0 || r.ImageSize%32 != 0 || r.ResizeSize < r.ImageSize ||
+			j[0] < 0 || j[1] < 0 || j[2] < 0 || j[3] < 0 || j[3] > 0.5 {
+			return nil, inputErr("bad ImageNet recipe: image size %d must be a positive multiple of 32 (the network downsamples 32x), resize size %d at least the image size, colour jitter %v >= 0 with hue <= 0.5",
+				r.ImageSize, r.ResizeSize, j)
+		}
+		if r.AuxWeight > 0 && r.ImageSize < 224 {
+			return nil, inputErr("the ImageNet auxiliary head needs images of at least 224 pixels (a 7x7 map), got %d; use --auxiliary-weight 0", r.ImageSize)
+		}
+	} else if r.ImageSize != 0 || r.ResizeSize != 0 || r.ColorJitter != ([4]float64{}) {
+		return nil, inputErr("image size, resize size and colour jitter apply to --dataset imagenet only")
 	}
 	geno, err := loadGenotype(o)
 	if err != nil {
@@ -190,46 +269,65 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, inputErr("no output folder given")
 	}
 
-	trainPath := filepath.Join(o.Data, "cifar_train.beton")
-	testPath := filepath.Join(o.Data, "cifar_test.beton")
-	trainSrc, closeTrain, err := openBeton(trainPath)
+	trainSrc, closeTrain, err := openBeton(trainPath, o.Dataset)
 	if err != nil {
 		return nil, err
 	}
 	defer closeTrain()
-	testSrc, closeTest, err := openBeton(testPath)
+	testSrc, closeTest, err := openBeton(testPath, o.Dataset)
 	if err != nil {
 		return nil, err
 	}
 	defer closeTest()
 	norm := Normalisation{loader.DARTSMean, loader.DARTSStd}
 	trainIdx, testIdx := firstN(trainSrc.NumSamples(), r.LimitTrain), firstN(testSrc.NumSamples(), r.LimitTest)
-	trainL, err := loader.New(trainSrc, loader.Config{BatchSize: r.BatchSize, Order: loader.Random, Seed: o.Seed,
+	trainCfg := loader.Config{BatchSize: r.BatchSize, Order: loader.Random, Seed: o.Seed,
 		DropLast: true, Workers: o.Workers, Indices: trainIdx, Augment: loader.DARTSTrain(r.Cutout),
-		Mean: norm.Mean, Std: norm.Std, Classes: classes})
+		Mean: norm.Mean, Std: norm.Std, Classes: classes}
+	testCfg := loader.Config{BatchSize: r.BatchSize, Order: loader.Sequential, Workers: o.Workers,
+		Indices: testIdx, Mean: norm.Mean, Std: norm.Std, Classes: classes}
+	if imagenet {
+		if classes, err = imagenetClasses(o.Data, trainSrc); err != nil {
+			return nil, err
+		}
+		norm = Normalisation{loader.ImageNetMean, loader.ImageNetStd}
+		j := r.ColorJitter
+		trainCfg.Crop = loader.ImageNetTrainCrop(r.ImageSize)
+		trainCfg.Augment = loader.Augment{Flip: true, Cutout: r.Cutout,
+			Jitter: loader.ColorJitter{Brightness: j[0], Contrast: j[1], Saturation: j[2], Hue: j[3]}}
+		testCfg.Crop = loader.ImageNetTestCrop(r.ImageSize, r.ResizeSize)
+		for _, c := range []*loader.Config{&trainCfg, &testCfg} {
+			c.Mean, c.Std, c.Classes = norm.Mean, norm.Std, classes
+		}
+	}
+	trainL, err := loader.New(trainSrc, trainCfg)
 	if err != nil {
 		return nil, &InputError{fmt.Errorf("%s: %w", trainPath, err)}
 	}
 	if trainL.NumBatches() == 0 {
 		return nil, inputErr("%s: %d training samples make no full batch of %d", trainPath, trainL.Len(), r.BatchSize)
 	}
-	testL, err := loader.New(testSrc, loader.Config{BatchSize: r.BatchSize, Order: loader.Sequential, Workers: o.Workers,
-		Indices: testIdx, Mean: norm.Mean, Std: norm.Std, Classes: classes})
+	testL, err := loader.New(testSrc, testCfg)
 	if err != nil {
 		return nil, &InputError{fmt.Errorf("%s: %w", testPath, err)}
 	}
 	_, h, w := trainL.Shape()
 
 	opts := darts.EvalOptions{C: r.InitChannels, Layers: r.Layers, Classes: classes, Auxiliary: r.AuxWeight > 0}
-	net, err := darts.NewCIFARNetwork(o.Backend, geno, opts, rand.New(rand.NewPCG(o.Seed, 0x6d6f64656c)))
+	newNet, kind := darts.NewCIFARNetwork, "cifar"
+	if imagenet {
+		newNet, kind = darts.NewImageNetNetwork, "imagenet"
+	}
+	net, err := newNet(o.Backend, geno, opts, rand.New(rand.NewPCG(o.Seed, 0x6d6f64656c)))
 	if err != nil {
 		return nil, &InputError{err}
 	}
 	tr := &train.Trainer{
 		Model: evalModel{net}, Train: trainL, Test: testL, Dir: o.Out,
-		Config: train.Config{Epochs: r.Epochs, LR: float32(r.LR), Schedule: train.Cosine,
+		Config: train.Config{Epochs: r.Epochs, LR: float32(r.LR), Schedule: schedule,
 			Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), GradClip: float32(r.GradClip),
-			AuxWeight: float32(r.AuxWeight), DropPath: float32(r.DropPath), Seed: o.Seed},
+			AuxWeight: float32(r.AuxWeight), DropPath: float32(r.DropPath), LabelSmoothing: float32(r.LabelSmoothing),
+			Seed: o.Seed},
 		Run: runKey{Dataset: o.Dataset, Genotype: geno, Recipe: r, Train: filepath.Base(trainPath), Test: filepath.Base(testPath),
 			NTrain: len(trainIdx), NTest: len(testIdx)},
 	}
@@ -248,7 +346,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			prog.epochDone()
 			if o.Log != nil {
 				o.Log.Info("epoch", "epoch", row.Epoch, "train_loss", row.TrainLoss, "train_acc", row.TrainAcc,
-					"test_loss", row.TestLoss, "test_acc", row.TestAcc, "lr", row.LR, "seconds", row.Seconds,
+					"test_loss", row.TestLoss, "test_acc", row.TestAcc, "test_acc5", row.TestAcc5, "lr", row.LR, "seconds", row.Seconds,
 					"images_per_s", row.ImagesPerS)
 			}
 			if err := artifact.WriteTable(filepath.Join(o.Out, "metrics.arrow"), rows); err != nil {
@@ -281,7 +379,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	res = &Result{
 		Dataset: o.Dataset, Normalisation: norm, Recipe: r, Seed: o.Seed, Device: o.DeviceName, Epochs: len(rows),
 		Network: Network{Genotype: geno, Repr: geno.Repr(), Layers: r.Layers, InitChannels: r.InitChannels,
-			Classes: classes, Auxiliary: opts.Auxiliary},
+			Classes: classes, Auxiliary: opts.Auxiliary, Kind: kind, ImageSize: h},
 		Parameters: net.NumParams(), ParametersAll: net.Scope().NumParams(), MultAdds: net.MultAdds(h, w),
 		DataFiles: [2]string{trainPath, testPath},
 	}
@@ -289,10 +387,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		if i == 0 || row.TestAcc > res.BestTestAcc {
 			res.BestTestAcc, res.BestEpoch = row.TestAcc, row.Epoch
 		}
+		res.BestTestAcc5 = max(res.BestTestAcc5, row.TestAcc5)
 		res.WallSeconds += row.Seconds
 	}
 	last := rows[len(rows)-1]
 	res.FinalTestAcc, res.FinalTestLoss, res.FinalTrainAcc = last.TestAcc, last.TestLoss, last.TrainAcc
+	res.FinalTestAcc5 = last.TestAcc5
 	if res.WallSeconds == 0 {
 		res.WallSeconds = time.Since(began).Seconds()
 	}
@@ -357,9 +457,13 @@ func loadGenotype(o Options) (genotype.Genotype, error) {
 	return g, nil
 }
 
-func openBeton(path string) (*loader.BetonSource, func(), error) {
+func openBeton(path, dataset string) (*loader.BetonSource, func(), error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, &InputError{fmt.Errorf("data file %s: %w (convert the dataset with convert-cifar first)", path, err)}
+		conv := "convert-cifar"
+		if dataset == "imagenet" {
+			conv = "convert-imagenet"
+		}
+		return nil, nil, &InputError{fmt.Errorf("data file %s: %w (convert the dataset with %s first)", path, err, conv)}
 	}
 	r, err := beton.Open(path)
 	if err != nil {
@@ -371,6 +475,40 @@ func openBeton(path string) (*loader.BetonSource, func(), error) {
 		return nil, nil, &InputError{err}
 	}
 	return src, func() { r.Close() }, nil
+}
+
+// imagenetClasses returns the number of classes: num_classes of
+// convert-imagenet's manifest.json in dir when there is one, else the
+// largest training label plus one (a .beton written by other tools).
+func imagenetClasses(dir string, train *loader.BetonSource) (int, error) {
+	path := filepath.Join(dir, "manifest.json")
+	var m struct {
+		Format     string `json:"format"`
+		NumClasses int    `json:"num_classes"`
+	}
+	if _, err := os.Stat(path); err == nil {
+		if err := artifact.ReadJSON(path, &m); err != nil {
+			return 0, &InputError{err}
+		}
+		if m.Format == "pertnas.imagenet-beton.v1" {
+			if m.NumClasses < 1 {
+				return 0, inputErr("%s: num_classes %d", path, m.NumClasses)
+			}
+			return m.NumClasses, nil
+		}
+	}
+	top := int64(-1)
+	for i := range train.NumSamples() {
+		e, err := train.Sample(i)
+		if err != nil {
+			return 0, &InputError{err}
+		}
+		if e.Label < 0 || e.Label >= 1<<20 {
+			return 0, inputErr("training sample %d has label %d outside [0, 2^20)", i, e.Label)
+		}
+		top = max(top, e.Label)
+	}
+	return int(top + 1), nil
 }
 
 // firstN returns 0..min(n, limit)-1 (all when limit is 0).

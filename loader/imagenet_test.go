@@ -1,0 +1,388 @@
+package loader
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"slices"
+	"testing"
+)
+
+// pilFixtures is loader/testdata/pil_fixtures.json, written by
+// scripts/loader_pil_fixtures.py with PIL as torchvision uses it.
+type pilFixtures struct {
+	Images []struct {
+		H, W int
+		Pix  []byte
+	}
+	Jitter []struct {
+		Image  int
+		Op     string
+		Factor float64
+		Out    []byte
+	}
+	Resize []struct {
+		Image int
+		Box   [4]int
+		OutH  int `json:"out_h"`
+		OutW  int `json:"out_w"`
+		Out   []byte
+	}
+	Center []struct {
+		Image, Resize, Size int
+		Out                 []byte
+	}
+	JPEGs []struct {
+		Name string
+		JPEG []byte // base64 in the file
+		H, W int
+		Out  []byte
+	}
+}
+
+func loadPIL(t *testing.T) *pilFixtures {
+	t.Helper()
+	b, err := os.ReadFile("testdata/pil_fixtures.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f pilFixtures
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Jitter) == 0 || len(f.Resize) == 0 || len(f.Center) == 0 || len(f.JPEGs) != 4 {
+		t.Fatal("empty fixtures")
+	}
+	return &f
+}
+
+// firstDiff returns the first index where a and b differ, or -1.
+func firstDiff(a, b []byte) int {
+	if len(a) != len(b) {
+		return 0
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestColorJitterMatchesPIL(t *testing.T) {
+	f := loadPIL(t)
+	ops := map[string]func([]byte, float64){"brightness": adjustBrightness, "contrast": adjustContrast,
+		"saturation": adjustSaturation, "hue": adjustHue}
+	for _, c := range f.Jitter {
+		pix := slices.Clone(f.Images[c.Image].Pix)
+		ops[c.Op](pix, c.Factor)
+		if i := firstDiff(pix, c.Out); i >= 0 {
+			t.Errorf("%s %v on image %d: byte %d is %d, PIL %d", c.Op, c.Factor, c.Image, i, pix[i], c.Out[i])
+		}
+	}
+}
+
+func TestBilinearMatchesPIL(t *testing.T) {
+	f := loadPIL(t)
+	var rs resizer
+	for _, c := range f.Resize {
+		img := f.Images[c.Image]
+		dst := make([]byte, c.OutH*c.OutW*3)
+		b := box{c.Box[0], c.Box[1], c.Box[2], c.Box[3]}
+		rs.resize(dst, img.Pix, img.W, b, c.OutH, c.OutW, 0, 0, c.OutH, c.OutW)
+		if i := firstDiff(dst, c.Out); i >= 0 {
+			t.Errorf("resize box %v of image %d to %dx%d: byte %d is %d, PIL %d", c.Box, c.Image, c.OutH, c.OutW, i, dst[i], c.Out[i])
+		}
+	}
+	for _, c := range f.Center {
+		img := f.Images[c.Image]
+		cr := ImageNetTestCrop(c.Size, c.Resize)
+		dst := make([]byte, c.Size*c.Size*3)
+		cr.apply(&rs, dst, img.Pix, img.H, img.W, nil)
+		if i := firstDiff(dst, c.Out); i >= 0 {
+			t.Errorf("resize %d, centre crop %d of image %d: byte %d is %d, PIL %d", c.Resize, c.Size, c.Image, i, dst[i], c.Out[i])
+		}
+	}
+}
+
+// TestCentreGeometry checks torchvision's Resize/CenterCrop arithmetic on
+// the standard sizes.
+func TestCentreGeometry(t *testing.T) {
+	for _, c := range []struct{ h, w, shorter, size, rh, rw, top, left int }{
+		{375, 500, 256, 224, 256, 341, 16, 58}, // int(256*500/375) = 341; (341-224)/2 = 58.5 -> 58
+		{500, 333, 256, 224, 384, 256, 80, 16},
+		{256, 256, 256, 224, 256, 256, 16, 16},
+		{81, 96, 73, 64, 73, 86, 4, 11}, // (86-64)/2 = 11; (73-64)/2 = 4.5 -> 4
+		{100, 97, 73, 64, 75, 73, 6, 4}, // 5.5 -> 6
+	} {
+		rh, rw := resizedSize(c.h, c.w, c.shorter)
+		top, left := centerOffsets(rh, rw, c.size)
+		if rh != c.rh || rw != c.rw || top != c.top || left != c.left {
+			t.Errorf("%dx%d: resized %dx%d crop at (%d,%d); want %dx%d at (%d,%d)", c.h, c.w, rh, rw, top, left, c.rh, c.rw, c.top, c.left)
+		}
+	}
+}
+
+// TestRandomResizedCropBoxes draws many boxes and checks them against
+// torchvision's bounds and distribution.
+func TestRandomResizedCropBoxes(t *testing.T) {
+	c, err := (&Crop{Mode: RandomResizedCrop, Size: 224}).normalized()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	for _, sz := range [][2]int{{375, 500}, {500, 333}, {64, 96}} {
+		H, W := sz[0], sz[1]
+		var sumScale, sumLogRatio float64
+		fallback := 0
+		for s := range n {
+			r := newSampleRNG(7, 0, s)
+			b := c.randomResizedBox(&r, H, W)
+			if b.h <= 0 || b.w <= 0 || b.i < 0 || b.j < 0 || b.i+b.h > H || b.j+b.w > W {
+				t.Fatalf("%dx%d: box %+v outside the image", H, W, b)
+			}
+			area := float64(b.h*b.w) / float64(H*W)
+			ratio := float64(b.w) / float64(b.h)
+			if b.h == H && b.w == W {
+				fallback++
+				continue
+			}
+			// Rounding w and h to integers moves area and ratio slightly.
+			tol := 2 / float64(min(b.h, b.w))
+			if area < 0.08*(1-2*tol) || area > 1+1e-9 || ratio < 0.75*(1-2*tol) || ratio > 4./3*(1+2*tol) {
+				t.Fatalf("%dx%d: box %+v has area %.4f ratio %.4f", H, W, b, area, ratio)
+			}
+			sumScale += area
+			sumLogRatio += math.Log(ratio)
+		}
+		m := float64(n - fallback)
+		// Accepted draws are uniform in scale and log ratio, truncated where
+		// the box does not fit: the mean area is below 0.54 (the untruncated
+		// mean), well above 0.3; for a landscape image the accepted log
+		// ratio leans positive, for a portrait one negative.
+		meanScale, meanLR := sumScale/m, sumLogRatio/m
+		if meanScale < 0.3 || meanScale > 0.55 {
+			t.Errorf("%dx%d: mean area fraction %.3f", H, W, meanScale)
+		}
+		if (W > H) != (meanLR > 0) || math.Abs(meanLR) > math.Log(4./3) {
+			t.Errorf("%dx%d: mean log aspect ratio %.3f", H, W, meanLR)
+		}
+		// Falling back takes 10 failures in a row: rare here.
+		if fallback > n/100 {
+			t.Errorf("%dx%d: %d fallbacks in %d", H, W, fallback, n)
+		}
+	}
+	// An image far wider than 4:3 where no draw fits often falls back to
+	// the centred box of ratio 4/3 (torchvision's fallback).
+	tall := Crop{Mode: RandomResizedCrop, Size: 8, Scale: [2]float64{0.99, 1}, Ratio: [2]float64{3. / 4, 4. / 3}}
+	r := newSampleRNG(1, 0, 0)
+	if b := tall.randomResizedBox(&r, 10, 100); b != (box{0, (100 - 13) / 2, 10, 13}) {
+		t.Errorf("fallback on 10x100: %+v, want the centred 10x13 box", b)
+	}
+	if b := tall.randomResizedBox(&r, 100, 10); b != (box{(100 - 13) / 2, 0, 13, 10}) {
+		t.Errorf("fallback on 100x10: %+v, want the centred 13x10 box", b)
+	}
+}
+
+// TestJitterDraws checks the factor ranges and that every order occurs.
+func TestJitterDraws(t *testing.T) {
+	j := ImageNetJitter
+	orders := map[[4]int]int{}
+	for s := range 5000 {
+		r := newSampleRNG(3, 1, s)
+		d := j.draw(&r)
+		if !(d.doB && d.doC && d.doS && d.doH) {
+			t.Fatal("an enabled jitter step is off")
+		}
+		for _, f := range []float64{d.b, d.c, d.s} {
+			if f < 0.6 || f >= 1.4 {
+				t.Fatalf("factor %v outside [0.6, 1.4)", f)
+			}
+		}
+		if d.h < -0.2 || d.h >= 0.2 {
+			t.Fatalf("hue %v outside [-0.2, 0.2)", d.h)
+		}
+		p := d.order
+		sorted := slices.Clone(p[:])
+		slices.Sort(sorted)
+		if !slices.Equal(sorted, []int{0, 1, 2, 3}) {
+			t.Fatalf("order %v is not a permutation", p)
+		}
+		orders[p]++
+	}
+	if len(orders) != 24 {
+		t.Errorf("%d of 24 orders drawn", len(orders))
+	}
+	off := ColorJitter{Brightness: 0.5}
+	r := newSampleRNG(3, 1, 0)
+	if d := off.draw(&r); !d.doB || d.doC || d.doS || d.doH || d.b < 0.5 || d.b >= 1.5 {
+		t.Errorf("brightness-only jitter drew %+v", d)
+	}
+	// Brightness 1 and hue 0 leave an image alone; a brighter factor
+	// never darkens a pixel.
+	img := []byte{0, 10, 200, 255, 128, 3}
+	p := slices.Clone(img)
+	adjustBrightness(p, 1)
+	if !slices.Equal(p, img) {
+		t.Errorf("brightness 1 changed %v to %v", img, p)
+	}
+	adjustBrightness(p, 1.3)
+	for i := range p {
+		if p[i] < img[i] {
+			t.Errorf("brightness 1.3 darkened %v to %v", img, p)
+		}
+	}
+}
+
+// variedSource is a MemorySource-like source of raw images of varied sizes.
+type variedSource struct {
+	imgs   [][]byte
+	hs, ws []int
+}
+
+func (s *variedSource) NumSamples() int { return len(s.imgs) }
+func (s *variedSource) Page(int) int    { return 0 }
+func (s *variedSource) Sample(i int) (Encoded, error) {
+	return Encoded{Width: s.ws[i], Height: s.hs[i], Data: s.imgs[i], Label: int64(i % 5)}, nil
+}
+
+func newVaried(n int) *variedSource {
+	s := &variedSource{}
+	for i := range n {
+		h, w := 20+i*7%23, 18+i*11%29
+		img := make([]byte, h*w*3)
+		for p := range img {
+			img[p] = byte(p*13 + i*31 + p/7)
+		}
+		s.imgs, s.hs, s.ws = append(s.imgs, img), append(s.hs, h), append(s.ws, w)
+	}
+	return s
+}
+
+func TestImageNetPipelineDeterministic(t *testing.T) {
+	src := newVaried(29)
+	orig := make([][]byte, len(src.imgs))
+	for i, b := range src.imgs {
+		orig[i] = slices.Clone(b)
+	}
+	for _, test := range []struct {
+		name string
+		crop Crop
+		aug  Augment
+	}{
+		{"train", ImageNetTrainCrop(16), Augment{Flip: true, Jitter: ImageNetJitter}},
+		{"test", ImageNetTestCrop(16, 18), Augment{}},
+	} {
+		var ref []float32
+		for _, workers := range []int{1, 2, 4} {
+			l, err := New(src, Config{BatchSize: 4, Order: Random, Seed: 9, Workers: workers, Crop: test.crop,
+				Augment: test.aug, Mean: ImageNetMean, Std: ImageNetStd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, h, w := l.Shape(); c != 3 || h != 16 || w != 16 {
+				t.Fatalf("shape %d %d %d", c, h, w)
+			}
+			imgs, _, _ := collect(t, l, 2)
+			if ref == nil {
+				ref = imgs
+				continue
+			}
+			if !slices.Equal(imgs, ref) {
+				t.Fatalf("%s: %d workers differ from 1", test.name, workers)
+			}
+		}
+		for i := range orig {
+			if !slices.Equal(orig[i], src.imgs[i]) {
+				t.Fatalf("%s: the source image %d was modified", test.name, i)
+			}
+		}
+	}
+}
+
+// TestImageNetTrainSample checks one training sample against the steps
+// done by hand: crop box, resize, jitter, flip, normalise.
+func TestImageNetTrainSample(t *testing.T) {
+	src := newVaried(3)
+	crop := ImageNetTrainCrop(12)
+	aug := Augment{Flip: true, Jitter: ImageNetJitter}
+	l, err := New(src, Config{BatchSize: 1, Seed: 5, Workers: 1, Crop: crop, Augment: aug, Mean: ImageNetMean, Std: ImageNetStd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := l.Epoch(1)
+	defer it.Close()
+	for s := 0; it.Next(); s++ {
+		got := it.Batch().Images[:3*12*12]
+		r := newSampleRNG(5, 1, s)
+		b := crop.randomResizedBox(&r, src.hs[s], src.ws[s])
+		pix := make([]byte, 12*12*3)
+		var rs resizer
+		rs.resize(pix, src.imgs[s], src.ws[s], b, 12, 12, 0, 0, 12, 12)
+		flip := r.coin()
+		d := ImageNetJitter.draw(&r)
+		d.apply(pix)
+		for y := range 12 {
+			for x := range 12 {
+				sx := x
+				if flip {
+					sx = 11 - x
+				}
+				for c := range 3 {
+					want := (float32(pix[(y*12+sx)*3+c]) - ImageNetMean[c]) / ImageNetStd[c]
+					if g := got[c*144+y*12+x]; g != want {
+						t.Fatalf("sample %d pixel (%d,%d,%d): %v, want %v", s, y, x, c, g, want)
+					}
+				}
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCropRejects(t *testing.T) {
+	src := newVaried(2)
+	for _, c := range []Crop{
+		{Mode: CenterCrop, Size: 16, Resize: 15},
+		{Mode: RandomResizedCrop, Size: 0},
+		{Mode: RandomResizedCrop, Size: 8, Scale: [2]float64{0.5, 0.1}},
+		{Mode: CropMode(9), Size: 8},
+	} {
+		if _, err := New(src, Config{BatchSize: 1, Crop: c}); err == nil {
+			t.Errorf("crop %+v accepted", c)
+		}
+	}
+	if _, err := New(src, Config{BatchSize: 1, Crop: ImageNetTrainCrop(8), Augment: Augment{Jitter: ColorJitter{Hue: 0.7}}}); err == nil {
+		t.Error("hue 0.7 accepted")
+	}
+}
+
+// TestDecodeMatchesPIL decodes JPEGs written by PIL (4:2:0, 4:2:2, 4:4:4,
+// greyscale; odd sizes) and compares with PIL's libjpeg decoding: the
+// upsampling and colour conversion are libjpeg's, the inverse DCT Go's, so
+// pixels agree to a few units and almost all exactly.
+func TestDecodeMatchesPIL(t *testing.T) {
+	f := loadPIL(t)
+	for _, c := range f.JPEGs {
+		got, err := decodeJPEG(nil, c.JPEG, c.W, c.H)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if len(got) != len(c.Out) {
+			t.Fatalf("%s: %d bytes, PIL %d", c.Name, len(got), len(c.Out))
+		}
+		var sum, worst int
+		for i := range got {
+			d := absDiff(got[i], c.Out[i])
+			sum += d
+			worst = max(worst, d)
+		}
+		mean := float64(sum) / float64(len(got))
+		if worst > 3 || mean > 0.2 {
+			t.Errorf("%s: mean |Go - PIL| %.3f, max %d", c.Name, mean, worst)
+		}
+		t.Logf("%s: mean |Go - PIL| %.3f, max %d", c.Name, mean, worst)
+	}
+}

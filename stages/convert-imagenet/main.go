@@ -1,0 +1,98 @@
+// Command convert-imagenet converts an ImageNet-style image folder
+// (SRC/train/<class>/*.JPEG and SRC/val/<class>/*.JPEG, or a flat val/
+// with a labels file) into FFCV .beton files for the loader:
+// OUT/imagenet_train.beton, OUT/imagenet_val.beton and OUT/manifest.json,
+// JPEG images with the longer side capped at --max-side. "convert-imagenet
+// synth" writes a small learnable synthetic dataset in that folder layout.
+// See package pertnas/convert/imagenet. Exit status: 0 done, 1 failure at
+// run time, 2 bad input (flags or source files).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"pertnas/convert"
+	"pertnas/convert/imagenet"
+)
+
+type convertCmd struct {
+	Src         string `help:"Source folder holding train/<class>/ and val/ (ImageFolder layout)." required:"" placeholder:"DIR"`
+	Out         string `help:"Output folder for imagenet_train.beton, imagenet_val.beton and manifest.json." required:"" placeholder:"DIR"`
+	ValLabels   string `name:"val-labels" help:"Labels file for a val/ folder without class subfolders: lines \"<image> <class>\" or LOC_val_solution.csv." placeholder:"FILE"`
+	MaxSide     int    `help:"Cap on the longer image side; larger images are shrunk (FFCV's ImageNet example: 500; 256 for small runs)." default:"500"`
+	JPEGQuality int    `name:"jpeg-quality" help:"JPEG quality 1..100 for re-encoded images." default:"90"`
+	PageSize    int    `help:"Page size of the .beton files in bytes, a power of two >= 2 MiB." default:"8388608"`
+	Workers     int    `help:"Decoding goroutines (0: all cores); the output does not depend on it." default:"0"`
+}
+
+func (c *convertCmd) Run(ctx context.Context) error {
+	progress, done := convert.TerminalProgress(os.Stderr)
+	res, err := imagenet.Run(ctx, imagenet.Options{
+		Src: c.Src, Out: c.Out, ValLabels: c.ValLabels, MaxSide: c.MaxSide, JPEGQuality: c.JPEGQuality,
+		PageSize: c.PageSize, Workers: c.Workers, Progress: progress,
+	})
+	done()
+	if err != nil {
+		return err
+	}
+	m := res.Manifest
+	for _, w := range m.Warnings {
+		slog.Warn(w)
+	}
+	if res.UpToDate {
+		slog.Info("up to date, nothing to do", "out", c.Out, "src", c.Src)
+		return nil
+	}
+	slog.Info("converted", "src", c.Src, "out", c.Out, "classes", m.NumClasses,
+		"train", m.Train.Samples, "val", m.Val.Samples,
+		"kept", m.Train.Kept+m.Val.Kept, "resized", m.Train.Resized+m.Val.Resized, "reencoded", m.Train.Reencoded+m.Val.Reencoded)
+	return nil
+}
+
+type synthCmd struct {
+	Out     string `help:"Folder to write train/ and val/ into." required:"" placeholder:"DIR"`
+	Classes int    `help:"Classes (1..10)." default:"10"`
+	Train   int    `help:"Training images per class." default:"100"`
+	Val     int    `help:"Validation images per class." default:"20"`
+	MinSide int    `help:"Smallest image side." default:"64"`
+	MaxSide int    `help:"Largest image side." default:"96"`
+	FlatVal bool   `help:"Put val images directly in val/ with val/labels.txt instead of class folders."`
+	Seed    uint64 `help:"Random seed." default:"1"`
+}
+
+func (c *synthCmd) Run() error {
+	return imagenet.WriteSynth(c.Out, imagenet.SynthOptions{Classes: c.Classes, Train: c.Train, Val: c.Val,
+		MinSide: c.MinSide, MaxSide: c.MaxSide, FlatVal: c.FlatVal, Seed: c.Seed})
+}
+
+type cli struct {
+	Convert convertCmd `cmd:"" default:"withargs" help:"Convert an ImageNet-style folder to .beton files (the default command)."`
+	Synth   synthCmd   `cmd:"" help:"Write a small learnable synthetic dataset in ImageNet's folder layout."`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	parser := kong.Must(&cli{}, kong.Name("convert-imagenet"), kong.UsageOnError(),
+		kong.Description("Convert an ImageNet-style image folder to FFCV .beton files, or write a synthetic one."),
+		kong.BindTo(ctx, (*context.Context)(nil)))
+	kctx, err := parser.Parse(os.Args[1:])
+	if err != nil {
+		parser.Errorf("%v", err)
+		os.Exit(2)
+	}
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "convert-imagenet:", err)
+		if imagenet.IsBadInput(err) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
