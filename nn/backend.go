@@ -132,3 +132,49 @@ type GradWriter interface {
 	AvgPoolBackwardSet(d PoolDesc, countPad bool, dy, dx Buffer)
 	GlobalAvgPoolBackwardSet(n, c, hw int, dy, dx Buffer)
 }
+
+// Input names a tensor read through a per-channel affine map and an
+// optional ReLU: value = relu?(X·Scale[c] + Shift[c]) over X of [n, c, hw]
+// (Scale and Shift nil: the identity). It lets a batch norm's or a ReLU's
+// output stay virtual: the consumer recomputes it from X on the fly.
+//
+// With DWW set, the value is further a depthwise convolution (descriptor
+// DW, weights DWW) of the value above: a depthwise convolution's output that
+// is recomputed by the pointwise convolution reading it. Only
+// Conv2DForwardIn and Conv2DBackwardFilterIn of 1×1, stride 1, unpadded,
+// ungrouped convolutions take such an Input.
+//
+// With X nil, the source is the channel concatenation of Parts (PartC[i]
+// channels each, same n and hw) instead of one buffer.
+type Input struct {
+	X            Buffer
+	Parts        []Buffer
+	PartC        []int
+	Scale, Shift Buffer // c each, both or neither
+	ReLU         bool
+	DW           ConvDesc
+	DWW          Buffer
+}
+
+// FusedInput is an optional Backend extension that reads Inputs. When the
+// backend implements it, the outputs of training-mode BatchNorm, of ReLU, of
+// Concat and of depthwise convolutions stay virtual (no memory of their own):
+// convolutions, sums, drop path and the ReLU gradient read them through an
+// Input, and any other op first makes them real (ApplyInput,
+// Conv2DForwardIn). Every method gives bit for bit what the plain kernels
+// give on the materialised value. Such a backend's ScaleSamples must also
+// work in place (x == y): drop path scales a virtual input that way.
+type FusedInput interface {
+	// BatchNormTrainAffine is BatchNormTrain without writing y: it writes
+	// saveMean, saveInvStd, updates the running statistics and writes scale
+	// and shift (C each) such that BatchNormTrain's y = x·scale + shift.
+	BatchNormTrainAffine(d BNDesc, x, gamma, beta, runMean, runVar, saveMean, saveInvStd, scale, shift Buffer)
+	Conv2DForwardIn(d ConvDesc, x Input, w, y Buffer)          // y = conv(value(x), w)
+	Conv2DBackwardFilterIn(d ConvDesc, x Input, dy, dw Buffer) // dw += corr(value(x), dy)
+	// ApplyInput: y = alpha·value(x), or y += alpha·value(x) when
+	// accumulate, over [n, c, hw] (rounded as Scale/Copy and Axpy).
+	ApplyInput(n, c, hw int, x Input, alpha float32, y Buffer, accumulate bool)
+	// ReLUBackwardIn: dx (+)= dy where X·Scale+Shift > 0 (x.ReLU is
+	// ignored), writing instead of adding when !accumulate; dx may be dy.
+	ReLUBackwardIn(n, c, hw int, x Input, dy, dx Buffer, accumulate bool)
+}

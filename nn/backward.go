@@ -17,7 +17,11 @@ func (g *Graph) backward(nd *node) {
 		c := nd.conv
 		d := c.desc(x)
 		if c.W.Grad != nil {
-			b.Conv2DBackwardFilter(d, x.buf, dy.buf, c.W.Grad.buf)
+			if x.isVirtual() {
+				g.fi.Conv2DBackwardFilterIn(d, g.input(x), dy.buf, c.W.Grad.buf)
+			} else {
+				b.Conv2DBackwardFilter(d, x.buf, dy.buf, c.W.Grad.buf)
+			}
 		}
 		if x.needGrad {
 			if g.gw != nil {
@@ -59,17 +63,30 @@ func (g *Graph) backward(nd *node) {
 			b.MatMul(false, false, n, l.In, l.Out, dy.buf, l.W.Value.buf, !set, dx)
 		}
 	case opReLU:
+		// The kernels mask by "> 0", where max(x, 0) and x agree: mask
+		// with x (read through its Input when virtual).
+		if x.isVirtual() {
+			n, c, hw := x.planes()
+			if x.param == nil && x.grad == nil {
+				g.fi.ReLUBackwardIn(n, c, hw, g.input(x), dy.buf, dy.buf, false)
+				x.grad, nd.out.grad = dy, nil
+			} else {
+				dx, set := g.gradDst(x)
+				g.fi.ReLUBackwardIn(n, c, hw, g.input(x), dy.buf, dx, !set)
+			}
+			break
+		}
 		if g.gw != nil && x.param == nil && x.grad == nil {
 			// dy is read for the last time here: mask it in place and
 			// hand its buffer over as x's gradient.
-			g.gw.ReLUBackwardSet(nd.out.buf, dy.buf, dy.buf)
+			g.gw.ReLUBackwardSet(x.buf, dy.buf, dy.buf)
 			x.grad, nd.out.grad = dy, nil
 			break
 		}
 		if dx, set := g.gradDst(x); set && g.gw != nil {
-			g.gw.ReLUBackwardSet(nd.out.buf, dy.buf, dx)
+			g.gw.ReLUBackwardSet(x.buf, dy.buf, dx)
 		} else {
-			b.ReLUBackward(nd.out.buf, dy.buf, g.zeroIf(dx, set))
+			b.ReLUBackward(x.buf, dy.buf, g.zeroIf(dx, set))
 		}
 	case opMaxPool:
 		if dx, set := g.gradDst(x); set && g.gw != nil {

@@ -36,7 +36,24 @@
 // input instead of copying it; so gradients cost roughly the memory of the
 // widest layer, not of the whole network. A tensor's first gradient is
 // written, not added to a zeroed buffer, when the backend implements
-// GradWriter. Forward values stay valid until Reset.
+// GradWriter. A 4-D activation's value is recycled in the same way once its
+// producer has been differentiated (Graph.KeepValues turns that off); the
+// values of inputs, logits and losses (2-D and smaller) stay valid until
+// Reset.
+//
+// Forward memory: when the backend implements FusedInput, the outputs of
+// training-mode BatchNorm, of ReLU, of Concat and of depthwise convolutions
+// are virtual: no storage, only their source and recipe (x·scale+shift per
+// channel or a channel concatenation, then max(·, 0), then a depthwise
+// convolution). Convolutions, sums and drop path read them through the
+// recipe, recomputing them plane by plane in
+// cache (the pointwise convolution after a depthwise one recomputes the
+// depthwise output per sample, once forward and once for its filter
+// gradient), and the ReLU gradient masks with the recomputed pre-ReLU
+// value. Any other reader makes a virtual tensor real first. In a DARTS
+// separable convolution only the two depthwise inputs' sources and the two
+// pointwise outputs are stored, against nine tensors without fusion; the
+// results are bit for bit the same.
 //
 // # Semantics (PyTorch's)
 //

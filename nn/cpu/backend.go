@@ -31,12 +31,14 @@ type Backend struct {
 	threads int
 	pool    *workers
 	scratch [][]float32 // per worker
+	values  [][]float32 // per worker: values of a virtual input (see fused.go)
 	partial []float32   // per-item partial sums, reduced in item order
 }
 
 var _ nn.Backend = (*Backend)(nil)
 var _ nn.HostBuffer = (*Backend)(nil)
 var _ nn.GradWriter = (*Backend)(nil)
+var _ nn.FusedInput = (*Backend)(nil)
 
 // New returns a CPU backend running on threads goroutines (threads <= 0:
 // GOMAXPROCS).
@@ -44,7 +46,7 @@ func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	be := &Backend{threads: threads, pool: newWorkers(threads), scratch: make([][]float32, threads)}
+	be := &Backend{threads: threads, pool: newWorkers(threads), scratch: make([][]float32, threads), values: make([][]float32, threads)}
 	// The worker goroutines reference only the pool, so an unreachable
 	// Backend is collected and its goroutines stopped.
 	runtime.AddCleanup(be, func(w *workers) { w.close() }, be.pool)

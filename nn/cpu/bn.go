@@ -63,9 +63,23 @@ func gammaBeta(gamma, beta []float32, c int) (float32, float32) {
 
 // BatchNormTrain normalises with batch statistics and updates the running ones.
 func (be *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd nn.Buffer) {
+	be.batchNormTrain(d, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd, nil, nil)
+}
+
+// BatchNormTrainAffine is BatchNormTrain writing the per-channel map
+// y = x·scale + shift instead of y (nn.FusedInput).
+func (be *Backend) BatchNormTrainAffine(d nn.BNDesc, x, gamma, beta, runMean, runVar, saveMean, saveInvStd, scale, shift nn.Buffer) {
+	be.batchNormTrain(d, x, gamma, beta, runMean, runVar, nil, saveMean, saveInvStd, scale, shift)
+}
+
+func (be *Backend) batchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd, scale, shift nn.Buffer) {
 	xd, yd := data(x), data(y)
 	gd, bd, rm, rv, sm, si := data(gamma), data(beta), data(runMean), data(runVar), data(saveMean), data(saveInvStd)
+	sc, sh := data(scale), data(shift)
 	checkBN("BatchNormTrain", d, xd, yd)
+	if yd == nil && (len(sc) < d.C || len(sh) < d.C) {
+		panic(fmt.Sprintf("cpu: BatchNormTrainAffine: scale/shift of %d/%d for %d channels", len(sc), len(sh), d.C))
+	}
 	m := float64(d.N * d.HW)
 	be.pool.run(d.C, func(c, _ int) {
 		mean, v := channelStats(d, xd, c)
@@ -79,6 +93,11 @@ func (be *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, 
 		rm[c] = (1-mom)*rm[c] + mom*float32(mean)
 		rv[c] = (1-mom)*rv[c] + mom*float32(unbiased)
 		g, b := gammaBeta(gd, bd, c)
+		if yd == nil {
+			s := inv * g
+			sc[c], sh[c] = s, b-float32(mean)*s
+			return
+		}
 		normalize(d, xd, yd, c, float32(mean), inv*g, b)
 	})
 }
@@ -99,7 +118,7 @@ func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, s
 	gd, sm, si, dgd, dbd := data(gamma), data(saveMean), data(saveInvStd), data(dgamma), data(dbeta)
 	checkBN("BatchNormTrainBackward", d, xd, gyd, dxd)
 	m := float64(d.N * d.HW)
-	be.pool.run(d.C, func(c, _ int) {
+	be.pool.run(d.C, func(c, worker int) {
 		mean, inv := float64(sm[c]), float64(si[c])
 		var sdy, sdyx float64 // Σ dy, Σ dy*xhat
 		for n := 0; n < d.N; n++ {
@@ -126,18 +145,19 @@ func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, s
 		for n := 0; n < d.N; n++ {
 			o := (n*d.C + c) * d.HW
 			gs, dxs, xs := gyd[o:o+d.HW], dxd[o:o+d.HW], xd[o:o+d.HW]
-			gs, dxs = gs[:len(xs)], dxs[:len(xs)]
-			// dx += k*(dy - mdy - (x-mean)*inv*mdyx) = k*dy - k*mdy - (x-mean)*(k*inv*mdyx)
+			// dx (+)= k*dy - (x*b + c0), each product and sum rounded
+			// on its own: t = -(x*b + c0) exactly (negation), then
+			// t += k*dy, then dx = t or dx += t.
 			a, b := k*mdy, k*invf*mdyx
 			c0 := a - meanf*b
+			t := dxs
 			if accumulate {
-				for i, v := range xs {
-					dxs[i] += k*gs[i] - (v*b + c0)
-				}
-			} else {
-				for i, v := range xs {
-					dxs[i] = k*gs[i] - (v*b + c0)
-				}
+				t = be.scratchFor(worker, d.HW)
+			}
+			kern.ScaleShift(t, xs, -b, -c0)
+			kern.Axpy(k, gs, t)
+			if accumulate {
+				kern.Axpy(1, t, dxs)
 			}
 		}
 	})

@@ -20,11 +20,28 @@ import (
 // maxSampleGroups bounds the number of partial filter gradients.
 const maxSampleGroups = 8
 
+// checkConv panics unless the buffers fit d (x nil: not checked).
 func checkConv(op string, d nn.ConvDesc, x, w, y []float32) {
 	if d.Groups < 1 || d.C%d.Groups != 0 || d.OC%d.Groups != 0 ||
-		len(x) < d.N*d.C*d.H*d.W || len(w) < d.OC*(d.C/d.Groups)*d.K*d.K || len(y) < d.N*d.OC*d.OH*d.OW {
+		(x != nil && len(x) < d.N*d.C*d.H*d.W) || len(w) < d.OC*(d.C/d.Groups)*d.K*d.K || len(y) < d.N*d.OC*d.OH*d.OW {
 		panic(fmt.Sprintf("cpu: %s: bad descriptor %+v for buffers %d, %d, %d", op, d, len(x), len(w), len(y)))
 	}
+}
+
+// checkConvIn is checkConv for an input that may be virtual; an input with
+// a depthwise stage only feeds a pointwise convolution.
+func checkConvIn(op string, d nn.ConvDesc, in input, w, y []float32) {
+	if in.elementwise() {
+		in.checkLen(op, d.N, d.C, d.H*d.W)
+		checkConv(op, d, nil, w, y)
+		return
+	}
+	s := in.dw
+	if !isPointwise(d) || d.Groups != 1 || !isDepthwise(s) || s.C != d.C || s.N != d.N || s.OH != d.H || s.OW != d.W ||
+		len(in.dww) < s.C*s.K*s.K || len(w) < d.OC*d.C || len(y) < d.N*d.OC*d.OH*d.OW {
+		panic(fmt.Sprintf("cpu: %s %+v of depthwise stage %+v: buffers %d, %d, %d", op, d, s, len(in.dww), len(w), len(y)))
+	}
+	in.checkLen(op, s.N, s.C, s.H*s.W)
 }
 
 func isDepthwise(d nn.ConvDesc) bool { return d.Groups == d.C && d.OC == d.C }
@@ -92,13 +109,37 @@ func col2imAdd(d nn.ConvDesc, cg int, col, dx []float32) {
 
 // Conv2DForward sets y = conv(x, w).
 func (be *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
-	xd, wd, yd := data(x), data(w), data(y)
-	checkConv("Conv2DForward", d, xd, wd, yd)
+	be.conv2DForward(d, nn.Input{X: x}, w, y)
+}
+
+// Conv2DForwardIn sets y = conv(value(x), w) (nn.FusedInput).
+func (be *Backend) Conv2DForwardIn(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
+	be.conv2DForward(d, x, w, y)
+}
+
+// dwPlanes runs fn over the n planes of hw elements each in fixed groups of
+// about planeGrain elements (the split depends on the shapes only).
+func (be *Backend) dwPlanes(n, hw int, fn func(p, worker int)) {
+	c := min(chunks(n*hw, planeGrain), n)
+	be.pool.run(c, func(i, worker int) {
+		lo, hi := span(i, c, n)
+		for p := lo; p < hi; p++ {
+			fn(p, worker)
+		}
+	})
+}
+
+func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
+	in := inputOf(x)
+	wd, yd := data(w), data(y)
+	checkConvIn("Conv2DForward", d, in, wd, yd)
+	in.check("Conv2DForward", d.C)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
-		be.pool.run(d.N*d.C, func(p, _ int) {
+		be.dwPlanes(d.N*d.C, hw, func(p, worker int) {
 			c := p % d.C
-			kern.DepthwiseForward(xd[p*hw:(p+1)*hw], d.H, d.W, wd[c*kk:(c+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, yd[p*ohw:(p+1)*ohw], d.OH, d.OW)
+			src := be.planeValues(in, c, in.plane(p, d.C, hw), worker)
+			kern.DepthwiseForward(src, d.H, d.W, wd[c*kk:(c+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, yd[p*ohw:(p+1)*ohw], d.OH, d.OW)
 		})
 		return
 	}
@@ -106,8 +147,9 @@ func (be *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
 	ckk := cg * kk
 	pw := isPointwise(d)
 	be.pool.run(d.N, func(n, worker int) {
+		xn := be.sampleValues(in, n, d.C, hw, worker)
 		for g := 0; g < d.Groups; g++ {
-			xg := xd[(n*d.C+g*cg)*hw:]
+			xg := xn[g*cg*hw:]
 			col := xg
 			if !pw {
 				col = be.scratchFor(worker, ckk*ohw)
@@ -133,7 +175,7 @@ func (be *Backend) conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumu
 	checkConv("Conv2DBackwardData", d, xd, wd, gd)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
-		be.pool.run(d.N*d.C, func(p, _ int) {
+		be.dwPlanes(d.N*d.C, hw, func(p, _ int) {
 			c := p % d.C
 			if !accumulate {
 				clear(xd[p*hw : (p+1)*hw])
@@ -165,14 +207,26 @@ func (be *Backend) conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumu
 
 // Conv2DBackwardFilter adds the weight gradient into dw.
 func (be *Backend) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
-	xd, gd, wd := data(x), data(dy), data(dw)
-	checkConv("Conv2DBackwardFilter", d, xd, wd, gd)
+	be.conv2DBackwardFilter(d, nn.Input{X: x}, dy, dw)
+}
+
+// Conv2DBackwardFilterIn adds the weight gradient of a convolution of
+// value(x) into dw (nn.FusedInput).
+func (be *Backend) Conv2DBackwardFilterIn(d nn.ConvDesc, x nn.Input, dy, dw nn.Buffer) {
+	be.conv2DBackwardFilter(d, x, dy, dw)
+}
+
+func (be *Backend) conv2DBackwardFilter(d nn.ConvDesc, x nn.Input, dy, dw nn.Buffer) {
+	in := inputOf(x)
+	gd, wd := data(dy), data(dw)
+	checkConvIn("Conv2DBackwardFilter", d, in, wd, gd)
+	in.check("Conv2DBackwardFilter", d.C)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
-		be.pool.run(d.C, func(c, _ int) {
+		be.pool.run(d.C, func(c, worker int) {
 			for n := 0; n < d.N; n++ {
 				p := n*d.C + c
-				kern.DepthwiseBackwardFilter(xd[p*hw:(p+1)*hw], d.H, d.W, gd[p*ohw:(p+1)*ohw], d.OH, d.OW, d.K, d.Stride, d.Pad, d.Dilation, wd[c*kk:(c+1)*kk])
+				kern.DepthwiseBackwardFilter(be.planeValues(in, c, in.plane(p, d.C, hw), worker), d.H, d.W, gd[p*ohw:(p+1)*ohw], d.OH, d.OW, d.K, d.Stride, d.Pad, d.Dilation, wd[c*kk:(c+1)*kk])
 			}
 		})
 		return
@@ -187,8 +241,9 @@ func (be *Backend) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
 		part := parts[item*wsize : (item+1)*wsize]
 		lo, hi := span(item, ng, d.N)
 		for n := lo; n < hi; n++ {
+			xn := be.sampleValues(in, n, d.C, hw, worker)
 			for g := 0; g < d.Groups; g++ {
-				xg := xd[(n*d.C+g*cg)*hw:]
+				xg := xn[g*cg*hw:]
 				col := xg
 				if !pw {
 					col = be.scratchFor(worker, ckk*ohw)
