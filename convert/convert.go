@@ -27,6 +27,7 @@ import (
 	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
 	"pertnas/formats/cifar"
+	"pertnas/internal/parallel"
 )
 
 // WriteMode is how images are stored.
@@ -386,67 +387,25 @@ func appendRaw(ctx context.Context, w *beton.Writer, s *cifar.Split, progress fu
 // order, so the output does not depend on the number of CPUs.
 func appendJPEG(ctx context.Context, w *beton.Writer, s *cifar.Split, quality int, progress func(int)) error {
 	n := s.Len()
-	blocks := (n + progressEvery - 1) / progressEvery
-	results := make([]chan [][]byte, blocks)
-	for b := range results {
-		results[b] = make(chan [][]byte, 1)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := runtime.GOMAXPROCS(0)
-	// Blocks are handed out in order, each once a slot is free: at most
-	// 2*workers blocks are encoded ahead of the writer, and the oldest one
-	// always holds a slot.
-	ahead := make(chan struct{}, 2*workers)
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for b := range blocks {
-			select {
-			case ahead <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case next <- b:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for range workers {
-		go func() {
-			rgba := image.NewRGBA(image.Rect(0, 0, cifar.Side, cifar.Side))
-			for b := range next {
-				lo, hi := b*progressEvery, min(n, (b+1)*progressEvery)
-				out := make([][]byte, 0, hi-lo)
-				for i := lo; i < hi; i++ {
-					out = append(out, encodeJPEG(rgba, s.Planes(i), quality))
-				}
-				results[b] <- out
-			}
-		}()
-	}
 	vals := make([]beton.Value, 2)
-	for b := range blocks {
-		var out [][]byte
-		select {
-		case out = <-results[b]:
-			<-ahead
-		case <-ctx.Done():
-			return ctx.Err()
+	return parallel.Ordered(ctx, n, progressEvery, runtime.GOMAXPROCS(0), func(lo, hi int) ([][]byte, error) {
+		rgba := image.NewRGBA(image.Rect(0, 0, cifar.Side, cifar.Side))
+		out := make([][]byte, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			out = append(out, encodeJPEG(rgba, s.Planes(i), quality))
 		}
-		for k, jpg := range out {
-			i := b*progressEvery + k
+		return out, nil
+	}, func(lo int, block [][]byte) error {
+		for k, jpg := range block {
 			vals[0] = beton.ImageValue(beton.ImageJPEG, cifar.Side, cifar.Side, jpg)
-			vals[1] = beton.IntValue(int64(s.Label(i)))
+			vals[1] = beton.IntValue(int64(s.Label(lo + k)))
 			if err := w.Append(vals); err != nil {
 				return err
 			}
 		}
-		progress(min(n, (b+1)*progressEvery))
-	}
-	return nil
+		progress(lo + len(block))
+		return nil
+	})
 }
 
 // encodeJPEG encodes one image given as R, G, B planes; rgba is scratch.

@@ -9,26 +9,14 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"pertnas/internal/sharedpath"
 )
 
 // abiSpec reads ../shared/spec/cuda-abi.md relative to the module root.
 func abiSpec(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "..", "shared", "spec", "cuda-abi.md"))
+	data, err := os.ReadFile(filepath.Join(sharedpath.Shared(t), "spec", "cuda-abi.md"))
 	if err != nil {
 		t.Fatalf("reading the ABI spec: %v", err)
 	}

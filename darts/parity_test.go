@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"pertnas/formats/genotype"
@@ -23,15 +24,7 @@ const (
 func TestEvalNetworkParity(t *testing.T) {
 	f := loadFixture(t, "testdata/eval_cifar.safetensors")
 	b := newBackend()
-	geno, _ := genotype.Named(f.meta["genotype"])
-	opt := EvalOptions{C: f.metaInt("C"), Layers: f.metaInt("layers"), Classes: f.metaInt("classes"), Auxiliary: true}
-	net, err := NewCIFARNetwork(b, geno, opt, rand.New(rand.NewPCG(1, 2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := net.Scope().LoadStateDict(f.stateDict(net.Scope())); err != nil {
-		t.Fatal(err)
-	}
+	net := fixtureNetwork(t, f, b, NewCIFARNetwork)
 	in := f.input(b)
 	labels := f.labels()
 
@@ -43,21 +36,7 @@ func TestEvalNetworkParity(t *testing.T) {
 	}
 	assertClose(t, "eval logits", logits.Host(), f.get("logits_eval").F32, tolOut)
 
-	g = nn.NewGraph(b)
-	g.Training = true
-	net.DropPathProb = 0
-	logits, aux = net.Forward(g, in.Value, nil)
-	if aux == nil {
-		t.Fatal("no auxiliary logits in training")
-	}
-	assertClose(t, "train logits", logits.Host(), f.get("logits").F32, tolOut)
-	assertClose(t, "auxiliary logits", aux.Host(), f.get("logits_aux").F32, tolOut)
-	loss := g.Add(g.CrossEntropy(logits, labels, 0), g.Scale(g.CrossEntropy(aux, labels, 0), 0.4))
-	assertClose(t, "loss", loss.Host(), f.get("loss").F32, tolOut)
-	nn.ZeroGrad(net.Params())
-	g.Backward(loss)
-	checkGrads(t, f, append(net.Params(), in))
-	checkPost(t, f, net.Scope())
+	checkTrainStep(t, f, b, net, in.Value, labels, in)
 }
 
 // TestSearchNetworkParity runs a search network (C 8, 3 cells) with a mixed
@@ -142,7 +121,7 @@ func checkPost(t *testing.T, f *fixture, s *nn.Scope) {
 	}
 	n := 0
 	for _, name := range f.order {
-		rest, ok := cutPrefix(name, "post.")
+		rest, ok := strings.CutPrefix(name, "post.")
 		if !ok {
 			continue
 		}
@@ -162,11 +141,48 @@ func checkPost(t *testing.T, f *fixture, s *nn.Scope) {
 	}
 }
 
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
+// checkTrainStep runs net on x in training mode (drop path off) and
+// compares the logits, auxiliary logits, loss (auxiliary weight 0.4), the
+// gradients of net's parameters and of extra, and the updated batch-norm
+// statistics with the fixture.
+func checkTrainStep(t *testing.T, f *fixture, b nn.Backend, net *EvalNetwork, x *nn.Tensor, labels []int32, extra ...*nn.Param) {
+	t.Helper()
+	g := nn.NewGraph(b)
+	g.Training = true
+	net.DropPathProb = 0
+	logits, aux := net.Forward(g, x, nil)
+	if aux == nil {
+		t.Fatal("no auxiliary logits in training")
 	}
-	return s, false
+	assertClose(t, "train logits", logits.Host(), f.get("logits").F32, tolOut)
+	assertClose(t, "auxiliary logits", aux.Host(), f.get("logits_aux").F32, tolOut)
+	loss := g.Add(g.CrossEntropy(logits, labels, 0), g.Scale(g.CrossEntropy(aux, labels, 0), 0.4))
+	assertClose(t, "loss", loss.Host(), f.get("loss").F32, tolOut)
+	nn.ZeroGrad(net.Params())
+	g.Backward(loss)
+	checkGrads(t, f, append(net.Params(), extra...))
+	checkPost(t, f, net.Scope())
+}
+
+// fixtureNetwork builds the evaluation network newNet makes for the
+// fixture's genotype, C, layers and classes (auxiliary head on) and loads
+// the fixture's weights into it.
+func fixtureNetwork(t *testing.T, f *fixture, b nn.Backend,
+	newNet func(nn.Backend, genotype.Genotype, EvalOptions, *rand.Rand) (*EvalNetwork, error)) *EvalNetwork {
+	t.Helper()
+	geno, ok := genotype.Named(f.meta["genotype"])
+	if !ok {
+		t.Fatalf("fixture genotype %q is not a built-in name", f.meta["genotype"])
+	}
+	opt := EvalOptions{C: f.metaInt("C"), Layers: f.metaInt("layers"), Classes: f.metaInt("classes"), Auxiliary: true}
+	net, err := newNet(b, geno, opt, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Scope().LoadStateDict(f.stateDict(net.Scope())); err != nil {
+		t.Fatal(err)
+	}
+	return net
 }
 
 // TestImageNetNetworkParity runs NetworkImageNet (PERTNAS_EVOLUTIONARY, C 8,
@@ -174,15 +190,7 @@ func cutPrefix(s, p string) (string, bool) {
 func TestImageNetNetworkParity(t *testing.T) {
 	f := loadFixture(t, "testdata/eval_imagenet.safetensors")
 	b := newBackend()
-	geno, _ := genotype.Named(f.meta["genotype"])
-	opt := EvalOptions{C: f.metaInt("C"), Layers: f.metaInt("layers"), Classes: f.metaInt("classes"), Auxiliary: true}
-	net, err := NewImageNetNetwork(b, geno, opt, rand.New(rand.NewPCG(1, 2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := net.Scope().LoadStateDict(f.stateDict(net.Scope())); err != nil {
-		t.Fatal(err)
-	}
+	net := fixtureNetwork(t, f, b, NewImageNetNetwork)
 	vals := splitmix(uint64(f.metaInt("input_seed")), 2*3*224*224)
 	data := make([]float32, len(vals))
 	for i, u := range vals {
@@ -196,17 +204,5 @@ func TestImageNetNetworkParity(t *testing.T) {
 	logits, _ := net.Forward(g, x, nil)
 	assertClose(t, "eval logits", logits.Host(), f.get("logits_eval").F32, tolOut)
 
-	g = nn.NewGraph(b)
-	logits, aux := net.Forward(g, x, nil)
-	if aux == nil {
-		t.Fatal("no auxiliary logits in training")
-	}
-	assertClose(t, "train logits", logits.Host(), f.get("logits").F32, tolOut)
-	assertClose(t, "auxiliary logits", aux.Host(), f.get("logits_aux").F32, tolOut)
-	loss := g.Add(g.CrossEntropy(logits, labels, 0), g.Scale(g.CrossEntropy(aux, labels, 0), 0.4))
-	assertClose(t, "loss", loss.Host(), f.get("loss").F32, tolOut)
-	nn.ZeroGrad(net.Params())
-	g.Backward(loss)
-	checkGrads(t, f, net.Params())
-	checkPost(t, f, net.Scope())
+	checkTrainStep(t, f, b, net, x, labels)
 }

@@ -20,19 +20,7 @@ func BenchmarkCIFARTrain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	images := 0
-	for epoch := 0; images < b.N; epoch++ {
-		it := l.Epoch(epoch)
-		for images < b.N && it.Next() {
-			images += it.Batch().N
-		}
-		if err := it.Err(); err != nil {
-			b.Fatal(err)
-		}
-		it.Close()
-	}
-	b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
+	benchEpochs(b, l)
 }
 
 // BenchmarkCIFARTrainJPEG is BenchmarkCIFARTrain with JPEG-stored images
@@ -57,19 +45,7 @@ func BenchmarkCIFARTrainJPEG(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	images := 0
-	for epoch := 0; images < b.N; epoch++ {
-		it := l.Epoch(epoch)
-		for images < b.N && it.Next() {
-			images += it.Batch().N
-		}
-		if err := it.Err(); err != nil {
-			b.Fatal(err)
-		}
-		it.Close()
-	}
-	b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
+	benchEpochs(b, l)
 }
 
 type jpegMemSource struct {
@@ -118,6 +94,7 @@ func imagenetSized(b *testing.B, n int) *sizedJPEGSource {
 	return src
 }
 
+// benchEpochs runs l over epochs until b.N images and reports images/s.
 func benchEpochs(b *testing.B, l *Loader) {
 	b.ResetTimer()
 	images := 0

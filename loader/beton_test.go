@@ -8,31 +8,13 @@ import (
 	"testing"
 
 	"pertnas/formats/beton"
+	"pertnas/internal/sharedpath"
 )
-
-// sharedDir returns ../shared relative to the module root.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
 
 // TestGoldenBeton loads FFCV's own golden file (5 samples, image i filled
 // with i except pixel (0,0) = 1,2,3, label i%10) through BetonSource.
 func TestGoldenBeton(t *testing.T) {
-	gz, err := os.Open(filepath.Join(sharedDir(t), "golden", "ffcv-5x32-page2m.beton.gz"))
+	gz, err := os.Open(filepath.Join(sharedpath.Shared(t), "golden", "ffcv-5x32-page2m.beton.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,29 +13,11 @@ import (
 	"testing"
 
 	"pertnas/formats/genotype"
+	"pertnas/internal/sharedpath"
 )
 
-// sharedDir returns ../shared relative to the module root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func TestEmbeddedSpaceIsSharedCopy(t *testing.T) {
-	shared, err := os.ReadFile(filepath.Join(sharedDir(t), "nb301", "configspace.json"))
+	shared, err := os.ReadFile(filepath.Join(sharedpath.Shared(t), "nb301", "configspace.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +39,7 @@ func TestSpaceOrder(t *testing.T) {
 	var doc struct {
 		Hyperparameters []struct{ Name string } `json:"hyperparameters"`
 	}
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "nb301", "configspace.json"))
+	b, err := os.ReadFile(filepath.Join(sharedpath.Shared(t), "nb301", "configspace.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,7 @@ import (
 	"pertnas/convert"
 	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
+	"pertnas/internal/parallel"
 )
 
 // Output file names inside Options.Out.
@@ -522,7 +523,7 @@ func writeSplit(ctx context.Context, opt Options, task, name string, samples []s
 		return tmp, wrap(err)
 	}
 	vals := make([]beton.Value, 2)
-	err = orderedBlocks(ctx, n, opt.Workers, func(lo, hi int) ([]encoded, error) {
+	err = parallel.Ordered(ctx, n, blockSize, opt.Workers, func(lo, hi int) ([]encoded, error) {
 		res := make([]encoded, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			e, err := encodeFile(opt, samples[i].rel)
@@ -583,64 +584,6 @@ func writeSplit(ctx context.Context, opt Options, task, name string, samples []s
 	}
 	out.OutputFile = convert.OutputFile{File: name, Samples: n, Bytes: size, SHA256: hex.EncodeToString(hsh.Sum(nil))}
 	return tmp, nil
-}
-
-// orderedBlocks runs work on blocks [lo, hi) of n items on workers
-// goroutines and hands the results to emit in block order; at most
-// 2*workers blocks are done ahead of emit. The first error stops it.
-func orderedBlocks[T any](ctx context.Context, n, workers int, work func(lo, hi int) (T, error), emit func(lo int, v T) error) error {
-	blocks := (n + blockSize - 1) / blockSize
-	type result struct {
-		v   T
-		err error
-	}
-	results := make([]chan result, blocks)
-	for b := range results {
-		results[b] = make(chan result, 1)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ahead := make(chan struct{}, 2*workers)
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for b := range blocks {
-			select {
-			case ahead <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case next <- b:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for range workers {
-		go func() {
-			for b := range next {
-				v, err := work(b*blockSize, min(n, (b+1)*blockSize))
-				results[b] <- result{v, err}
-			}
-		}()
-	}
-	for b := range blocks {
-		var r result
-		select {
-		case r = <-results[b]:
-			<-ahead
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if r.err != nil {
-			return r.err
-		}
-		if err := emit(b*blockSize, r.v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // encodeFile reads one image and returns what to store for it.

@@ -158,55 +158,20 @@ func buildRecord(cols []column, v reflect.Value) arrow.RecordBatch {
 	n := v.Len()
 	arrs := make([]arrow.Array, len(cols))
 	for j, c := range cols {
+		field := func(i int) reflect.Value { return v.Index(i).Field(c.field) }
 		switch c.typ.ID() {
 		case arrow.INT64:
-			b := array.NewInt64Builder(mem)
-			b.Reserve(n)
-			for i := 0; i < n; i++ {
-				b.UnsafeAppend(v.Index(i).Field(c.field).Int())
-			}
-			arrs[j] = b.NewArray()
-			b.Release()
+			arrs[j] = buildColumn(array.NewInt64Builder(mem), n, func(i int) int64 { return field(i).Int() })
 		case arrow.INT32:
-			b := array.NewInt32Builder(mem)
-			b.Reserve(n)
-			for i := 0; i < n; i++ {
-				b.UnsafeAppend(int32(v.Index(i).Field(c.field).Int()))
-			}
-			arrs[j] = b.NewArray()
-			b.Release()
+			arrs[j] = buildColumn(array.NewInt32Builder(mem), n, func(i int) int32 { return int32(field(i).Int()) })
 		case arrow.FLOAT32:
-			b := array.NewFloat32Builder(mem)
-			b.Reserve(n)
-			for i := 0; i < n; i++ {
-				b.UnsafeAppend(float32(v.Index(i).Field(c.field).Float()))
-			}
-			arrs[j] = b.NewArray()
-			b.Release()
+			arrs[j] = buildColumn(array.NewFloat32Builder(mem), n, func(i int) float32 { return float32(field(i).Float()) })
 		case arrow.FLOAT64:
-			b := array.NewFloat64Builder(mem)
-			b.Reserve(n)
-			for i := 0; i < n; i++ {
-				b.UnsafeAppend(v.Index(i).Field(c.field).Float())
-			}
-			arrs[j] = b.NewArray()
-			b.Release()
+			arrs[j] = buildColumn(array.NewFloat64Builder(mem), n, func(i int) float64 { return field(i).Float() })
 		case arrow.STRING:
-			b := array.NewStringBuilder(mem)
-			b.Reserve(n)
-			for i := 0; i < n; i++ {
-				b.Append(v.Index(i).Field(c.field).String())
-			}
-			arrs[j] = b.NewArray()
-			b.Release()
+			arrs[j] = buildColumn(array.NewStringBuilder(mem), n, func(i int) string { return field(i).String() })
 		case arrow.BOOL:
-			b := array.NewBooleanBuilder(mem)
-			b.Reserve(n)
-			for i := 0; i < n; i++ {
-				b.UnsafeAppend(v.Index(i).Field(c.field).Bool())
-			}
-			arrs[j] = b.NewArray()
-			b.Release()
+			arrs[j] = buildColumn(array.NewBooleanBuilder(mem), n, func(i int) bool { return field(i).Bool() })
 		}
 	}
 	rec := array.NewRecordBatch(schemaOf(cols), arrs, int64(n))
@@ -214,6 +179,21 @@ func buildRecord(cols []column, v reflect.Value) arrow.RecordBatch {
 		a.Release()
 	}
 	return rec
+}
+
+// buildColumn builds an array of n values, value(i) the i-th.
+func buildColumn[T any, B interface {
+	Reserve(int)
+	Append(T)
+	NewArray() arrow.Array
+	Release()
+}](b B, n int, value func(i int) T) arrow.Array {
+	defer b.Release()
+	b.Reserve(n)
+	for i := range n {
+		b.Append(value(i))
+	}
+	return b.NewArray()
 }
 
 // ReadTable reads the Arrow IPC file at path into rowsPtr, a pointer to a

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pertnas/internal/sharedpath"
 )
 
 // memFile is an in-memory io.WriterAt.
@@ -37,25 +39,8 @@ func writeGoldenSamples(t testing.TB, w *Writer) {
 
 var cifarFields = []Field{{"image", FieldImage}, {"label", FieldInt}}
 
-func sharedDir(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
-}
-
 func TestGolden(t *testing.T) {
-	gz, err := os.Open(filepath.Join(sharedDir(t), "golden", "ffcv-5x32-page2m.beton.gz"))
+	gz, err := os.Open(filepath.Join(sharedpath.Shared(t), "golden", "ffcv-5x32-page2m.beton.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

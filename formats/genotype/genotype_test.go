@@ -7,31 +7,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-)
 
-// sharedDir finds ../shared relative to the module root (the folder with go.mod).
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+	"pertnas/internal/sharedpath"
+)
 
 // specGenotypes reads the reference genotypes from spec/darts.md, expanding
 // "reduce=<same as normal>".
 func specGenotypes(t *testing.T) map[string]string {
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "spec", "darts.md"))
+	b, err := os.ReadFile(filepath.Join(sharedpath.Shared(t), "spec", "darts.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,16 +8,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/alecthomas/kong"
 
 	"pertnas/convert"
 	"pertnas/formats/cifar"
+	"pertnas/internal/stage"
 )
 
 type convertCmd struct {
@@ -72,21 +70,7 @@ type cli struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	parser := kong.Must(&cli{}, kong.Name("convert-cifar"), kong.UsageOnError(),
+	stage.Stage{Name: "convert-cifar", Grammar: &cli{}, BadInput: convert.IsBadInput, Options: []kong.Option{
 		kong.Description("Convert CIFAR-10/100 (binary version) to FFCV .beton files, or write a synthetic CIFAR-10-style archive."),
-		kong.BindTo(ctx, (*context.Context)(nil)))
-	kctx, err := parser.Parse(os.Args[1:])
-	if err != nil {
-		parser.Errorf("%v", err)
-		os.Exit(2)
-	}
-	if err := kctx.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "convert-cifar:", err)
-		if convert.IsBadInput(err) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	}}.Main()
 }

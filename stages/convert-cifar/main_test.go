@@ -1,42 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pertnas/internal/stage/stagetest"
 )
 
-// TestMain runs main instead of the tests when the test binary is started
-// by runStage.
-func TestMain(m *testing.M) {
-	if os.Getenv("CONVERT_CIFAR_RUN_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// runStage runs the stage with args and returns its exit status and stderr.
-func runStage(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "CONVERT_CIFAR_RUN_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), stderr.String()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, stderr.String()
-}
+func TestMain(m *testing.M) { stagetest.Main(m, main) }
 
 func TestStage(t *testing.T) {
 	dir := t.TempDir()
@@ -59,7 +32,7 @@ func TestStage(t *testing.T) {
 		{[]string{"--src", arc}, 2, "--out"},
 	}
 	for _, s := range steps {
-		status, stderr := runStage(t, s.args...)
+		status, stderr := stagetest.Run(t, s.args...)
 		if status != s.status || !strings.Contains(stderr, s.stderr) {
 			t.Errorf("convert-cifar %s: status %d, stderr %q; want %d and %q", strings.Join(s.args, " "), status, stderr, s.status, s.stderr)
 		}
@@ -73,7 +46,7 @@ func TestStage(t *testing.T) {
 	b, _ := os.ReadFile(arc)
 	cut := filepath.Join(dir, "cut.tar.gz")
 	os.WriteFile(cut, b[:len(b)/2], 0o644)
-	if status, stderr := runStage(t, "--src", cut, "--out", filepath.Join(dir, "o2")); status != 2 || !strings.Contains(stderr, "cut.tar.gz") || !strings.Contains(stderr, "offset") {
+	if status, stderr := stagetest.Run(t, "--src", cut, "--out", filepath.Join(dir, "o2")); status != 2 || !strings.Contains(stderr, "cut.tar.gz") || !strings.Contains(stderr, "offset") {
 		t.Errorf("truncated archive: status %d, stderr %q", status, stderr)
 	}
 }

@@ -10,16 +10,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/alecthomas/kong"
 
 	"pertnas/convert"
 	"pertnas/convert/imagenet"
+	"pertnas/internal/stage"
 )
 
 type convertCmd struct {
@@ -78,21 +76,7 @@ type cli struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	parser := kong.Must(&cli{}, kong.Name("convert-imagenet"), kong.UsageOnError(),
+	stage.Stage{Name: "convert-imagenet", Grammar: &cli{}, BadInput: imagenet.IsBadInput, Options: []kong.Option{
 		kong.Description("Convert an ImageNet-style image folder to FFCV .beton files, or write a synthetic one."),
-		kong.BindTo(ctx, (*context.Context)(nil)))
-	kctx, err := parser.Parse(os.Args[1:])
-	if err != nil {
-		parser.Errorf("%v", err)
-		os.Exit(2)
-	}
-	if err := kctx.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "convert-imagenet:", err)
-		if imagenet.IsBadInput(err) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	}}.Main()
 }

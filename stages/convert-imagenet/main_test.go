@@ -1,42 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pertnas/internal/stage/stagetest"
 )
 
-// TestMain runs main instead of the tests when the test binary is started
-// by runStage.
-func TestMain(m *testing.M) {
-	if os.Getenv("CONVERT_IMAGENET_RUN_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// runStage runs the stage with args and returns its exit status and stderr.
-func runStage(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "CONVERT_IMAGENET_RUN_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), stderr.String()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, stderr.String()
-}
+func TestMain(m *testing.M) { stagetest.Main(m, main) }
 
 func TestStage(t *testing.T) {
 	dir := t.TempDir()
@@ -62,7 +35,7 @@ func TestStage(t *testing.T) {
 		{[]string{"synth", "--out", filepath.Join(dir, "s"), "--classes", "11"}, 2, "classes"},
 	}
 	for _, s := range steps {
-		status, stderr := runStage(t, s.args...)
+		status, stderr := stagetest.Run(t, s.args...)
 		if status != s.status || !strings.Contains(stderr, s.stderr) {
 			t.Errorf("convert-imagenet %s: status %d, stderr %q; want %d and %q", strings.Join(s.args, " "), status, stderr, s.status, s.stderr)
 		}
@@ -74,7 +47,7 @@ func TestStage(t *testing.T) {
 	}
 	// A broken JPEG is bad input, named in the message.
 	os.WriteFile(bad, []byte{0xFF, 0xD8, 0xFF, 0xC0, 0, 1}, 0o644)
-	if status, stderr := runStage(t, "--src", src, "--out", filepath.Join(dir, "o4")); status != 2 || !strings.Contains(stderr, bad) {
+	if status, stderr := stagetest.Run(t, "--src", src, "--out", filepath.Join(dir, "o4")); status != 2 || !strings.Contains(stderr, bad) {
 		t.Errorf("broken JPEG: status %d, stderr %q", status, stderr)
 	}
 }

@@ -11,12 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/alecthomas/kong"
 
+	"pertnas/internal/stage"
 	"pertnas/pertnas"
 )
 
@@ -65,48 +63,34 @@ func (c *common) config() (pertnas.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	set := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setf := func(dst *float64, v *float64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&cfg.Npop, c.Npop)
-	set(&cfg.OpCap, c.OpCap)
-	set(&cfg.ExpandEpochs, c.ExpandEpochs)
-	set(&cfg.CoarseEpochs, c.CoarseEpochs)
-	set(&cfg.FineEpochs, c.FineEpochs)
-	set(&cfg.TopoEpochs, c.TopoEpochs)
-	set(&cfg.FinetuneBase, c.FinetuneBase)
-	set(&cfg.ExpandExtra, c.ExpandExtra)
-	set(&cfg.FineExtra, c.FineExtra)
-	set(&cfg.TopoExtra, c.TopoExtra)
-	set(&cfg.CoarseKeep, c.CoarseKeep)
-	setf(&cfg.LR0, c.Lr0)
-	setf(&cfg.ExpandLRDiv, c.ExpandLrDiv)
-	setf(&cfg.CoarseLRDiv, c.CoarseLrDiv)
-	setf(&cfg.FineLRDiv, c.FineLrDiv)
-	setf(&cfg.TopoLRDiv, c.TopoLrDiv)
-	setf(&cfg.LRMin, c.LrMin)
-	setf(&cfg.FinetuneLR, c.FinetuneLr)
-	setf(&cfg.Momentum, c.Momentum)
-	setf(&cfg.WeightDecay, c.WeightDecay)
-	set(&cfg.BatchSize, c.BatchSize)
-	set(&cfg.Layers, c.Layers)
-	set(&cfg.Channels, c.Channels)
-	if c.ValSource != nil {
-		cfg.ValSource = *c.ValSource
-	}
-	setf(&cfg.ValFraction, c.ValFraction)
-	set(&cfg.TrainImages, c.TrainImages)
-	set(&cfg.ValImages, c.ValImages)
-	if c.Seed != nil {
-		cfg.Seed = *c.Seed
-	}
+	stage.SetIfGiven(&cfg.Npop, c.Npop)
+	stage.SetIfGiven(&cfg.OpCap, c.OpCap)
+	stage.SetIfGiven(&cfg.ExpandEpochs, c.ExpandEpochs)
+	stage.SetIfGiven(&cfg.CoarseEpochs, c.CoarseEpochs)
+	stage.SetIfGiven(&cfg.FineEpochs, c.FineEpochs)
+	stage.SetIfGiven(&cfg.TopoEpochs, c.TopoEpochs)
+	stage.SetIfGiven(&cfg.FinetuneBase, c.FinetuneBase)
+	stage.SetIfGiven(&cfg.ExpandExtra, c.ExpandExtra)
+	stage.SetIfGiven(&cfg.FineExtra, c.FineExtra)
+	stage.SetIfGiven(&cfg.TopoExtra, c.TopoExtra)
+	stage.SetIfGiven(&cfg.CoarseKeep, c.CoarseKeep)
+	stage.SetIfGiven(&cfg.LR0, c.Lr0)
+	stage.SetIfGiven(&cfg.ExpandLRDiv, c.ExpandLrDiv)
+	stage.SetIfGiven(&cfg.CoarseLRDiv, c.CoarseLrDiv)
+	stage.SetIfGiven(&cfg.FineLRDiv, c.FineLrDiv)
+	stage.SetIfGiven(&cfg.TopoLRDiv, c.TopoLrDiv)
+	stage.SetIfGiven(&cfg.LRMin, c.LrMin)
+	stage.SetIfGiven(&cfg.FinetuneLR, c.FinetuneLr)
+	stage.SetIfGiven(&cfg.Momentum, c.Momentum)
+	stage.SetIfGiven(&cfg.WeightDecay, c.WeightDecay)
+	stage.SetIfGiven(&cfg.BatchSize, c.BatchSize)
+	stage.SetIfGiven(&cfg.Layers, c.Layers)
+	stage.SetIfGiven(&cfg.Channels, c.Channels)
+	stage.SetIfGiven(&cfg.ValSource, c.ValSource)
+	stage.SetIfGiven(&cfg.ValFraction, c.ValFraction)
+	stage.SetIfGiven(&cfg.TrainImages, c.TrainImages)
+	stage.SetIfGiven(&cfg.ValImages, c.ValImages)
+	stage.SetIfGiven(&cfg.Seed, c.Seed)
 	cfg.Device = c.Device
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w: %w", pertnas.ErrBadConfig, err)
@@ -214,24 +198,10 @@ type cli struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	parser := kong.Must(&cli{}, kong.Name("search-evolve"), kong.UsageOnError(),
-		kong.Description("PertNAS search: population members (phases 1-2) and selection (phases 3-7) over one run folder; every job resumes when rerun."),
-		kong.BindTo(ctx, (*context.Context)(nil)))
-	kctx, err := parser.Parse(os.Args[1:])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "search-evolve:", err)
-		os.Exit(2)
-	}
-	if err := kctx.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "search-evolve:", err)
-		switch {
-		case errors.Is(err, pertnas.ErrBadConfig):
-			os.Exit(2)
-		case errors.Is(err, context.Canceled):
-			fmt.Fprintln(os.Stderr, "search-evolve: interrupted; the state is saved, rerun the same command to continue")
-		}
-		os.Exit(1)
-	}
+	stage.Stage{Name: "search-evolve", Grammar: &cli{},
+		BadInput:    func(err error) bool { return errors.Is(err, pertnas.ErrBadConfig) },
+		Interrupted: "interrupted; the state is saved, rerun the same command to continue",
+		Options: []kong.Option{
+			kong.Description("PertNAS search: population members (phases 1-2) and selection (phases 3-7) over one run folder; every job resumes when rerun."),
+		}}.Main()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"pertnas/cuda"
+	"pertnas/internal/stage"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
 	"pertnas/train"
@@ -57,16 +58,17 @@ type cli struct {
 
 func main() {
 	var c cli
-	kong.Parse(&c, kong.Name("train-eval"),
-		kong.Description("Train a DARTS evaluation network for a genotype from scratch and evaluate it (resumable)."))
+	stage.Stage{Name: "train-eval", Grammar: &c, Options: []kong.Option{
+		kong.Description("Train a DARTS evaluation network for a genotype from scratch and evaluate it (resumable)."),
+	}}.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(c, log); err != nil {
 		log.Error("train-eval failed", "err", err)
 		var ie *traineval.InputError
 		if errors.As(err, &ie) {
-			os.Exit(2)
+			os.Exit(stage.StatusBadInput)
 		}
-		os.Exit(1)
+		os.Exit(stage.StatusFailure)
 	}
 }
 
@@ -75,30 +77,20 @@ func run(c cli, log *slog.Logger) error {
 	if !ok {
 		return &traineval.InputError{Err: fmt.Errorf("no preset %q for dataset %s", c.Preset, c.Dataset)}
 	}
-	set := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setF := func(dst *float64, v *float64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&recipe.Epochs, c.Epochs)
-	set(&recipe.BatchSize, c.BatchSize)
-	setF(&recipe.LR, c.LR)
-	setF(&recipe.WeightDecay, c.WeightDecay)
-	set(&recipe.Layers, c.Layers)
-	set(&recipe.InitChannels, c.InitChannels)
-	setF(&recipe.AuxWeight, c.AuxiliaryWeight)
-	setF(&recipe.DropPath, c.DropPath)
-	set(&recipe.Cutout, c.Cutout)
-	set(&recipe.LimitTrain, c.LimitTrain)
-	set(&recipe.LimitTest, c.LimitTest)
-	set(&recipe.ImageSize, c.ImageSize)
-	set(&recipe.ResizeSize, c.ResizeSize)
-	setF(&recipe.LabelSmoothing, c.LabelSmoothing)
+	stage.SetIfGiven(&recipe.Epochs, c.Epochs)
+	stage.SetIfGiven(&recipe.BatchSize, c.BatchSize)
+	stage.SetIfGiven(&recipe.LR, c.LR)
+	stage.SetIfGiven(&recipe.WeightDecay, c.WeightDecay)
+	stage.SetIfGiven(&recipe.Layers, c.Layers)
+	stage.SetIfGiven(&recipe.InitChannels, c.InitChannels)
+	stage.SetIfGiven(&recipe.AuxWeight, c.AuxiliaryWeight)
+	stage.SetIfGiven(&recipe.DropPath, c.DropPath)
+	stage.SetIfGiven(&recipe.Cutout, c.Cutout)
+	stage.SetIfGiven(&recipe.LimitTrain, c.LimitTrain)
+	stage.SetIfGiven(&recipe.LimitTest, c.LimitTest)
+	stage.SetIfGiven(&recipe.ImageSize, c.ImageSize)
+	stage.SetIfGiven(&recipe.ResizeSize, c.ResizeSize)
+	stage.SetIfGiven(&recipe.LabelSmoothing, c.LabelSmoothing)
 
 	backend, device, err := openBackend(c)
 	if err != nil {

@@ -93,15 +93,7 @@ func TestImageNetEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows2 []train.Row
-	artifact.ReadTable(filepath.Join(out2, "metrics.arrow"), &rows2)
-	for i := range rows {
-		a, b := rows[i], rows2[i]
-		a.Seconds, a.ImagesPerS, b.Seconds, b.ImagesPerS = 0, 0, 0, 0
-		if a != b {
-			t.Fatalf("epoch %d after resume:\n got %+v\nwant %+v", i, b, a)
-		}
-	}
+	assertResumedRows(t, out2, rows)
 	if res2.FinalTestAcc5 != res.FinalTestAcc5 || res2.FinalTestLoss != res.FinalTestLoss {
 		t.Fatalf("resumed result %+v", res2)
 	}
