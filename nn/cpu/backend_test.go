@@ -391,3 +391,29 @@ func TestWorkersStop(t *testing.T) {
 		t.Errorf("closed backend: sum of squares %v", got)
 	}
 }
+
+// TestMaxPoolTiesSamePadding: 3×3, stride 1, padding 1 (the DARTS max pool,
+// which has its own unrolled path) on data full of ties, against the
+// reference's first maximum in row-major order, for planes down to 2×2.
+func TestMaxPoolTiesSamePadding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, hw := range [][2]int{{2, 2}, {3, 3}, {5, 7}, {7, 2}, {8, 8}} {
+		d := nn.PoolDesc{N: 2, C: 3, H: hw[0], W: hw[1], OH: hw[0], OW: hw[1], K: 3, Stride: 1, Pad: 1}
+		n := d.N * d.C * d.H * d.W
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(1 + rng.IntN(3)) // three levels: ties in most windows
+		}
+		dy := randSlice(n, 43)
+		_, wantDx := refPool(d, true, false, x, dy)
+		for _, be := range []*cpu.Backend{cpu.New(1), cpu.New(2)} {
+			xb, dyb, dx := be.Alloc(n), be.Alloc(n), be.Alloc(n)
+			be.Upload(xb, x)
+			be.Upload(dyb, dy)
+			be.MaxPoolBackward(d, xb, dyb, dx)
+			if e := relErr(be.Data(dx), wantDx); e > kernTol {
+				t.Errorf("%dx%d: dx relative error %.3g", d.H, d.W, e)
+			}
+		}
+	}
+}

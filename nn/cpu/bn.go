@@ -118,7 +118,7 @@ func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, s
 	gd, sm, si, dgd, dbd := data(gamma), data(saveMean), data(saveInvStd), data(dgamma), data(dbeta)
 	checkBN("BatchNormTrainBackward", d, xd, gyd, dxd)
 	m := float64(d.N * d.HW)
-	be.pool.run(d.C, func(c, worker int) {
+	be.pool.run(d.C, func(c, _ int) {
 		mean, inv := float64(sm[c]), float64(si[c])
 		var sdy, sdyx float64 // Σ dy, Σ dy*xhat
 		for n := 0; n < d.N; n++ {
@@ -147,18 +147,10 @@ func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, s
 			gs, dxs, xs := gyd[o:o+d.HW], dxd[o:o+d.HW], xd[o:o+d.HW]
 			// dx (+)= k*dy - (x*b + c0), each product and sum rounded
 			// on its own: t = -(x*b + c0) exactly (negation), then
-			// t += k*dy, then dx = t or dx += t.
+			// t += k*dy, then dx = t or dx += t (one pass).
 			a, b := k*mdy, k*invf*mdyx
 			c0 := a - meanf*b
-			t := dxs
-			if accumulate {
-				t = be.scratchFor(worker, d.HW)
-			}
-			kern.ScaleShift(t, xs, -b, -c0)
-			kern.Axpy(k, gs, t)
-			if accumulate {
-				kern.Axpy(1, t, dxs)
-			}
+			kern.AffineAxpy(dxs, xs, gs, -b, -c0, k, accumulate)
 		}
 	})
 }

@@ -9,9 +9,9 @@ import (
 
 // Virtual inputs (nn.FusedInput): a batch norm's or a ReLU's output that
 // was never stored is recomputed plane by plane from its source into
-// per-worker scratch, with the same kernels (kern.ScaleShift, then
-// kern.ReluForward) that would have produced it, so the values are bit
-// for bit those of the stored tensor.
+// per-worker scratch, with the same arithmetic (kern.ScaleShift, then
+// kern.ReluForward, or both in one pass by kern.ScaleShiftReLU) that would
+// have produced it, so the values are bit for bit those of the stored tensor.
 
 // input is an nn.Input on host slices.
 type input struct {
@@ -88,6 +88,10 @@ func (in input) check(op string, c int) {
 // values writes the values of channel c's plane src to dst (equal lengths);
 // with affineOnly the ReLU is left out.
 func (in input) values(dst []float32, c int, src []float32, affineOnly bool) {
+	if in.scale != nil && in.relu && !affineOnly {
+		kern.ScaleShiftReLU(dst, src, in.scale[c], in.shift[c])
+		return
+	}
 	from := src
 	if in.scale != nil {
 		kern.ScaleShift(dst, src, in.scale[c], in.shift[c])
@@ -141,11 +145,26 @@ func (be *Backend) sampleValues(in input, n, c, hw int, worker int) []float32 {
 		panic(fmt.Sprintf("cpu: depthwise input stage %+v for %d channels of %d", d, c, hw))
 	}
 	out := be.scratchFor(worker, c*hw)
-	for ch := 0; ch < c; ch++ {
-		p := n*c + ch
-		src := be.planeValues(in, ch, in.plane(p, c, ihw), worker)
-		kern.DepthwiseForward(src, d.H, d.W, in.dww[ch*kk:(ch+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, out[ch*hw:(ch+1)*hw], d.OH, d.OW)
+	if in.parts != nil && in.scale == nil && !in.relu {
+		// Plain parts: convolve each plane where it is, without a copy.
+		for ch := 0; ch < c; ch++ {
+			src := in.plane(n*c+ch, c, ihw)
+			kern.DepthwiseForward(src, d.H, d.W, in.dww[ch*kk:(ch+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, out[ch*hw:(ch+1)*hw], d.OH, d.OW)
+		}
+		return out
 	}
+	// The sample's c source planes, contiguous: x itself or the values of
+	// the elementwise stage in value scratch; then one depthwise call.
+	var src []float32
+	if in.parts == nil && in.scale == nil && !in.relu {
+		src = in.x[n*c*ihw : (n+1)*c*ihw]
+	} else {
+		src = be.valueScratch(worker, c*ihw)
+		for ch := 0; ch < c; ch++ {
+			in.values(src[ch*ihw:(ch+1)*ihw], ch, in.plane(n*c+ch, c, ihw), false)
+		}
+	}
+	kern.DepthwiseForwardPlanes(c, src, d.H, d.W, in.dww, d.K, d.Stride, d.Pad, d.Dilation, out, d.OH, d.OW)
 	return out
 }
 

@@ -56,11 +56,16 @@ func (be *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
 	xd, yd := data(x), data(y)
 	checkPool("MaxPool", d, xd, yd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
+	same3 := isSame3(d)
 	be.planes(d, func(p, worker int) {
 		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
 		tmp := be.scratchFor(worker, d.H*d.OW)
 		for iy := 0; iy < d.H; iy++ {
 			row, t := in[iy*d.W:(iy+1)*d.W], tmp[iy*d.OW:(iy+1)*d.OW]
+			if same3 {
+				max3Row(row, t)
+				continue
+			}
 			for ox := range t {
 				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
 				m := row[lo]
@@ -106,12 +111,17 @@ func (be *Backend) maxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulat
 			clear(din)
 		}
 		tmp := be.scratchFor(worker, 2*d.H*d.OW)
+		same3 := isSame3(d)
 		// Branch-free arg-max (random data would mispredict every compare):
 		// compare order-preserving integer keys of the floats; val holds
 		// the row maxima's keys, idx their columns (both as raw bits).
 		val, idx := tmp[:d.H*d.OW], tmp[d.H*d.OW:]
 		for iy := 0; iy < d.H; iy++ {
 			row := in[iy*d.W : (iy+1)*d.W]
+			if same3 {
+				argMax3Row(row, val[iy*d.OW:(iy+1)*d.OW], idx[iy*d.OW:(iy+1)*d.OW])
+				continue
+			}
 			for ox := 0; ox < d.OW; ox++ {
 				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
 				m, at := floatKey(row[lo]), lo
@@ -127,6 +137,24 @@ func (be *Backend) maxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulat
 		}
 		for oy := 0; oy < d.OH; oy++ {
 			lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
+			if hi-lo == 3 {
+				// Three rows: the loop below unrolled.
+				ow := d.OW
+				v0, v1, v2 := val[lo*ow:(lo+1)*ow], val[(lo+1)*ow:(lo+2)*ow], val[(lo+2)*ow:(lo+3)*ow]
+				gr := g[oy*ow : (oy+1)*ow]
+				for ox := range gr {
+					m, best := bitsKey(v0[ox]), lo
+					k := bitsKey(v1[ox])
+					gt := (m - k) >> 63
+					m ^= (m ^ k) & gt
+					best ^= (best ^ (lo + 1)) & int(gt)
+					k = bitsKey(v2[ox])
+					gt = (m - k) >> 63
+					best ^= (best ^ (lo + 2)) & int(gt)
+					din[best*d.W+int(math.Float32bits(idx[best*ow+ox]))] += gr[ox]
+				}
+				continue
+			}
 			for ox := 0; ox < d.OW; ox++ {
 				best := lo
 				m := int64(int32(math.Float32bits(val[lo*d.OW+ox])))
@@ -142,6 +170,110 @@ func (be *Backend) maxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulat
 	})
 }
 
+// isSame3 reports a 3×3 window, stride 1, padding 1 (the DARTS pools),
+// whose row passes have the unrolled versions below: the same operations in
+// the same order as the general loops, so the same bits.
+func isSame3(d nn.PoolDesc) bool {
+	return d.K == 3 && d.Stride == 1 && d.Pad == 1 && d.W >= 2 && d.OW == d.W
+}
+
+// max3Row sets t[ox] = the maximum of row[ox-1:ox+2] clipped to the row
+// (len(t) == len(row) >= 2), folding left to right like MaxPool's loop.
+func max3Row(row, t []float32) {
+	w := len(row)
+	t = t[:w]
+	t[0] = max(row[0], row[1])
+	for ox := 1; ox < w-1; ox++ {
+		t[ox] = max(max(row[ox-1], row[ox]), row[ox+1])
+	}
+	t[w-1] = max(row[w-2], row[w-1])
+}
+
+// sum3Row sets t[ox] to the sum of row[ox-1:ox+2] clipped to the row
+// (len(t) == len(row) >= 2), added left to right from zero like AvgPool's
+// loop (so a -0 sum comes out +0 as there).
+func sum3Row(row, t []float32) {
+	w := len(row)
+	t = t[:w]
+	var s float32
+	s += row[0]
+	s += row[1]
+	t[0] = s
+	for ox := 1; ox < w-1; ox++ {
+		var s float32
+		s += row[ox-1]
+		s += row[ox]
+		s += row[ox+1]
+		t[ox] = s
+	}
+	s = 0
+	s += row[w-2]
+	s += row[w-1]
+	t[w-1] = s
+}
+
+// spread3Row adds t[ox] to row[ox-1:ox+2] clipped to the row, for ox in
+// order (len(t) == len(row) >= 2), like avgPoolBackward's loop.
+func spread3Row(t, row []float32) {
+	w := len(row)
+	t = t[:w]
+	row[0] += t[0]
+	row[1] += t[0]
+	for ox := 1; ox < w-1; ox++ {
+		v := t[ox]
+		row[ox-1] += v
+		row[ox] += v
+		row[ox+1] += v
+	}
+	row[w-2] += t[w-1]
+	row[w-1] += t[w-1]
+}
+
+// argMax3Row is the row pass of maxPoolBackward for 3-wide windows, stride
+// 1, padding 1 (len(val) == len(idx) == len(row) >= 2): val[ox] gets the
+// key (as bits) of the first maximum of row[ox-1:ox+2] clipped to the row,
+// idx[ox] its column (as bits), exactly as the general loop does.
+func argMax3Row(row, val, idx []float32) {
+	w := len(row)
+	val, idx = val[:w], idx[:w]
+	put := func(ox int, m int64, at int) {
+		val[ox] = math.Float32frombits(uint32(int32(m)))
+		idx[ox] = math.Float32frombits(uint32(at))
+	}
+	// The edges: windows of two.
+	m, at := floatKey(row[0]), 0
+	k := floatKey(row[1])
+	gt := (m - k) >> 63
+	m ^= (m ^ k) & gt
+	at ^= (at ^ 1) & int(gt)
+	put(0, m, at)
+	m, at = floatKey(row[w-2]), w-2
+	k = floatKey(row[w-1])
+	gt = (m - k) >> 63
+	m ^= (m ^ k) & gt
+	at ^= (at ^ (w - 1)) & int(gt)
+	put(w-1, m, at)
+	if w < 3 {
+		return
+	}
+	k0, k1 := floatKey(row[0]), floatKey(row[1])
+	for ox := 1; ox < w-1; ox++ {
+		k2 := floatKey(row[ox+1])
+		m, at := k0, ox-1
+		gt := (m - k1) >> 63
+		m ^= (m ^ k1) & gt
+		at ^= (at ^ ox) & int(gt)
+		gt = (m - k2) >> 63
+		m ^= (m ^ k2) & gt
+		at ^= (at ^ (ox + 1)) & int(gt)
+		put(ox, m, at)
+		k0, k1 = k1, k2
+	}
+}
+
+// bitsKey reads back a key stored as float32 bits by maxPoolBackward.
+func bitsKey(v float32) int64 { return int64(int32(math.Float32bits(v))) }
+
 // floatKey maps a float32 to an integer with the same order (-0 < +0;
 // NaNs with the sign bit clear sort above +Inf).
 func floatKey(v float32) int64 {
@@ -154,6 +286,7 @@ func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 	xd, yd := data(x), data(y)
 	checkPool("AvgPool", d, xd, yd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
+	same3 := isSame3(d)
 	be.planes(d, func(p, worker int) {
 		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
 		tmp := be.scratchFor(worker, d.H*d.OW+d.OW)
@@ -163,6 +296,10 @@ func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 		}
 		for iy := 0; iy < d.H; iy++ {
 			row, t := in[iy*d.W:(iy+1)*d.W], tmp[iy*d.OW:(iy+1)*d.OW]
+			if same3 {
+				sum3Row(row, t)
+				continue
+			}
 			for ox := range t {
 				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
 				var s float32
@@ -205,6 +342,7 @@ func (be *Backend) avgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffe
 	gd, dxd := data(dy), data(dx)
 	checkPool("AvgPoolBackward", d, dxd, gd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
+	same3 := isSame3(d)
 	be.planes(d, func(p, worker int) {
 		g, din := gd[p*ohw:(p+1)*ohw], dxd[p*hw:(p+1)*hw]
 		if !accumulate {
@@ -232,6 +370,10 @@ func (be *Backend) avgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffe
 		// Along the rows.
 		for iy := 0; iy < d.H; iy++ {
 			tr, row := t[iy*d.OW:(iy+1)*d.OW], din[iy*d.W:(iy+1)*d.W]
+			if same3 {
+				spread3Row(tr, row)
+				continue
+			}
 			for ox, v := range tr {
 				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
 				seg := row[lo:hi]

@@ -71,6 +71,45 @@ func ScaleShift(y, x []float32, a, b float32) {
 	}
 }
 
+// ScaleShiftReLU sets y[i] = max(x[i]·a + b, 0) for i < len(y) (x at least as
+// long): ScaleShift then ReluForward in one pass, with the same bits.
+func ScaleShiftReLU(y, x []float32, a, b float32) {
+	x = x[:len(y)]
+	i := 0
+	if useAsm && len(y) >= 32 {
+		i = len(y) &^ 31
+		scaleShiftReluAsm(i, y, x, a, b)
+	}
+	for ; i < len(y); i++ {
+		v := float32(x[i]*a) + b
+		if v < 0 {
+			v = 0
+		}
+		y[i] = v
+	}
+}
+
+// AffineAxpy sets dst[i] = (x[i]·a + b) + k·g[i], or adds that to dst[i]
+// when add, for i < len(dst) (x and g at least as long), rounding every
+// product and sum on its own: ScaleShift(t, x, a, b), Axpy(k, g, t), then
+// dst = t or Axpy(1, t, dst), in one pass (the batch-norm input gradient).
+func AffineAxpy(dst, x, g []float32, a, b, k float32, add bool) {
+	x, g = x[:len(dst)], g[:len(dst)]
+	i := 0
+	if useAsm && len(dst) >= 32 {
+		i = len(dst) &^ 31
+		affineAxpyAsm(i, dst, x, g, a, b, k, add)
+	}
+	for ; i < len(dst); i++ {
+		t := (float32(x[i]*a) + b) + float32(k*g[i])
+		if add {
+			dst[i] += t
+		} else {
+			dst[i] = t
+		}
+	}
+}
+
 // sumPartials32 combines 16 float32 partials in float64 like sumPartials.
 func sumPartials32(p *[16]float32) float64 {
 	var d [16]float64

@@ -42,6 +42,17 @@ func TestBatchNormHelpers(t *testing.T) {
 					t.Fatalf("n=%d ScaleShift[%d] = %g, want %g", n, i, y[i], want)
 				}
 			}
+			z := randSlice(rng, guarded(t, n))
+			ScaleShiftReLU(z, y, 1, -4.25) // y's values (in [2.75, 5.75]) straddle 4.25
+			for i := range z {
+				want := y[i] - 4.25
+				if want < 0 {
+					want = 0
+				}
+				if z[i] != want {
+					t.Fatalf("n=%d ScaleShiftReLU[%d] = %g, want %g", n, i, z[i], want)
+				}
+			}
 		}
 	})
 }
@@ -62,17 +73,20 @@ func TestBatchNormHelpersBitIdentical(t *testing.T) {
 		}
 		type result struct {
 			s, q, a, b float64
-			y          []float32
+			y, z       []float32
 		}
 		run := func(asm bool) result {
 			useAsm = asm
-			r := result{y: make([]float32, n)}
+			r := result{y: make([]float32, n), z: make([]float32, n)}
 			r.s, r.q = ShiftedMoments(x, x[0])
 			r.a, r.b = DotDev(g, x, 0.125)
 			ScaleShift(r.y, x, 0.3, 0.7)
+			ScaleShiftReLU(r.z, x, 0.3, 0.7)
 			return r
 		}
 		gr, ar := run(false), run(true)
+		relu := make([]float32, n) // the two-pass result ScaleShiftReLU must match
+		ReluForward(relu, gr.y)
 		if gr.s != ar.s || gr.q != ar.q || gr.a != ar.a || gr.b != ar.b {
 			t.Fatalf("n=%d: go %v %v %v %v, asm %v %v %v %v", n, gr.s, gr.q, gr.a, gr.b, ar.s, ar.q, ar.a, ar.b)
 		}
@@ -80,6 +94,47 @@ func TestBatchNormHelpersBitIdentical(t *testing.T) {
 			if math.Float32bits(gr.y[i]) != math.Float32bits(ar.y[i]) {
 				t.Fatalf("n=%d ScaleShift[%d]: go %g, asm %g", n, i, gr.y[i], ar.y[i])
 			}
+			want := relu[i]
+			if math.Float32bits(gr.z[i]) != math.Float32bits(want) || math.Float32bits(ar.z[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d ScaleShiftReLU[%d]: go %g, asm %g, want ReluForward(ScaleShift) = %g", n, i, gr.z[i], ar.z[i], want)
+			}
 		}
 	}
+}
+
+// TestAffineAxpyMatchesComposition checks AffineAxpy against the three
+// calls it replaces (ScaleShift, Axpy, Axpy), bit for bit, on every path,
+// writing and adding.
+func TestAffineAxpyMatchesComposition(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(35, 36))
+		for _, n := range vecSizes {
+			x := randSlice(rng, guarded(t, n))
+			g := randSlice(rng, guarded(t, n))
+			d0 := randSlice(rng, make([]float32, n))
+			for i := range x {
+				x[i] *= float32(math.Pow(10, float64(rng.IntN(6)-3)))
+			}
+			const a, b, k = float32(-0.37), float32(0.021), float32(1.7)
+			tmp := make([]float32, n)
+			ScaleShift(tmp, x, a, b)
+			Axpy(k, g, tmp)
+			wantAdd := append([]float32(nil), d0...)
+			Axpy(1, tmp, wantAdd)
+			for _, add := range []bool{false, true} {
+				dst := guarded(t, n)
+				copy(dst, d0)
+				AffineAxpy(dst, x, g, a, b, k, add)
+				want := tmp
+				if add {
+					want = wantAdd
+				}
+				for i := range dst {
+					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n=%d add=%v: [%d] = %g, want %g", n, add, i, dst[i], want[i])
+					}
+				}
+			}
+		}
+	})
 }

@@ -188,6 +188,30 @@ func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil 
 	dwPool.Put(sc)
 }
 
+// DepthwiseForwardPlanes is DepthwiseForward over c consecutive planes:
+// plane i of in (h·w elements at i·h·w) with weights wt[i·k·k:(i+1)·k·k]
+// gives plane i of out (oh·ow elements at i·oh·ow). One call per sample
+// saves the per-plane checks and scratch look-ups; the results are those of
+// DepthwiseForward plane by plane.
+func DepthwiseForwardPlanes(c int, in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
+	if c < 1 {
+		panic(fmt.Sprintf("kern.DepthwiseForwardPlanes: %d planes", c))
+	}
+	hw, ohw, kk := h*w, oh*ow, k*k
+	checkDW("DepthwiseForwardPlanes", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
+	if len(in) < c*hw || len(out) < c*ohw || len(wt) < c*kk {
+		panic(fmt.Sprintf("kern.DepthwiseForwardPlanes: slices too short for %d planes: in %d, out %d, weights %d", c, len(in), len(out), len(wt)))
+	}
+	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
+	p := sc.g.p
+	for i := range c {
+		planes := sc.fillPlanes(in[i*hw : (i+1)*hw])
+		flatConv(sc.g.nflat, planes, sc.offs, wt[i*kk:(i+1)*kk], sc.out)
+		copyRows(oh, ow, sc.out, p, out[i*ohw:(i+1)*ohw], ow, false)
+	}
+	dwPool.Put(sc)
+}
+
 // DepthwiseBackwardFilter adds to dwt[ky·k+kx] the gradient of the loss with
 // respect to that weight: Σ_{oy,ox} dout[oy,ox]·in(padded)[oy·stride+ky·dil-pad, ox·stride+kx·dil-pad].
 // Each tap's sum is formed in full and then added to dwt.

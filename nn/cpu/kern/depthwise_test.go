@@ -153,3 +153,36 @@ func TestDepthwisePanicsOnBadGeometry(t *testing.T) {
 	}()
 	DepthwiseForward(make([]float32, 64), 8, 8, make([]float32, 9), 3, 1, 1, 1, make([]float32, 64), 8, 7)
 }
+
+// TestDepthwiseForwardPlanesMatchesPerPlane checks that the batched entry
+// point gives DepthwiseForward's bits plane by plane (so the per-plane
+// accuracy checks above cover it), and that it rejects short slices.
+func TestDepthwiseForwardPlanesMatchesPerPlane(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, c := range dartsDWCases() {
+			oh, ow := c.out()
+			const planes = 3
+			hw, ohw, kk := c.h*c.w, oh*ow, c.k*c.k
+			in := randSlice(rng, guarded(t, planes*hw))
+			wt := randSlice(rng, guarded(t, planes*kk))
+			got := randSlice(rng, guarded(t, planes*ohw))
+			DepthwiseForwardPlanes(planes, in, c.h, c.w, wt, c.k, c.s, c.pad, c.dil, got, oh, ow)
+			want := make([]float32, ohw)
+			for i := range planes {
+				DepthwiseForward(in[i*hw:(i+1)*hw], c.h, c.w, wt[i*kk:(i+1)*kk], c.k, c.s, c.pad, c.dil, want, oh, ow)
+				for o, v := range want {
+					if math.Float32bits(got[i*ohw+o]) != math.Float32bits(v) {
+						t.Fatalf("%v plane %d: out[%d] = %g, per-plane %g", c, i, o, got[i*ohw+o], v)
+					}
+				}
+			}
+		}
+	})
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic for an output too short for the planes")
+		}
+	}()
+	DepthwiseForwardPlanes(2, make([]float32, 128), 8, 8, make([]float32, 18), 3, 1, 1, 1, make([]float32, 127), 8, 8)
+}

@@ -27,6 +27,10 @@ func addStrided2Asm(n int, dst, src []float32, odd bool)                 { panic
 func shiftedMomentsAsm(n int, x []float32, k float32, s, q *[16]float32) { panic("kern: no assembly") }
 func dotDevAsm(n int, g, x []float32, m float32, a, b *[16]float32)      { panic("kern: no assembly") }
 func scaleShiftAsm(n int, y, x []float32, a, b float32)                  { panic("kern: no assembly") }
+func scaleShiftReluAsm(n int, y, x []float32, a, b float32)              { panic("kern: no assembly") }
+func affineAxpyAsm(n int, dst, x, g []float32, a, b, k float32, add bool) {
+	panic("kern: no assembly")
+}
 func copyRowsAsm(rows, w int, src []float32, sstride int, dst []float32, dstride int, add bool) {
 	panic("kern: no assembly")
 }

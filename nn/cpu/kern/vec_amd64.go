@@ -77,3 +77,19 @@ func scaleShiftAsm(n int, y, x []float32, a, b float32) {
 	_, _ = y[n-1], x[n-1]
 	scaleShiftK(n, &y[0], &x[0], a, b)
 }
+
+//go:noescape
+func scaleShiftReluK(n int, y, x *float32, a, b float32)
+
+func scaleShiftReluAsm(n int, y, x []float32, a, b float32) {
+	_, _ = y[n-1], x[n-1]
+	scaleShiftReluK(n, &y[0], &x[0], a, b)
+}
+
+//go:noescape
+func affineAxpyK(n int, dst, x, gy *float32, a, b, k float32, add bool)
+
+func affineAxpyAsm(n int, dst, x, g []float32, a, b, k float32, add bool) {
+	_, _, _ = dst[n-1], x[n-1], g[n-1]
+	affineAxpyK(n, &dst[0], &x[0], &g[0], a, b, k, add)
+}

@@ -297,3 +297,115 @@ ssloop:
 	JNZ     ssloop
 	VZEROUPPER
 	RET
+
+// func scaleShiftReluK(n int, y, x *float32, a, b float32)
+// y = max(x*a + b, 0) (product and sum rounded separately; the max as reluK's,
+// so NaN and -0 pass through), n a multiple of 32.
+TEXT ·scaleShiftReluK(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	MOVQ         y+8(FP), DI
+	MOVQ         x+16(FP), SI
+	VBROADCASTSS a+24(FP), Y8
+	VBROADCASTSS b+28(FP), Y9
+	VXORPS       Y10, Y10, Y10
+
+ssrloop:
+	VMULPS  (SI), Y8, Y0
+	VMULPS  32(SI), Y8, Y1
+	VMULPS  64(SI), Y8, Y2
+	VMULPS  96(SI), Y8, Y3
+	VADDPS  Y9, Y0, Y0
+	VADDPS  Y9, Y1, Y1
+	VADDPS  Y9, Y2, Y2
+	VADDPS  Y9, Y3, Y3
+	VMAXPS  Y0, Y10, Y0
+	VMAXPS  Y1, Y10, Y1
+	VMAXPS  Y2, Y10, Y2
+	VMAXPS  Y3, Y10, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JNZ     ssrloop
+	VZEROUPPER
+	RET
+
+// func affineAxpyK(n int, dst, x, g *float32, a, b, k float32, add bool)
+// t = (x*a + b) + k*g, every product and sum rounded on its own; dst = t,
+// or dst += t when add. n a multiple of 32.
+TEXT ·affineAxpyK(SB), NOSPLIT, $0-45
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         x+16(FP), SI
+	MOVQ         gy+24(FP), DX
+	VBROADCASTSS a+32(FP), Y8
+	VBROADCASTSS b+36(FP), Y9
+	VBROADCASTSS k+40(FP), Y10
+	MOVBLZX      add+44(FP), AX
+	TESTQ        AX, AX
+	JNZ          aaaddloop
+
+aasetloop:
+	VMULPS  (SI), Y8, Y0
+	VMULPS  32(SI), Y8, Y1
+	VMULPS  64(SI), Y8, Y2
+	VMULPS  96(SI), Y8, Y3
+	VMULPS  (DX), Y10, Y4
+	VMULPS  32(DX), Y10, Y5
+	VMULPS  64(DX), Y10, Y6
+	VMULPS  96(DX), Y10, Y7
+	VADDPS  Y9, Y0, Y0
+	VADDPS  Y9, Y1, Y1
+	VADDPS  Y9, Y2, Y2
+	VADDPS  Y9, Y3, Y3
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DX
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JNZ     aasetloop
+	VZEROUPPER
+	RET
+
+aaaddloop:
+	VMULPS  (SI), Y8, Y0
+	VMULPS  32(SI), Y8, Y1
+	VMULPS  64(SI), Y8, Y2
+	VMULPS  96(SI), Y8, Y3
+	VMULPS  (DX), Y10, Y4
+	VMULPS  32(DX), Y10, Y5
+	VMULPS  64(DX), Y10, Y6
+	VMULPS  96(DX), Y10, Y7
+	VADDPS  Y9, Y0, Y0
+	VADDPS  Y9, Y1, Y1
+	VADDPS  Y9, Y2, Y2
+	VADDPS  Y9, Y3, Y3
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VADDPS  (DI), Y0, Y0
+	VADDPS  32(DI), Y1, Y1
+	VADDPS  64(DI), Y2, Y2
+	VADDPS  96(DI), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DX
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JNZ     aaaddloop
+	VZEROUPPER
+	RET
