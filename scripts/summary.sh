@@ -1,7 +1,7 @@
 #!/bin/sh
 # summary.sh RUN DATA: the short report `make demo` ends with: the genotype found,
 # the accuracies of training it, and where every artifact of the run is.
-# Plain POSIX sh + sed, so it runs on a fresh machine with nothing installed.
+# Plain POSIX sh, sed and printf, so it runs on a fresh machine with nothing installed.
 run=$1 data=$2
 field() { sed -n "s/^ *\"$1\": *\([^,]*\),*$/\1/p" "$2" | head -n 1; }
 echo
@@ -9,7 +9,7 @@ echo "== pertnas demo summary =="
 echo "genotype (one cell, used as normal and reduction cell):"
 sed 's/^/  /' "$run/genotype.py"
 res=$run/eval/result.json
-printf 'train-eval: test accuracy best %s (epoch %s), final %s; %s parameters; %s s\n' \
+printf 'train-eval: test accuracy best %s (epoch %s), final %s; %s parameters; %.0f s\n' \
 	"$(field best_test_acc "$res")" "$(field best_epoch "$res")" "$(field final_test_acc "$res")" \
 	"$(field parameters "$res")" "$(field wall_seconds "$res")"
 echo "artifacts:"
