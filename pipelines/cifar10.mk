@@ -14,10 +14,6 @@ NGPU        ?= $(shell nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 C10_DATA    ?= data/cifar10
 CIFAR10_TGZ ?= $(C10_DATA)/cifar-10-binary.tar.gz
 C10_RUN     := runs/$(RUN)
-SEARCH_FLAGS = --preset paper --npop $(NPOP) --seed $(SEED) --run $(C10_RUN) --data $(C10_DATA)
-# member_device INDEX: the device of one member job.
-member_device = $(if $(and $(filter auto cuda,$(DEVICE)),$(filter-out 0,$(or $(NGPU),0))),cuda:$(shell echo $$(( $(1) % $(NGPU) ))),$(DEVICE))
-
 .PHONY: cifar10 cifar10-data cifar10-search nb301
 cifar10: $(C10_RUN)/eval/result.json $(C10_RUN)/nb301/config.json
 cifar10-data: $(C10_DATA)/manifest.json
@@ -27,14 +23,17 @@ $(C10_DATA)/manifest.json: | $(BIN)/convert-cifar
 	$(BIN)/convert-cifar --src $(CIFAR10_TGZ) --out $(C10_DATA) \
 		$(if $(wildcard $(CIFAR10_TGZ)),,--fetch)
 
-# Members are independent jobs (one file each), so `make -j` runs them side by
-# side; select then reads their valuation tables.
-C10_MEMBERS := $(foreach i,$(shell seq 0 $$(($(NPOP)-1))),$(C10_RUN)/members/$(i)/valuation.arrow)
-$(C10_RUN)/members/%/valuation.arrow: $(C10_DATA)/manifest.json | $(BIN)/search-evolve
-	$(BIN)/search-evolve member --index $* --device $(call member_device,$*) $(SEARCH_FLAGS)
-
-$(C10_RUN)/genotype.json: $(C10_MEMBERS) | $(BIN)/search-evolve
-	$(BIN)/search-evolve select --device $(DEVICE) $(SEARCH_FLAGS)
+# The search: members are independent jobs (one file each), so `make -j` runs
+# them side by side; select then reads their valuation tables (pipelines/search.mk).
+SEARCH_BIN    := $(BIN)/search-evolve
+SEARCH_RUN    := $(C10_RUN)
+SEARCH_DATA   := $(C10_DATA)
+SEARCH_NPOP   := $(NPOP)
+SEARCH_ARGS   := --preset paper --seed $(SEED)
+SEARCH_DEVICE := $(DEVICE)
+SEARCH_NGPU   := $(NGPU)
+SEARCH_DEPS   := $(C10_DATA)/manifest.json
+include pipelines/search.mk
 
 $(C10_RUN)/eval/result.json: $(C10_RUN)/genotype.json | $(BIN)/train-eval
 	$(BIN)/train-eval --preset paper --seed $(SEED) --device $(DEVICE) --genotype $< \

@@ -25,8 +25,16 @@ SEARCH_RUN  ?= runs/search
 SEARCH_DATA ?= data/cifar10
 SEARCH_NPOP ?= 4
 SEARCH_ARGS ?=
+# SEARCH_DEVICE: --device of every job (empty: the stage's default, cpu). With
+# auto or cuda and SEARCH_NGPU > 0, member i runs on cuda:(i mod SEARCH_NGPU).
+SEARCH_DEVICE ?=
+SEARCH_NGPU   ?= 0
+# SEARCH_DEPS: files every member needs first (the dataset's manifest.json, say).
+SEARCH_DEPS   ?=
 
 search_flags = --run $(SEARCH_RUN) --data $(SEARCH_DATA) --npop $(SEARCH_NPOP) $(SEARCH_ARGS)
+# search_device INDEX: the --device flag of member INDEX (see SEARCH_DEVICE).
+search_device = $(if $(and $(filter auto cuda,$(SEARCH_DEVICE)),$(filter-out 0,$(or $(SEARCH_NGPU),0))),--device cuda:$(shell echo $$(( $(1) % $(SEARCH_NGPU) ))),$(if $(SEARCH_DEVICE),--device $(SEARCH_DEVICE)))
 search_members = $(shell seq 0 $$(( $(SEARCH_NPOP) - 1 )))
 SEARCH_VALUATIONS = $(foreach i,$(search_members),$(SEARCH_RUN)/members/$(i)/valuation.arrow)
 
@@ -35,12 +43,12 @@ search: $(SEARCH_RUN)/genotype.json
 search-members: $(SEARCH_VALUATIONS)
 
 # phases 1-2 for member %
-$(SEARCH_RUN)/members/%/valuation.arrow: | $(SEARCH_BIN)
-	$(SEARCH_BIN) member --index $* $(search_flags)
+$(SEARCH_RUN)/members/%/valuation.arrow: $(SEARCH_DEPS) | $(SEARCH_BIN)
+	$(SEARCH_BIN) member --index $* $(call search_device,$*) $(search_flags)
 
 # phases 3-7
 $(SEARCH_RUN)/genotype.json: $(SEARCH_VALUATIONS) | $(SEARCH_BIN)
-	$(SEARCH_BIN) select $(search_flags)
+	$(SEARCH_BIN) select $(if $(SEARCH_DEVICE),--device $(SEARCH_DEVICE)) $(search_flags)
 
 ifeq ($(filter $(SEARCH_BIN),$(BIN)/search-evolve),)
 $(SEARCH_BIN):
