@@ -38,7 +38,10 @@ type Backend struct {
 	closed      bool
 }
 
-var _ nn.Backend = (*Backend)(nil)
+var (
+	_ nn.Backend        = (*Backend)(nil)
+	_ nn.DeviceFailure = Failure{}
+)
 
 // New opens GPU ordinal device (0 is the first) as an nn.Backend. The
 // backend is a *Backend (Close, Info, Synchronize).

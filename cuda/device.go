@@ -43,11 +43,14 @@ const (
 
 // Failure is the panic value of a Backend method whose CUDA, cuBLAS, cuDNN or
 // NVRTC call failed (the nn.Backend methods return no error). Err carries the
-// library's own error text. Stages recover it and exit with status 1.
+// library's own error text; it is an nn.DeviceFailure (see nn.RecoverDeviceFailure).
 type Failure struct{ Err error }
 
 func (f Failure) Error() string { return "cuda: " + f.Err.Error() }
 func (f Failure) Unwrap() error { return f.Err }
+
+// DeviceFailure marks Failure as an nn.DeviceFailure.
+func (Failure) DeviceFailure() {}
 
 // must panics with a Failure when err is not nil.
 func must(err error) {

@@ -36,7 +36,10 @@
 // Failure whose Err carries the library's own message (cuGetErrorString,
 // cublasGetStatusString, cudnnGetErrorString and cudnnGetLastErrorString,
 // nvrtcGetErrorString and the compile log). Asynchronous failures surface at
-// the next synchronising call. Stages recover a Failure and exit with status 1.
+// the next synchronising call. Failure is an nn.DeviceFailure: the training
+// drivers (train/traineval.Run, the searchnet networks) turn it into an error
+// with nn.RecoverDeviceFailure, keeping their last checkpoint, and the stages
+// exit with status 1; a rerun continues.
 //
 // # Precision
 //

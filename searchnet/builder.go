@@ -349,7 +349,8 @@ func (b *Builder) Classes() int { return b.classes }
 
 // Close closes the dataset files; the Builder's networks must not train or
 // evaluate afterwards.
-func (b *Builder) Close() error {
+func (b *Builder) Close() (err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	var errs []error
 	for _, r := range b.files {
 		errs = append(errs, r.Close())
@@ -370,7 +371,8 @@ func SearchConfig(edges pertnas.EdgeConfig) darts.SearchConfig {
 // Build makes a fresh network for req: weights drawn from a PCG generator
 // seeded by req.Seed, every mask 1, a fresh SGD. It is safe to call from
 // several goroutines.
-func (b *Builder) Build(req pertnas.BuildRequest) (pertnas.Supernet, error) {
+func (b *Builder) Build(req pertnas.BuildRequest) (_ pertnas.Supernet, err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	return b.build(req)
 }
 

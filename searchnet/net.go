@@ -64,7 +64,8 @@ func countCorrect(pred []int, labels []int32) int {
 
 // TrainEpoch runs one epoch over the training split (the loader's epoch 0
 // for seed dataSeed) at learning rate lr.
-func (n *Net) TrainEpoch(ctx context.Context, dataSeed uint64, lr float64, tick func(step, steps int)) (pertnas.EpochStats, error) {
+func (n *Net) TrainEpoch(ctx context.Context, dataSeed uint64, lr float64, tick func(step, steps int)) (_ pertnas.EpochStats, err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return pertnas.EpochStats{}, errClosed
 	}
@@ -106,7 +107,8 @@ func (n *Net) TrainEpoch(ctx context.Context, dataSeed uint64, lr float64, tick 
 // FineTune runs steps SGD steps at lr from the optimiser's current state,
 // on the batches of the loader's epochs 0, 1, ... for seed dataSeed, taken
 // in order across epoch boundaries; it returns their mean loss.
-func (n *Net) FineTune(ctx context.Context, dataSeed uint64, steps int, lr float64, tick func(step, steps int)) (float64, error) {
+func (n *Net) FineTune(ctx context.Context, dataSeed uint64, steps int, lr float64, tick func(step, steps int)) (_ float64, err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return 0, errClosed
 	}
@@ -149,7 +151,8 @@ func (n *Net) fineTuneEpoch(ctx context.Context, l *loader.Loader, epoch, steps 
 
 // Accuracy returns the top-1 accuracy on the validation split in
 // evaluation mode; it changes no state.
-func (n *Net) Accuracy(ctx context.Context) (float64, error) {
+func (n *Net) Accuracy(ctx context.Context) (_ float64, err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return 0, errClosed
 	}
@@ -189,7 +192,8 @@ func (n *Net) evalLogits(bt *loader.Batch) *nn.Tensor {
 
 // SetMask sets the mask of op on edge in every cell; op must be a
 // candidate of the edge.
-func (n *Net) SetMask(edge, op int, on bool) error {
+func (n *Net) SetMask(edge, op int, on bool) (err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return errClosed
 	}
@@ -200,7 +204,8 @@ func (n *Net) SetMask(edge, op int, on bool) error {
 }
 
 // ResetOptimizer replaces the SGD with a fresh one (no momentum, step 0).
-func (n *Net) ResetOptimizer() error {
+func (n *Net) ResetOptimizer() (err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return errClosed
 	}
@@ -243,7 +248,8 @@ func (n *Net) setMasks(m masks) error {
 
 // Snapshot returns a deep copy of the weights, BN statistics, optimiser
 // state and masks.
-func (n *Net) Snapshot() (pertnas.Snapshot, error) {
+func (n *Net) Snapshot() (_ pertnas.Snapshot, err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return nil, errClosed
 	}
@@ -251,7 +257,8 @@ func (n *Net) Snapshot() (pertnas.Snapshot, error) {
 }
 
 // Restore puts back a snapshot of this network exactly.
-func (n *Net) Restore(s pertnas.Snapshot) error {
+func (n *Net) Restore(s pertnas.Snapshot) (err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return errClosed
 	}
@@ -265,7 +272,8 @@ func (n *Net) Restore(s pertnas.Snapshot) error {
 
 // Close drops the network's memory and gives its backend back; the Net is
 // not used afterwards.
-func (n *Net) Close() error {
+func (n *Net) Close() (err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return nil
 	}

@@ -26,7 +26,8 @@ const (
 
 // Save writes the network's state to path (atomically; the whole file is
 // written when Save returns).
-func (n *Net) Save(path string) error {
+func (n *Net) Save(path string) (err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return errClosed
 	}
@@ -53,7 +54,8 @@ func (n *Net) Save(path string) error {
 
 // Load reads a file written by Save of a network with the same edge
 // configuration (and sizes). On error the network is unchanged.
-func (n *Net) Load(path string) error {
+func (n *Net) Load(path string) (err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	if n.net == nil {
 		return errClosed
 	}

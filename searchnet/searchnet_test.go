@@ -533,3 +533,44 @@ func TestBackendFactory(t *testing.T) {
 		t.Fatalf("factory called for workers %v, %d releases; want [3 -1], 1", workers, released)
 	}
 }
+
+// deviceFailure is a failure as a GPU backend reports it: a panic value
+// implementing nn.DeviceFailure.
+type deviceFailure struct{}
+
+func (deviceFailure) Error() string  { return "cuda: cuLaunchKernel: CUDA_ERROR_ILLEGAL_ADDRESS" }
+func (deviceFailure) DeviceFailure() {}
+
+// failingBackend fails its SGD steps once armed.
+type failingBackend struct {
+	nn.Backend
+	armed bool
+}
+
+func (f *failingBackend) SGDStep(w, grad, buf nn.Buffer, lr, momentum, wd float32, nesterov, first bool) {
+	if f.armed {
+		panic(deviceFailure{})
+	}
+	f.Backend.SGDStep(w, grad, buf, lr, momentum, wd, nesterov, first)
+}
+
+func TestDeviceFailureIsAnError(t *testing.T) {
+	fb := &failingBackend{Backend: cpu.New(1)}
+	b := tinyBuilder(t, func(o *Options) {
+		o.NewBackend = func(int) (nn.Backend, func(), error) { return fb, nil, nil }
+	})
+	n := build(t, b, expandCell(0), 1)
+	defer n.Close()
+	if _, err := n.TrainEpoch(context.Background(), 1, 0.1, nil); err != nil {
+		t.Fatal(err)
+	}
+	fb.armed = true
+	_, err := n.TrainEpoch(context.Background(), 2, 0.1, nil)
+	var f deviceFailure
+	if !errors.As(err, &f) || !strings.Contains(err.Error(), "device failure") {
+		t.Fatalf("TrainEpoch on a failing device: err %v, want the device failure", err)
+	}
+	if _, err := n.FineTune(context.Background(), 3, 2, 0.1, nil); !errors.As(err, &f) {
+		t.Fatalf("FineTune on a failing device: err %v, want the device failure", err)
+	}
+}

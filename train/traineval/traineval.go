@@ -217,7 +217,10 @@ type runKey struct {
 
 // Run trains and writes the outputs. Bad arguments or input files give an
 // *InputError; ctx cancellation stops after saving the last completed epoch.
+// A device failure of the backend (an nn.DeviceFailure panic) is returned as
+// an error; the last completed epoch's checkpoint stays.
 func Run(ctx context.Context, o Options) (res *Result, err error) {
+	defer nn.RecoverDeviceFailure(&err)
 	began := time.Now()
 	r := o.Recipe
 	classes := 0
@@ -355,7 +358,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return writeCurves(filepath.Join(o.Out, "curves.png"), rows)
 		},
 	}
-	rows, err := fitRecovering(ctx, tr)
+	rows, err := tr.Fit(ctx)
 	if err != nil {
 		if errors.Is(err, train.ErrOtherSettings) {
 			return nil, &InputError{err}
@@ -400,21 +403,6 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	return res, nil
-}
-
-// fitRecovering runs Fit, turning a backend panic (the CUDA backend reports
-// library failures by panicking) into an error.
-func fitRecovering(ctx context.Context, tr *train.Trainer) (rows []train.Row, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if e, ok := p.(error); ok {
-				err = fmt.Errorf("backend failure: %w", e)
-				return
-			}
-			panic(p)
-		}
-	}()
-	return tr.Fit(ctx)
 }
 
 func loadGenotype(o Options) (genotype.Genotype, error) {

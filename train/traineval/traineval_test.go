@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"pertnas/formats/artifact"
@@ -14,6 +15,7 @@ import (
 	"pertnas/formats/checkpoint"
 	"pertnas/formats/cifar"
 	"pertnas/formats/genotype"
+	"pertnas/nn"
 	"pertnas/nn/cpu"
 	"pertnas/train"
 )
@@ -185,5 +187,75 @@ func assertResumedRows(t *testing.T, out string, rows []train.Row) {
 		if a != b {
 			t.Fatalf("epoch %d after resume:\n got %+v\nwant %+v", i, b, a)
 		}
+	}
+}
+
+// deviceFailure is a failure as a GPU backend reports it: a panic value
+// implementing nn.DeviceFailure.
+type deviceFailure struct{}
+
+func (deviceFailure) Error() string  { return "cuda: cuLaunchKernel: CUDA_ERROR_ILLEGAL_ADDRESS" }
+func (deviceFailure) DeviceFailure() {}
+
+// failingSGD is a backend that counts its SGD updates and fails those
+// after the first `budget` (budget < 0: never fails).
+type failingSGD struct {
+	nn.Backend
+	calls, budget int
+}
+
+func (f *failingSGD) SGDStep(w, grad, buf nn.Buffer, lr, momentum, wd float32, nesterov, first bool) {
+	if f.calls++; f.budget >= 0 && f.calls > f.budget {
+		panic(deviceFailure{})
+	}
+	f.Backend.SGDStep(w, grad, buf, lr, momentum, wd, nesterov, first)
+}
+
+// A device failing in epoch 1 makes Run return the failure as an error,
+// keeps epoch 0's checkpoint, and a rerun on a working device continues
+// from it to the uninterrupted run's result.
+func TestDeviceFailureKeepsCheckpoint(t *testing.T) {
+	data := t.TempDir()
+	writeSynthBeton(t, data, 64, 32)
+
+	// The number of parameter updates of one epoch.
+	o := smokeOptions(data, t.TempDir())
+	o.Recipe.Epochs = 1
+	counter := &failingSGD{Backend: o.Backend, budget: -1}
+	o.Backend = counter
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+
+	ref := t.TempDir()
+	want, err := Run(context.Background(), smokeOptions(data, ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []train.Row
+	if err := artifact.ReadTable(filepath.Join(ref, "metrics.arrow"), &rows); err != nil {
+		t.Fatal(err)
+	}
+
+	out := t.TempDir()
+	o = smokeOptions(data, out)
+	o.Backend = &failingSGD{Backend: o.Backend, budget: counter.calls + 3}
+	_, err = Run(context.Background(), o)
+	var f deviceFailure
+	if !errors.As(err, &f) || !strings.Contains(err.Error(), "device failure") {
+		t.Fatalf("Run on a device failing in epoch 1: err %v, want the device failure", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "result.json")); err == nil {
+		t.Fatal("a failed run wrote result.json")
+	}
+	assertResumedRows(t, out, rows[:1])
+
+	got, err := Run(context.Background(), smokeOptions(data, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertResumedRows(t, out, rows)
+	if got.FinalTestAcc != want.FinalTestAcc || got.FinalTestLoss != want.FinalTestLoss {
+		t.Fatalf("after the failure and a rerun: final %v/%v, uninterrupted %v/%v", got.FinalTestAcc, got.FinalTestLoss, want.FinalTestAcc, want.FinalTestLoss)
 	}
 }
