@@ -25,8 +25,8 @@ type Backend struct {
 	pool    pool
 	staging staging
 
-	tensorDescs map[[4]int]uintptr
-	filterDescs map[[4]int]uintptr
+	tensorDescs map[descKey]uintptr
+	filterDescs map[descKey]uintptr
 	convDescs   map[convDescKey]uintptr
 	convPlans   map[nn.ConvDesc]*convPlan
 	workspace   uint64
@@ -35,11 +35,12 @@ type Backend struct {
 	constBufs   map[int][2]*buffer // per C: ones, zeros (BN without affine)
 	scratch     map[string]*buffer // small named scratch buffers, by role
 	sumsqOut    []float64
+	flagOut     [1]int32 // UnscaleGrads' overflow flag, copied back
 	closed      bool
 }
 
 var (
-	_ nn.Backend        = (*Backend)(nil)
+	_ nn.Backend       = (*Backend)(nil)
 	_ nn.DeviceFailure = Failure{}
 )
 
@@ -70,8 +71,8 @@ func newBackend(dv *device, opts Options) *Backend {
 	return &Backend{
 		device:      dv,
 		opts:        opts,
-		tensorDescs: map[[4]int]uintptr{},
-		filterDescs: map[[4]int]uintptr{},
+		tensorDescs: map[descKey]uintptr{},
+		filterDescs: map[descKey]uintptr{},
 		convDescs:   map[convDescKey]uintptr{},
 		convPlans:   map[nn.ConvDesc]*convPlan{},
 		constBufs:   map[int][2]*buffer{},
@@ -159,35 +160,62 @@ func (b *Backend) Close() {
 }
 
 // ptr returns the device address of an nn.Buffer made by this backend (0 for nil).
-func (b *Backend) ptr(x nn.Buffer) uint64 {
+func (b *Backend) ptr(x nn.Buffer) uint64 { return b.buf(x).ptr }
+
+// dev returns the device address and element type of an nn.Buffer made by
+// this backend (0 and fp32 for nil).
+func (b *Backend) dev(x nn.Buffer) (uint64, dtype) {
+	buf := b.buf(x)
+	return buf.ptr, buf.dt
+}
+
+var nilBuffer = &buffer{}
+
+// buf returns x as this backend's buffer (an empty one for nil).
+func (b *Backend) buf(x nn.Buffer) *buffer {
 	if x == nil {
-		return 0
+		return nilBuffer
 	}
 	buf, ok := x.(*buffer)
 	if !ok {
 		panic(fmt.Sprintf("cuda: buffer of type %T is not from a cuda backend", x))
 	}
 	if buf == nil {
-		return 0
+		return nilBuffer
 	}
 	if buf.owner != b {
 		panic("cuda: buffer belongs to another cuda backend")
 	}
-	return buf.ptr
+	return buf
 }
 
 // Alloc returns a zeroed buffer of n float32 values.
 func (b *Backend) Alloc(n int) nn.Buffer {
 	b.enter()
 	defer b.leave()
-	buf := b.newBuffer(n)
-	if n > 0 {
-		must(b.drv.check("cuMemsetD32Async", b.drv.MemsetD32Async(buf.ptr, 0, uint64(n), b.stream)))
+	return b.zeroed(n, f32)
+}
+
+// AllocActivation returns a zeroed buffer for n activation values or
+// activation gradients (nn.ActivationAllocator): stored in half precision
+// when Options.Precision is fp16 or bf16, else like Alloc.
+func (b *Backend) AllocActivation(n int) nn.Buffer {
+	b.enter()
+	defer b.leave()
+	return b.zeroed(n, b.opts.Precision.activations())
+}
+
+func (b *Backend) zeroed(n int, dt dtype) *buffer {
+	buf := b.newTyped(n, dt)
+	// Whole words: allocations are size classes of at least 512 bytes, so a
+	// half buffer of odd length still has the last word.
+	if words := (n*dt.size() + 3) / 4; words > 0 {
+		must(b.drv.check("cuMemsetD32Async", b.drv.MemsetD32Async(buf.ptr, 0, uint64(words), b.stream)))
 	}
 	return buf
 }
 
-// Upload copies src to dst (len(src) values).
+// Upload copies src to dst (len(src) values), rounding to dst's type.
 func (b *Backend) Upload(dst nn.Buffer, src []float32) {
 	if len(src) == 0 {
 		return
@@ -195,12 +223,21 @@ func (b *Backend) Upload(dst nn.Buffer, src []float32) {
 	checkLen("Upload", dst, len(src))
 	b.enter()
 	defer b.leave()
-	must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(b.ptr(dst), unsafe.Pointer(&src[0]), uint64(len(src)*4), b.stream)))
+	d := b.buf(dst)
+	to := d.ptr
+	if d.dt != f32 {
+		to = b.scratchBuf("convert", len(src)).ptr
+	}
+	must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(to, unsafe.Pointer(&src[0]), uint64(len(src)*4), b.stream)))
 	// A copy from pageable memory has read src when the call returns.
 	runtime.KeepAlive(src)
+	if d.dt != f32 {
+		b.convert(d.ptr, d.dt, to, f32, len(src))
+	}
 }
 
-// Download waits for queued work and copies len(dst) values of src to dst.
+// Download waits for queued work and copies len(dst) values of src to dst,
+// widened to float32.
 func (b *Backend) Download(dst []float32, src nn.Buffer) {
 	if len(dst) == 0 {
 		return
@@ -208,9 +245,21 @@ func (b *Backend) Download(dst []float32, src nn.Buffer) {
 	checkLen("Download", src, len(dst))
 	b.enter()
 	defer b.leave()
-	must(b.drv.check("cuMemcpyDtoHAsync_v2", b.drv.MemcpyDtoHAsync(unsafe.Pointer(&dst[0]), b.ptr(src), uint64(len(dst)*4), b.stream)))
+	s := b.buf(src)
+	from := s.ptr
+	if s.dt != f32 {
+		from = b.scratchBuf("convert", len(dst)).ptr
+		b.convert(from, f32, s.ptr, s.dt, len(dst))
+	}
+	must(b.drv.check("cuMemcpyDtoHAsync_v2", b.drv.MemcpyDtoHAsync(unsafe.Pointer(&dst[0]), from, uint64(len(dst)*4), b.stream)))
 	b.sync()
 	runtime.KeepAlive(dst)
+}
+
+// convert writes n values of src (type st) to dst (type dt), rounding to
+// nearest even.
+func (b *Backend) convert(dst uint64, dt dtype, src uint64, st dtype, n int) {
+	b.launch("k_scale", blocksFor(n), new(args).t(dst, dt).t(src, st).f32(1).i64(n))
 }
 
 func checkLen(op string, buf nn.Buffer, n int) {
@@ -226,10 +275,15 @@ func (b *Backend) Fill(dst nn.Buffer, v float32) {
 	}
 	b.enter()
 	defer b.leave()
-	must(b.drv.check("cuMemsetD32Async", b.drv.MemsetD32Async(b.ptr(dst), math.Float32bits(v), uint64(dst.Len()), b.stream)))
+	d := b.buf(dst)
+	if d.dt != f32 {
+		b.launch("k_fill", blocksFor(d.n), new(args).t(d.ptr, d.dt).f32(v).i64(d.n))
+		return
+	}
+	must(b.drv.check("cuMemsetD32Async", b.drv.MemsetD32Async(d.ptr, math.Float32bits(v), uint64(d.n), b.stream)))
 }
 
-// Copy copies src to dst (equal lengths).
+// Copy copies src to dst (equal lengths), converting between types.
 func (b *Backend) Copy(dst, src nn.Buffer) {
 	n := src.Len()
 	if n == 0 {
@@ -238,7 +292,12 @@ func (b *Backend) Copy(dst, src nn.Buffer) {
 	checkLen("Copy", dst, n)
 	b.enter()
 	defer b.leave()
-	must(b.drv.check("cuMemcpyDtoDAsync_v2", b.drv.MemcpyDtoDAsync(b.ptr(dst), b.ptr(src), uint64(n*4), b.stream)))
+	d, s := b.buf(dst), b.buf(src)
+	if d.dt != s.dt {
+		b.convert(d.ptr, d.dt, s.ptr, s.dt, n)
+		return
+	}
+	must(b.drv.check("cuMemcpyDtoDAsync_v2", b.drv.MemcpyDtoDAsync(d.ptr, s.ptr, uint64(n*d.dt.size()), b.stream)))
 }
 
 // Scale sets y = alpha*x.
@@ -246,7 +305,7 @@ func (b *Backend) Scale(y nn.Buffer, alpha float32, x nn.Buffer) {
 	n := y.Len()
 	b.enter()
 	defer b.leave()
-	b.launch("k_scale", blocksFor(n), new(args).ptr(b.ptr(y)).ptr(b.ptr(x)).f32(alpha).i64(n))
+	b.launch("k_scale", blocksFor(n), new(args).t(b.dev(y)).t(b.dev(x)).f32(alpha).i64(n))
 }
 
 // Axpy sets y += alpha*x.
@@ -254,18 +313,52 @@ func (b *Backend) Axpy(y nn.Buffer, alpha float32, x nn.Buffer) {
 	n := y.Len()
 	b.enter()
 	defer b.leave()
-	b.launch("k_axpy", blocksFor(n), new(args).ptr(b.ptr(y)).ptr(b.ptr(x)).f32(alpha).i64(n))
+	b.launch("k_axpy", blocksFor(n), new(args).t(b.dev(y)).t(b.dev(x)).f32(alpha).i64(n))
 }
 
 // SumSquares returns the sum of x[i]^2, accumulated in float64 in a fixed order.
-func (b *Backend) SumSquares(x nn.Buffer) float64 {
+func (b *Backend) SumSquares(x nn.Buffer) float64 { return b.SumSquaresAll([]nn.Buffer{x}) }
+
+// SumSquaresAll (nn.SumSquarer) is the sum of SumSquares over xs, added in
+// order on the host after one wait for the device.
+func (b *Backend) SumSquaresAll(xs []nn.Buffer) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
 	b.enter()
 	defer b.leave()
-	out := b.scratchBuf("sumsq", 2)
-	b.launch("k_sumsq", 1, new(args).ptr(out.ptr).ptr(b.ptr(x)).i64(x.Len()))
-	must(b.drv.check("cuMemcpyDtoHAsync_v2", b.drv.MemcpyDtoHAsync(unsafe.Pointer(&b.sumsqOut[0]), out.ptr, 8, b.stream)))
+	out := b.scratchBuf("sumsq", 2*len(xs)) // a float64 per buffer
+	for i, x := range xs {
+		b.launch("k_sumsq", 1, new(args).ptr(out.ptr+uint64(8*i)).t(b.dev(x)).i64(x.Len()))
+	}
+	if cap(b.sumsqOut) < len(xs) {
+		b.sumsqOut = make([]float64, len(xs))
+	}
+	host := b.sumsqOut[:len(xs)]
+	must(b.drv.check("cuMemcpyDtoHAsync_v2", b.drv.MemcpyDtoHAsync(unsafe.Pointer(&host[0]), out.ptr, uint64(8*len(xs)), b.stream)))
 	b.sync()
-	return b.sumsqOut[0]
+	var ss float64
+	for _, v := range host {
+		ss += v
+	}
+	return ss
+}
+
+// UnscaleGrads (nn.GradUnscaler) multiplies every buffer by inv in place
+// and reports whether all results are finite, after one wait for the device.
+func (b *Backend) UnscaleGrads(grads []nn.Buffer, inv float32) bool {
+	b.enter()
+	defer b.leave()
+	flag := b.scratchBuf("unscale-flag", 1)
+	must(b.drv.check("cuMemsetD32Async", b.drv.MemsetD32Async(flag.ptr, 0, 1, b.stream)))
+	for _, g := range grads {
+		if n := g.Len(); n > 0 {
+			b.launch("k_unscale", blocksFor(n), new(args).t(b.dev(g)).f32(inv).ptr(flag.ptr).i64(n))
+		}
+	}
+	must(b.drv.check("cuMemcpyDtoHAsync_v2", b.drv.MemcpyDtoHAsync(unsafe.Pointer(&b.flagOut[0]), flag.ptr, 4, b.stream)))
+	b.sync()
+	return b.flagOut[0] == 0
 }
 
 // scratchBuf returns a backend-owned buffer of at least n floats for role,
@@ -284,7 +377,7 @@ func (b *Backend) ReLU(x, y nn.Buffer) {
 	n := x.Len()
 	b.enter()
 	defer b.leave()
-	b.launch("k_relu", blocksFor(n), new(args).ptr(b.ptr(y)).ptr(b.ptr(x)).i64(n))
+	b.launch("k_relu", blocksFor(n), new(args).t(b.dev(y)).t(b.dev(x)).i64(n))
 }
 
 // ReLUBackward adds dy to dx where y > 0.
@@ -292,7 +385,7 @@ func (b *Backend) ReLUBackward(y, dy, dx nn.Buffer) {
 	n := y.Len()
 	b.enter()
 	defer b.leave()
-	b.launch("k_relu_bwd", blocksFor(n), new(args).ptr(b.ptr(dx)).ptr(b.ptr(y)).ptr(b.ptr(dy)).i64(n))
+	b.launch("k_relu_bwd", blocksFor(n), new(args).t(b.dev(dx)).t(b.dev(y)).t(b.dev(dy)).i64(n))
 }
 
 func poolArgs(a *args, d nn.PoolDesc) *args {
@@ -303,42 +396,42 @@ func poolArgs(a *args, d nn.PoolDesc) *args {
 func (b *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_maxpool", blocksFor(d.N*d.C*d.OH*d.OW), poolArgs(new(args).ptr(b.ptr(y)).ptr(b.ptr(x)), d))
+	b.launch("k_maxpool", blocksFor(d.N*d.C*d.OH*d.OW), poolArgs(new(args).t(b.dev(y)).t(b.dev(x)), d))
 }
 
 // MaxPoolBackward adds each window's gradient to its first maximum.
 func (b *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_maxpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).ptr(b.ptr(dx)).ptr(b.ptr(x)).ptr(b.ptr(dy)), d))
+	b.launch("k_maxpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).t(b.dev(dx)).t(b.dev(x)).t(b.dev(dy)), d))
 }
 
 // AvgPool divides by the window size (countPad) or by its in-image part.
 func (b *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_avgpool", blocksFor(d.N*d.C*d.OH*d.OW), poolArgs(new(args).ptr(b.ptr(y)).ptr(b.ptr(x)), d).flag(countPad))
+	b.launch("k_avgpool", blocksFor(d.N*d.C*d.OH*d.OW), poolArgs(new(args).t(b.dev(y)).t(b.dev(x)), d).flag(countPad))
 }
 
 // AvgPoolBackward adds dy/count to every element of each window.
 func (b *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_avgpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).ptr(b.ptr(dx)).ptr(b.ptr(dy)), d).flag(countPad))
+	b.launch("k_avgpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).t(b.dev(dx)).t(b.dev(dy)), d).flag(countPad))
 }
 
 // GlobalAvgPool: y[n, c] = mean of x[n, c, :].
 func (b *Backend) GlobalAvgPool(n, c, hw int, x, y nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_gap", n*c, new(args).ptr(b.ptr(y)).ptr(b.ptr(x)).i32(n*c).i32(hw))
+	b.launch("k_gap", n*c, new(args).t(b.dev(y)).t(b.dev(x)).i32(n*c).i32(hw))
 }
 
 // GlobalAvgPoolBackward: dx += dy/hw.
 func (b *Backend) GlobalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_gap_bwd", blocksFor(n*c*hw), new(args).ptr(b.ptr(dx)).ptr(b.ptr(dy)).i32(hw).i64(n*c*hw))
+	b.launch("k_gap_bwd", blocksFor(n*c*hw), new(args).t(b.dev(dx)).t(b.dev(dy)).i32(hw).i64(n*c*hw))
 }
 
 // CopyChannels copies (or adds) c channels of every sample, see nn.Backend.
@@ -349,7 +442,7 @@ func (b *Backend) CopyChannels(n, hw int, src nn.Buffer, srcC, srcOff int, dst n
 	}
 	b.enter()
 	defer b.leave()
-	a := new(args).ptr(b.ptr(dst)).i64(dstC * hw).i64(dstOff * hw).ptr(b.ptr(src)).i64(srcC * hw).i64(srcOff * hw).i64(c * hw).i32(n).flag(accumulate)
+	a := new(args).t(b.dev(dst)).i64(dstC * hw).i64(dstOff * hw).t(b.dev(src)).i64(srcC * hw).i64(srcOff * hw).i64(c * hw).i32(n).flag(accumulate)
 	b.launch("k_copy_channels", blocksFor(n*c*hw), a)
 }
 
@@ -357,14 +450,14 @@ func (b *Backend) CopyChannels(n, hw int, src nn.Buffer, srcC, srcOff int, dst n
 func (b *Backend) Shift(n, c, h, w, offY, offX int, x, y nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_shift", blocksFor(n*c*(h-offY)*(w-offX)), new(args).ptr(b.ptr(y)).ptr(b.ptr(x)).i32(n*c).i32(h).i32(w).i32(offY).i32(offX))
+	b.launch("k_shift", blocksFor(n*c*(h-offY)*(w-offX)), new(args).t(b.dev(y)).t(b.dev(x)).i32(n*c).i32(h).i32(w).i32(offY).i32(offX))
 }
 
 // ShiftBackward: dx[..., offY:, offX:] += dy.
 func (b *Backend) ShiftBackward(n, c, h, w, offY, offX int, dy, dx nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_shift_bwd", blocksFor(n*c*(h-offY)*(w-offX)), new(args).ptr(b.ptr(dx)).ptr(b.ptr(dy)).i32(n*c).i32(h).i32(w).i32(offY).i32(offX))
+	b.launch("k_shift_bwd", blocksFor(n*c*(h-offY)*(w-offX)), new(args).t(b.dev(dx)).t(b.dev(dy)).i32(n*c).i32(h).i32(w).i32(offY).i32(offX))
 }
 
 // ScaleSamples: y[i, :] (+)= s[i] * x[i, :].
@@ -379,7 +472,7 @@ func (b *Backend) ScaleSamples(n, size int, s []float32, x, y nn.Buffer, accumul
 	defer b.leave()
 	sd := b.stage(unsafe.Pointer(&s[0]), n*4)
 	runtime.KeepAlive(s)
-	b.launch("k_scale_samples", blocksFor(n*size), new(args).ptr(b.ptr(y)).ptr(b.ptr(x)).ptr(sd).i64(size).i32(n).flag(accumulate))
+	b.launch("k_scale_samples", blocksFor(n*size), new(args).t(b.dev(y)).t(b.dev(x)).ptr(sd).i64(size).i32(n).flag(accumulate))
 }
 
 // MatMul: C[m×n] (+)= op(A)·op(B), row-major. cuBLAS is column-major, so it
@@ -409,22 +502,47 @@ func (b *Backend) MatMul(transA, transB bool, m, n, k int, a, bm nn.Buffer, accu
 		}
 		return
 	}
+	// Half operands (mixed precision: the classifier's input and output)
+	// go through float32 copies; these GEMMs are tiny.
+	cb := b.buf(c)
+	cp := cb.ptr
+	if cb.dt != f32 {
+		cp = b.scratchBuf("matmul-c", m*n).ptr
+		if accumulate {
+			b.convert(cp, f32, cb.ptr, cb.dt, m*n)
+		}
+	}
 	must(b.l.blas.check("cublasSgemm_v2", b.l.blas.Sgemm(b.blas, opB, opA, int32(n), int32(m), int32(k),
-		&alpha, b.ptr(bm), ldb, b.ptr(a), lda, &beta, b.ptr(c), int32(n))))
+		&alpha, b.f32Operand("matmul-b", bm, k*n), ldb, b.f32Operand("matmul-a", a, m*k), lda, &beta, cp, int32(n))))
+	if cb.dt != f32 {
+		b.convert(cb.ptr, cb.dt, cp, f32, m*n)
+	}
+}
+
+// f32Operand returns the address of the first n values of x as float32: x
+// itself, or a copy in the scratch buffer of role.
+func (b *Backend) f32Operand(role string, x nn.Buffer, n int) uint64 {
+	xb := b.buf(x)
+	if xb.dt == f32 {
+		return xb.ptr
+	}
+	s := b.scratchBuf(role, n)
+	b.convert(s.ptr, f32, xb.ptr, xb.dt, n)
+	return s.ptr
 }
 
 // AddRowBias: y[r, j] += bias[j].
 func (b *Backend) AddRowBias(rows, cols int, bias, y nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_add_row_bias", blocksFor(rows*cols), new(args).ptr(b.ptr(y)).ptr(b.ptr(bias)).i32(cols).i64(rows*cols))
+	b.launch("k_add_row_bias", blocksFor(rows*cols), new(args).t(b.dev(y)).t(b.dev(bias)).i32(cols).i64(rows*cols))
 }
 
 // RowBiasBackward: dbias[j] += sum over rows of dy[r, j].
 func (b *Backend) RowBiasBackward(rows, cols int, dy, dbias nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_row_bias_bwd", blocksFor(cols), new(args).ptr(b.ptr(dbias)).ptr(b.ptr(dy)).i32(rows).i32(cols))
+	b.launch("k_row_bias_bwd", blocksFor(cols), new(args).t(b.dev(dbias)).t(b.dev(dy)).i32(rows).i32(cols))
 }
 
 // SoftmaxCrossEntropy writes softmax(logits) to probs and the mean
@@ -437,8 +555,8 @@ func (b *Backend) SoftmaxCrossEntropy(n, classes int, logits nn.Buffer, labels [
 	defer b.leave()
 	ld := b.stageLabels(labels, n, classes)
 	rowloss := b.scratchBuf("rowloss", n)
-	b.launch("k_softmax_xent", n, new(args).ptr(b.ptr(probs)).ptr(rowloss.ptr).ptr(b.ptr(logits)).ptr(ld).i32(n).i32(classes).f32(smoothing))
-	b.launch("k_mean", 1, new(args).ptr(b.ptr(loss)).ptr(rowloss.ptr).i32(n))
+	b.launch("k_softmax_xent", n, new(args).t(b.dev(probs)).ptr(rowloss.ptr).t(b.dev(logits)).ptr(ld).i32(n).i32(classes).f32(smoothing))
+	b.launch("k_mean", 1, new(args).t(b.dev(loss)).ptr(rowloss.ptr).i32(n))
 }
 
 // SoftmaxCrossEntropyBackward: dlogits += dloss[0] * (probs - target) / n.
@@ -449,7 +567,7 @@ func (b *Backend) SoftmaxCrossEntropyBackward(n, classes int, probs nn.Buffer, l
 	b.enter()
 	defer b.leave()
 	ld := b.stageLabels(labels, n, classes)
-	b.launch("k_softmax_xent_bwd", blocksFor(n*classes), new(args).ptr(b.ptr(dlogits)).ptr(b.ptr(probs)).ptr(ld).ptr(b.ptr(dloss)).i32(n).i32(classes).f32(smoothing))
+	b.launch("k_softmax_xent_bwd", blocksFor(n*classes), new(args).t(b.dev(dlogits)).t(b.dev(probs)).ptr(ld).t(b.dev(dloss)).i32(n).i32(classes).f32(smoothing))
 }
 
 // stageLabels copies the first n labels to the device, after checking each
@@ -473,7 +591,7 @@ func (b *Backend) SGDStep(w, grad, buf nn.Buffer, lr, momentum, wd float32, nest
 	n := w.Len()
 	b.enter()
 	defer b.leave()
-	b.launch("k_sgd", blocksFor(n), new(args).ptr(b.ptr(w)).ptr(b.ptr(grad)).ptr(b.ptr(buf)).f32(lr).f32(momentum).f32(wd).flag(nesterov).flag(first).i64(n))
+	b.launch("k_sgd", blocksFor(n), new(args).t(b.dev(w)).t(b.dev(grad)).t(b.dev(buf)).f32(lr).f32(momentum).f32(wd).flag(nesterov).flag(first).i64(n))
 }
 
 var errStagingTooBig = errors.New("host array larger than the 1 MiB staging ring")

@@ -63,6 +63,7 @@ type cudnnFuncs struct {
 const (
 	cudnnDataFloat          = 0 // CUDNN_DATA_FLOAT
 	cudnnDataHalf           = 2 // CUDNN_DATA_HALF
+	cudnnDataBFloat16       = 9 // CUDNN_DATA_BFLOAT16
 	cudnnDataBfloat16       = 9 // CUDNN_DATA_BFLOAT16
 	cudnnTensorNCHW         = 0 // CUDNN_TENSOR_NCHW
 	cudnnTensorNHWC         = 1 // CUDNN_TENSOR_NHWC

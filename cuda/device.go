@@ -24,7 +24,59 @@ type Options struct {
 	WorkspaceLimit int
 	// Depthwise says how depthwise convolutions (groups == C == OC) run.
 	Depthwise DepthwiseMode
+	// Precision: FP32 (the default) or mixed precision, FP16 or BF16.
+	Precision Precision
 }
+
+// Precision is how a backend stores activations and runs convolutions.
+type Precision int
+
+const (
+	// FP32: everything in float32 (TF32 tensor cores only with Options.TF32).
+	FP32 Precision = iota
+	// FP16 is mixed precision with IEEE half activations: parameters,
+	// gradients of parameters, optimizer state, BN statistics and losses
+	// stay float32; activations and their gradients are half; convolutions
+	// run on tensor cores with half inputs and float32 accumulation. Needs
+	// loss scaling (nn.LossScaler) against gradient underflow.
+	FP16
+	// BF16 is FP16 with bfloat16 activations (float32's range: no loss
+	// scaling needed, 8-bit mantissa).
+	BF16
+)
+
+// ParsePrecision reads a --precision value: fp32, tf32 (fp32 with TF32
+// tensor cores), fp16 or bf16.
+func ParsePrecision(s string) (p Precision, tf32 bool, err error) {
+	switch s {
+	case "fp32":
+		return FP32, false, nil
+	case "tf32":
+		return FP32, true, nil
+	case "fp16":
+		return FP16, false, nil
+	case "bf16":
+		return BF16, false, nil
+	}
+	return FP32, false, fmt.Errorf("precision %q: want fp32, tf32, fp16 or bf16", s)
+}
+
+func (p Precision) String() string { return [...]string{"fp32", "fp16", "bf16"}[p] }
+
+// activations is the element type of activation buffers.
+func (p Precision) activations() dtype {
+	switch p {
+	case FP16:
+		return f16
+	case BF16:
+		return bf16
+	}
+	return f32
+}
+
+// NeedsLossScaling reports whether training at this precision needs loss
+// scaling (fp16's narrow exponent range).
+func (p Precision) NeedsLossScaling() bool { return p == FP16 }
 
 // DepthwiseMode chooses between cuDNN and the backend's own direct kernels
 // for depthwise convolutions, which dominate the DARTS networks and which

@@ -21,32 +21,49 @@ var (
 
 func scalar(v *float32) unsafe.Pointer { return unsafe.Pointer(v) }
 
-// tensorDesc returns a cached fp32 NCHW descriptor of the given shape.
-func (b *Backend) tensorDesc(n, c, h, w int) uintptr {
-	key := [4]int{n, c, h, w}
+// cudnnType is the cuDNN data type of a dtype.
+func cudnnType(dt dtype) int32 {
+	switch dt {
+	case f16:
+		return cudnnDataHalf
+	case bf16:
+		return cudnnDataBFloat16
+	}
+	return cudnnDataFloat
+}
+
+// descKey identifies a tensor or filter descriptor: dims and element type.
+type descKey struct {
+	dims [4]int
+	dt   dtype
+}
+
+// tensorDesc returns a cached NCHW descriptor of the given shape and type.
+func (b *Backend) tensorDesc(dt dtype, n, c, h, w int) uintptr {
+	key := descKey{[4]int{n, c, h, w}, dt}
 	if d, ok := b.tensorDescs[key]; ok {
 		return d
 	}
 	dnn := &b.l.dnn
 	var d uintptr
 	must(dnn.check("cudnnCreateTensorDescriptor", dnn.CreateTensorDesc(&d)))
-	must(dnn.check(fmt.Sprintf("cudnnSetTensor4dDescriptor %v", key),
-		dnn.SetTensor4dDesc(d, cudnnTensorNCHW, cudnnDataFloat, int32(n), int32(c), int32(h), int32(w))))
+	must(dnn.check(fmt.Sprintf("cudnnSetTensor4dDescriptor %v %v", key.dims, dt),
+		dnn.SetTensor4dDesc(d, cudnnTensorNCHW, cudnnType(dt), int32(n), int32(c), int32(h), int32(w))))
 	b.tensorDescs[key] = d
 	return d
 }
 
-// filterDesc returns a cached fp32 KCRS filter descriptor.
-func (b *Backend) filterDesc(k, c, h, w int) uintptr {
-	key := [4]int{k, c, h, w}
+// filterDesc returns a cached KCRS filter descriptor.
+func (b *Backend) filterDesc(dt dtype, k, c, h, w int) uintptr {
+	key := descKey{[4]int{k, c, h, w}, dt}
 	if d, ok := b.filterDescs[key]; ok {
 		return d
 	}
 	dnn := &b.l.dnn
 	var d uintptr
 	must(dnn.check("cudnnCreateFilterDescriptor", dnn.CreateFilterDesc(&d)))
-	must(dnn.check(fmt.Sprintf("cudnnSetFilter4dDescriptor %v", key),
-		dnn.SetFilter4dDesc(d, cudnnDataFloat, cudnnTensorNCHW, int32(k), int32(c), int32(h), int32(w))))
+	must(dnn.check(fmt.Sprintf("cudnnSetFilter4dDescriptor %v %v", key.dims, dt),
+		dnn.SetFilter4dDesc(d, cudnnType(dt), cudnnTensorNCHW, int32(k), int32(c), int32(h), int32(w))))
 	b.filterDescs[key] = d
 	return d
 }
@@ -54,12 +71,69 @@ func (b *Backend) filterDesc(k, c, h, w int) uintptr {
 // convDescKey identifies a convolution descriptor.
 type convDescKey struct{ pad, stride, dilation, groups int }
 
-// convMath is the cuDNN math type: FMA (strict fp32) unless TF32 is allowed.
+// convMath is the cuDNN math type: FMA (strict fp32) unless TF32 is
+// allowed or the precision is mixed (tensor cores).
 func (b *Backend) convMath() int32 {
-	if b.opts.TF32 {
+	if b.opts.TF32 || b.opts.Precision != FP32 {
 		return cudnnTensorOpMath
 	}
 	return cudnnFMAMath
+}
+
+// actType is the element type convolutions and batch norm run in: the
+// activations' type.
+func (b *Backend) actType() dtype { return b.opts.Precision.activations() }
+
+// operand returns the address of the first n values of x in type dt: x
+// itself, or a converted copy in the scratch buffer of role.
+func (b *Backend) operand(role string, x nn.Buffer, n int, dt dtype) uint64 {
+	xb := b.buf(x)
+	if xb.dt == dt || xb.ptr == 0 {
+		return xb.ptr
+	}
+	s := b.scratchBuf(role, n) // float32-sized: room for any type
+	b.convert(s.ptr, dt, xb.ptr, xb.dt, n)
+	return s.ptr
+}
+
+// result is where a cuDNN call writes an output y of n values in type dt:
+// y itself, or scratch of role; done moves a scratch result into y,
+// overwriting or (accumulate) adding.
+type result struct {
+	b          *Backend
+	y          *buffer
+	ptr        uint64
+	dt         dtype
+	n          int
+	accumulate bool
+}
+
+func (b *Backend) result(role string, y nn.Buffer, n int, dt dtype, accumulate bool) result {
+	yb := b.buf(y)
+	r := result{b: b, y: yb, ptr: yb.ptr, dt: dt, n: n, accumulate: accumulate}
+	if yb.dt != dt {
+		r.ptr = b.scratchBuf(role, n).ptr
+	}
+	return r
+}
+
+// beta is cuDNN's beta for the call: 1 to accumulate into y itself, else 0.
+func (r result) beta() unsafe.Pointer {
+	if r.accumulate && r.ptr == r.y.ptr {
+		return scalar(&one)
+	}
+	return scalar(&zero)
+}
+
+func (r result) done() {
+	if r.ptr == r.y.ptr {
+		return
+	}
+	name := "k_scale"
+	if r.accumulate {
+		name = "k_axpy"
+	}
+	r.b.launch(name, blocksFor(r.n), new(args).t(r.y.ptr, r.y.dt).t(r.ptr, r.dt).f32(1).i64(r.n))
 }
 
 func (b *Backend) convDesc(key convDescKey) uintptr {
@@ -112,10 +186,11 @@ func (b *Backend) convPlan(d nn.ConvDesc) *convPlan {
 	if d.C%max(d.Groups, 1) != 0 || d.OC%max(d.Groups, 1) != 0 {
 		panic(fmt.Sprintf("cuda: conv %+v: channels not divisible by groups", d))
 	}
+	dt := b.actType()
 	p := &convPlan{
-		x:    b.tensorDesc(d.N, d.C, d.H, d.W),
-		w:    b.filterDesc(d.OC, d.C/max(d.Groups, 1), d.K, d.K),
-		y:    b.tensorDesc(d.N, d.OC, d.OH, d.OW),
+		x:    b.tensorDesc(dt, d.N, d.C, d.H, d.W),
+		w:    b.filterDesc(dt, d.OC, d.C/max(d.Groups, 1), d.K, d.K),
+		y:    b.tensorDesc(dt, d.N, d.OC, d.OH, d.OW),
 		conv: b.convDesc(convDescKey{d.Pad, d.Stride, d.Dilation, max(d.Groups, 1)}),
 	}
 	var n, c, h, w int32
@@ -153,7 +228,7 @@ type findFunc func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32
 // convolution (own not nil), with the backend's kernel when Options.Depthwise
 // asks for it or, in DepthwiseAuto, when it runs faster. It then makes sure
 // the workspace holds the choice's needs.
-func (b *Backend) choose(c *algoChoice, call string, count, outLen int, find findFunc, own func(out uint64)) {
+func (b *Backend) choose(c *algoChoice, call string, count, outLen int, find findFunc, own func(out uint64, dt dtype)) {
 	if !c.found {
 		mode := b.opts.Depthwise
 		if own == nil {
@@ -166,13 +241,13 @@ func (b *Backend) choose(c *algoChoice, call string, count, outLen int, find fin
 		b.ensureWorkspace(b.opts.WorkspaceLimit)
 		// Find writes the output: a scratch buffer keeps accumulating
 		// outputs (dx, dw) intact.
-		tmp := b.newBuffer(outLen)
+		tmp := b.newTyped(outLen, b.actType())
 		perf := make([]convAlgoPerf, count)
 		var ret int32
 		must(b.l.dnn.check(call, find(tmp.ptr, int32(len(perf)), &ret, unsafe.Pointer(&perf[0]))))
 		*c = b.pick(call, perf[:ret])
 		if mode == DepthwiseAuto {
-			if ms := b.timeIt(func() { own(tmp.ptr) }); ms < c.ms {
+			if ms := b.timeIt(func() { own(tmp.ptr, tmp.dt) }); ms < c.ms {
 				*c = algoChoice{found: true, own: true, ms: ms}
 			}
 		}
@@ -225,81 +300,93 @@ func (b *Backend) pick(call string, perf []convAlgoPerf) algoChoice {
 
 // Conv2DForward: y = conv(x, w). The algorithm is found by timing
 // (cudnnFindConvolutionForwardAlgorithmEx) on the first call for a shape.
+// With mixed precision, cuDNN sees half x, w and y (float32 weights are
+// converted on each call; they are small).
 func (b *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	p, dnn := b.convPlan(d), &b.l.dnn
-	var own func(out uint64)
+	p, dnn, dt := b.convPlan(d), &b.l.dnn, b.actType()
+	var own func(out uint64, odt dtype)
 	if isDepthwise(d) {
-		own = func(out uint64) {
-			b.launch("k_dw_fwd", blocksFor(y.Len()), dwArgs(new(args).ptr(out).ptr(b.ptr(x)).ptr(b.ptr(w)), d.N*d.C, d))
+		own = func(out uint64, odt dtype) {
+			b.launch("k_dw_fwd", blocksFor(y.Len()), dwArgs(new(args).t(out, odt).t(b.dev(x)).t(b.dev(w)), d.N*d.C, d))
 		}
 	}
+	xp, wp := b.operand("conv-x", x, d.N*d.C*d.H*d.W, dt), b.operand("conv-w", w, w.Len(), dt)
 	b.choose(&p.fwd, "cudnnFindConvolutionForwardAlgorithmEx", cudnnConvFwdAlgoCount, y.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
-		return dnn.FindConvFwdAlgoEx(b.dnn, p.x, b.ptr(x), p.w, b.ptr(w), p.conv, p.y, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+		return dnn.FindConvFwdAlgoEx(b.dnn, p.x, xp, p.w, wp, p.conv, p.y, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
 	}, own)
 	if p.fwd.own {
-		own(b.ptr(y))
+		own(b.dev(y))
 		return
 	}
-	if st := dnn.ConvFwd(b.dnn, scalar(&one), p.x, b.ptr(x), p.w, b.ptr(w), p.conv,
-		p.fwd.algo, b.workspace, uint64(p.fwd.bytes), scalar(&zero), p.y, b.ptr(y)); st != 0 {
+	r := b.result("conv-y", y, y.Len(), dt, false)
+	if st := dnn.ConvFwd(b.dnn, scalar(&one), p.x, xp, p.w, wp, p.conv,
+		p.fwd.algo, b.workspace, uint64(p.fwd.bytes), r.beta(), p.y, r.ptr); st != 0 {
 		must(dnn.check(fmt.Sprintf("cudnnConvolutionForward %+v", d), st))
 	}
+	r.done()
 }
 
 // Conv2DBackwardData: dx += conv_transpose(dy, w).
 func (b *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	p, dnn := b.convPlan(d), &b.l.dnn
-	var own func(out uint64)
+	p, dnn, dt := b.convPlan(d), &b.l.dnn, b.actType()
+	var own func(out uint64, odt dtype)
 	if isDepthwise(d) {
-		own = func(out uint64) {
-			b.launch("k_dw_bwd_data", blocksFor(dx.Len()), dwArgs(new(args).ptr(out).ptr(b.ptr(dy)).ptr(b.ptr(w)), d.N*d.C, d))
+		own = func(out uint64, odt dtype) {
+			b.launch("k_dw_bwd_data", blocksFor(dx.Len()), dwArgs(new(args).t(out, odt).t(b.dev(dy)).t(b.dev(w)), d.N*d.C, d))
 		}
 	}
+	dyp, wp := b.operand("conv-y", dy, d.N*d.OC*d.OH*d.OW, dt), b.operand("conv-w", w, w.Len(), dt)
 	b.choose(&p.bwdData, "cudnnFindConvolutionBackwardDataAlgorithmEx", cudnnConvBwdDataCount, dx.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
-		return dnn.FindConvBwdDataAlgoEx(b.dnn, p.w, b.ptr(w), p.y, b.ptr(dy), p.conv, p.x, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+		return dnn.FindConvBwdDataAlgoEx(b.dnn, p.w, wp, p.y, dyp, p.conv, p.x, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
 	}, own)
 	if p.bwdData.own {
-		own(b.ptr(dx))
+		own(b.dev(dx))
 		return
 	}
-	if st := dnn.ConvBwdData(b.dnn, scalar(&one), p.w, b.ptr(w), p.y, b.ptr(dy), p.conv,
-		p.bwdData.algo, b.workspace, uint64(p.bwdData.bytes), scalar(&one), p.x, b.ptr(dx)); st != 0 {
+	r := b.result("conv-x", dx, dx.Len(), dt, true)
+	if st := dnn.ConvBwdData(b.dnn, scalar(&one), p.w, wp, p.y, dyp, p.conv,
+		p.bwdData.algo, b.workspace, uint64(p.bwdData.bytes), r.beta(), p.x, r.ptr); st != 0 {
 		must(dnn.check(fmt.Sprintf("cudnnConvolutionBackwardData %+v", d), st))
 	}
+	r.done()
 }
 
-// Conv2DBackwardFilter: dw += corr(x, dy).
+// Conv2DBackwardFilter: dw += corr(x, dy). With mixed precision cuDNN
+// writes a half weight gradient to scratch, added to the float32 dw.
 func (b *Backend) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	p, dnn := b.convPlan(d), &b.l.dnn
-	var own func(out uint64)
+	p, dnn, dt := b.convPlan(d), &b.l.dnn, b.actType()
+	var own func(out uint64, odt dtype)
 	if isDepthwise(d) {
-		own = func(out uint64) {
-			b.launch("k_dw_bwd_filter", d.C*d.K*d.K, dwArgs(new(args).ptr(out).ptr(b.ptr(x)).ptr(b.ptr(dy)), d.N, d))
+		own = func(out uint64, odt dtype) {
+			b.launch("k_dw_bwd_filter", d.C*d.K*d.K, dwArgs(new(args).t(out, odt).t(b.dev(x)).t(b.dev(dy)), d.N, d))
 		}
 	}
+	xp, dyp := b.operand("conv-x", x, d.N*d.C*d.H*d.W, dt), b.operand("conv-y", dy, d.N*d.OC*d.OH*d.OW, dt)
 	b.choose(&p.bwdFilter, "cudnnFindConvolutionBackwardFilterAlgorithmEx", cudnnConvBwdFilterCount, dw.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
-		return dnn.FindConvBwdFilterAlgoEx(b.dnn, p.x, b.ptr(x), p.y, b.ptr(dy), p.conv, p.w, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+		return dnn.FindConvBwdFilterAlgoEx(b.dnn, p.x, xp, p.y, dyp, p.conv, p.w, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
 	}, own)
 	if p.bwdFilter.own {
-		own(b.ptr(dw))
+		own(b.dev(dw))
 		return
 	}
-	if st := dnn.ConvBwdFilter(b.dnn, scalar(&one), p.x, b.ptr(x), p.y, b.ptr(dy), p.conv,
-		p.bwdFilter.algo, b.workspace, uint64(p.bwdFilter.bytes), scalar(&one), p.w, b.ptr(dw)); st != 0 {
+	r := b.result("conv-w", dw, dw.Len(), dt, true)
+	if st := dnn.ConvBwdFilter(b.dnn, scalar(&one), p.x, xp, p.y, dyp, p.conv,
+		p.bwdFilter.algo, b.workspace, uint64(p.bwdFilter.bytes), r.beta(), p.w, r.ptr); st != 0 {
 		must(dnn.check(fmt.Sprintf("cudnnConvolutionBackwardFilter %+v", d), st))
 	}
+	r.done()
 }
 
-// bnDescs returns the descriptors of x ([N, C, HW, 1]) and of the per-channel
-// parameters ([1, C, 1, 1]).
+// bnDescs returns the descriptors of x ([N, C, HW, 1], in the activations'
+// type) and of the per-channel parameters ([1, C, 1, 1], float32).
 func (b *Backend) bnDescs(d nn.BNDesc) (x, ch uintptr) {
-	return b.tensorDesc(d.N, d.C, d.HW, 1), b.tensorDesc(1, d.C, 1, 1)
+	return b.tensorDesc(b.actType(), d.N, d.C, d.HW, 1), b.tensorDesc(f32, 1, d.C, 1, 1)
 }
 
 // affine returns gamma and beta, or constant ones and zeros when nil.
@@ -332,16 +419,21 @@ func bnEpsilon(eps float32) float64 { return math.Max(float64(eps), cudnnBNMinEp
 
 // BatchNormTrain normalises with batch statistics (cuDNN spatial mode),
 // saves mean and 1/sqrt(var+eps) and updates the running statistics with
-// the unbiased variance and factor d.Momentum.
+// the unbiased variance and factor d.Momentum. x and y are in the
+// activations' type (cuDNN's mixed-precision batch norm keeps the
+// statistics and parameters in float32).
 func (b *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd nn.Buffer) {
 	b.enter()
 	defer b.leave()
 	xd, cd := b.bnDescs(d)
 	g, bt := b.affine(d.C, gamma, beta)
-	dnn := &b.l.dnn
-	must(dnn.check("cudnnBatchNormalizationForwardTraining", dnn.BatchNormFwdTraining(b.dnn, cudnnBatchNormSpatial, scalar(&one), scalar(&zero),
-		xd, b.ptr(x), xd, b.ptr(y), cd, g, bt, float64(d.Momentum), b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps),
+	dnn, dt, n := &b.l.dnn, b.actType(), d.N*d.C*d.HW
+	xp := b.operand("bn-x", x, n, dt)
+	r := b.result("bn-y", y, n, dt, false)
+	must(dnn.check("cudnnBatchNormalizationForwardTraining", dnn.BatchNormFwdTraining(b.dnn, cudnnBatchNormSpatial, scalar(&one), r.beta(),
+		xd, xp, xd, r.ptr, cd, g, bt, float64(d.Momentum), b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps),
 		b.ptr(saveMean), b.ptr(saveInvStd))))
+	r.done()
 }
 
 // BatchNormTrainBackward accumulates dx, dgamma and dbeta (the latter two
@@ -363,9 +455,12 @@ func (b *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, sa
 		dg, db = s.ptr, s.ptr+uint64(4*d.C)
 		betaParam = &zero
 	}
-	dnn := &b.l.dnn
-	must(dnn.check("cudnnBatchNormalizationBackward", dnn.BatchNormBwd(b.dnn, cudnnBatchNormSpatial, scalar(&one), scalar(&one), scalar(&one), scalar(betaParam),
-		xd, b.ptr(x), xd, b.ptr(dy), xd, b.ptr(dx), cd, g, dg, db, bnEpsilon(d.Eps), b.ptr(saveMean), b.ptr(saveInvStd))))
+	dnn, dt, n := &b.l.dnn, b.actType(), d.N*d.C*d.HW
+	xp, dyp := b.operand("bn-x", x, n, dt), b.operand("bn-y", dy, n, dt)
+	r := b.result("bn-dx", dx, n, dt, true)
+	must(dnn.check("cudnnBatchNormalizationBackward", dnn.BatchNormBwd(b.dnn, cudnnBatchNormSpatial, scalar(&one), r.beta(), scalar(&one), scalar(betaParam),
+		xd, xp, xd, dyp, xd, r.ptr, cd, g, dg, db, bnEpsilon(d.Eps), b.ptr(saveMean), b.ptr(saveInvStd))))
+	r.done()
 }
 
 // BatchNormInfer normalises with the running statistics.
@@ -374,9 +469,12 @@ func (b *Backend) BatchNormInfer(d nn.BNDesc, x, gamma, beta, runMean, runVar, y
 	defer b.leave()
 	xd, cd := b.bnDescs(d)
 	g, bt := b.affine(d.C, gamma, beta)
-	dnn := &b.l.dnn
-	must(dnn.check("cudnnBatchNormalizationForwardInference", dnn.BatchNormFwdInference(b.dnn, cudnnBatchNormSpatial, scalar(&one), scalar(&zero),
-		xd, b.ptr(x), xd, b.ptr(y), cd, g, bt, b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps))))
+	dnn, dt, n := &b.l.dnn, b.actType(), d.N*d.C*d.HW
+	xp := b.operand("bn-x", x, n, dt)
+	r := b.result("bn-y", y, n, dt, false)
+	must(dnn.check("cudnnBatchNormalizationForwardInference", dnn.BatchNormFwdInference(b.dnn, cudnnBatchNormSpatial, scalar(&one), r.beta(),
+		xd, xp, xd, r.ptr, cd, g, bt, b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps))))
+	r.done()
 }
 
 // BatchNormInferBackward is the gradient of BatchNormInfer (statistics held
@@ -384,8 +482,8 @@ func (b *Backend) BatchNormInfer(d nn.BNDesc, x, gamma, beta, runMean, runVar, y
 func (b *Backend) BatchNormInferBackward(d nn.BNDesc, x, dy, gamma, runMean, runVar, dx, dgamma, dbeta nn.Buffer) {
 	b.enter()
 	defer b.leave()
-	a := new(args).ptr(b.ptr(dx)).ptr(b.ptr(dgamma)).ptr(b.ptr(dbeta)).ptr(b.ptr(x)).ptr(b.ptr(dy)).ptr(b.ptr(gamma)).
-		ptr(b.ptr(runMean)).ptr(b.ptr(runVar)).f32(float32(bnEpsilon(d.Eps))).i32(d.N).i32(d.C).i32(d.HW)
+	a := new(args).t(b.dev(dx)).t(b.dev(dgamma)).t(b.dev(dbeta)).t(b.dev(x)).t(b.dev(dy)).t(b.dev(gamma)).
+		t(b.dev(runMean)).t(b.dev(runVar)).f32(float32(bnEpsilon(d.Eps))).i32(d.N).i32(d.C).i32(d.HW)
 	b.launch("k_bn_infer_bwd", d.C, a)
 }
 

@@ -19,6 +19,7 @@ type fakeDNN struct {
 	filters map[uintptr][4]int
 	convs   map[uintptr][8]int // pad h/w, stride h/w, dilation h/w, mode, groups
 	maths   map[uintptr]int32
+	types   map[uintptr]dtype // element type of each tensor and filter descriptor
 	finds   int
 	calls   []string
 	perf    []convAlgoPerf // what Find* reports
@@ -40,19 +41,30 @@ func (f *fakeDNN) expect(what string, d uintptr, filter bool, want [4]int) {
 func scal(p unsafe.Pointer) float32 { return *(*float32)(p) }
 
 func fakeCudnn(t *testing.T, l *Libraries) *fakeDNN {
-	f := &fakeDNN{t: t, tensors: map[uintptr][4]int{}, filters: map[uintptr][4]int{}, convs: map[uintptr][8]int{}, maths: map[uintptr]int32{}}
+	f := &fakeDNN{t: t, tensors: map[uintptr][4]int{}, filters: map[uintptr][4]int{}, convs: map[uintptr][8]int{}, maths: map[uintptr]int32{}, types: map[uintptr]dtype{}}
+	typeOf := func(what string, cudnn int32) dtype {
+		for _, dt := range []dtype{f32, f16, bf16} {
+			if cudnnType(dt) == cudnn {
+				return dt
+			}
+		}
+		t.Errorf("%s of cuDNN data type %d", what, cudnn)
+		return f32
+	}
 	d := &l.dnn
 	d.CreateTensorDesc = func(p *uintptr) int32 { *p = f.handle(); return 0 }
 	d.SetTensor4dDesc = func(h uintptr, format, dtype, n, c, hh, w int32) int32 {
-		if format != cudnnTensorNCHW || dtype != cudnnDataFloat {
-			t.Errorf("tensor format %d type %d", format, dtype)
+		if format != cudnnTensorNCHW {
+			t.Errorf("tensor format %d", format)
 		}
 		f.tensors[h] = [4]int{int(n), int(c), int(hh), int(w)}
+		f.types[h] = typeOf("tensor", dtype)
 		return 0
 	}
 	d.CreateFilterDesc = func(p *uintptr) int32 { *p = f.handle(); return 0 }
 	d.SetFilter4dDesc = func(h uintptr, dtype, format, k, c, hh, w int32) int32 {
 		f.filters[h] = [4]int{int(k), int(c), int(hh), int(w)}
+		f.types[h] = typeOf("filter", dtype)
 		return 0
 	}
 	d.CreateConvDesc = func(p *uintptr) int32 { *p = f.handle(); return 0 }
@@ -270,31 +282,33 @@ func TestBatchNormGlue(t *testing.T) {
 func cpuCudnn(t *testing.T, l *Libraries, mem *emuMemory, f *fakeDNN) {
 	c := cpu.New(1)
 	f.perf = []convAlgoPerf{{Algo: 1}}
-	in := func(addr uint64, n int) nn.Buffer {
+	// in reads n values of type dt at addr into a CPU buffer; out writes
+	// one back, rounded to dt (as cuDNN's half outputs are).
+	in := func(addr uint64, n int, dt dtype) nn.Buffer {
 		buf := c.Alloc(n)
 		if addr != 0 {
 			h := make([]float32, n)
 			for i := range h {
-				h[i] = mem.f32(addr, i)
+				h[i] = mem.get(addr, i, dt)
 			}
 			c.Upload(buf, h)
 		}
 		return buf
 	}
-	out := func(addr uint64, buf nn.Buffer) {
+	out := func(addr uint64, buf nn.Buffer, dt dtype) {
 		h := make([]float32, buf.Len())
 		c.Download(h, buf)
 		for i, v := range h {
-			mem.setF32(addr, i, v)
+			mem.set(addr, i, dt, v)
 		}
 	}
 	// acc returns dst's current contents when beta is 1 (accumulate), zeros when 0.
-	acc := func(beta unsafe.Pointer, addr uint64, n int) nn.Buffer {
+	acc := func(beta unsafe.Pointer, addr uint64, n int, dt dtype) nn.Buffer {
 		switch scal(beta) {
 		case 0:
 			return c.Alloc(n)
 		case 1:
-			return in(addr, n)
+			return in(addr, n, dt)
 		}
 		t.Fatalf("beta %v", scal(beta))
 		return nil
@@ -310,22 +324,22 @@ func cpuCudnn(t *testing.T, l *Libraries, mem *emuMemory, f *fakeDNN) {
 	dnn.ConvFwd = func(h uintptr, alpha unsafe.Pointer, xd uintptr, x uint64, wd uintptr, w uint64, cd uintptr, algo int32, ws, wsBytes uint64, beta unsafe.Pointer, yd uintptr, y uint64) int32 {
 		d := conv(xd, wd, cd)
 		yb := c.Alloc(size(f.tensors[yd]))
-		c.Conv2DForward(d, in(x, size(f.tensors[xd])), in(w, size(f.filters[wd])), yb)
-		out(y, yb)
+		c.Conv2DForward(d, in(x, size(f.tensors[xd]), f.types[xd]), in(w, size(f.filters[wd]), f.types[wd]), yb)
+		out(y, yb, f.types[yd])
 		return 0
 	}
 	dnn.ConvBwdData = func(h uintptr, alpha unsafe.Pointer, wd uintptr, w uint64, dyd uintptr, dy uint64, cd uintptr, algo int32, ws, wsBytes uint64, beta unsafe.Pointer, dxd uintptr, dx uint64) int32 {
 		d := conv(dxd, wd, cd)
-		dxb := acc(beta, dx, size(f.tensors[dxd]))
-		c.Conv2DBackwardData(d, in(dy, size(f.tensors[dyd])), in(w, size(f.filters[wd])), dxb)
-		out(dx, dxb)
+		dxb := acc(beta, dx, size(f.tensors[dxd]), f.types[dxd])
+		c.Conv2DBackwardData(d, in(dy, size(f.tensors[dyd]), f.types[dyd]), in(w, size(f.filters[wd]), f.types[wd]), dxb)
+		out(dx, dxb, f.types[dxd])
 		return 0
 	}
 	dnn.ConvBwdFilter = func(h uintptr, alpha unsafe.Pointer, xd uintptr, x uint64, dyd uintptr, dy uint64, cd uintptr, algo int32, ws, wsBytes uint64, beta unsafe.Pointer, dwd uintptr, dw uint64) int32 {
 		d := conv(xd, dwd, cd)
-		dwb := acc(beta, dw, size(f.filters[dwd]))
-		c.Conv2DBackwardFilter(d, in(x, size(f.tensors[xd])), in(dy, size(f.tensors[dyd])), dwb)
-		out(dw, dwb)
+		dwb := acc(beta, dw, size(f.filters[dwd]), f.types[dwd])
+		c.Conv2DBackwardFilter(d, in(x, size(f.tensors[xd]), f.types[xd]), in(dy, size(f.tensors[dyd]), f.types[dyd]), dwb)
+		out(dw, dwb, f.types[dwd])
 		return 0
 	}
 	bn := func(xd uintptr, eps, factor float64) (nn.BNDesc, int) {
@@ -334,29 +348,29 @@ func cpuCudnn(t *testing.T, l *Libraries, mem *emuMemory, f *fakeDNN) {
 	}
 	dnn.BatchNormFwdTraining = func(h uintptr, mode int32, alpha, beta unsafe.Pointer, xd uintptr, x uint64, yd uintptr, y uint64, bnd uintptr, scale, bias uint64, factor float64, runMean, runVar uint64, eps float64, saveMean, saveInvVar uint64) int32 {
 		d, n := bn(xd, eps, factor)
-		rm, rv, yb, sm, si := in(runMean, d.C), in(runVar, d.C), c.Alloc(n), c.Alloc(d.C), c.Alloc(d.C)
-		c.BatchNormTrain(d, in(x, n), in(scale, d.C), in(bias, d.C), rm, rv, yb, sm, si)
-		out(y, yb)
-		out(runMean, rm)
-		out(runVar, rv)
-		out(saveMean, sm)
-		out(saveInvVar, si)
+		rm, rv, yb, sm, si := in(runMean, d.C, f32), in(runVar, d.C, f32), c.Alloc(n), c.Alloc(d.C), c.Alloc(d.C)
+		c.BatchNormTrain(d, in(x, n, f.types[xd]), in(scale, d.C, f32), in(bias, d.C, f32), rm, rv, yb, sm, si)
+		out(y, yb, f.types[yd])
+		out(runMean, rm, f32)
+		out(runVar, rv, f32)
+		out(saveMean, sm, f32)
+		out(saveInvVar, si, f32)
 		return 0
 	}
 	dnn.BatchNormFwdInference = func(h uintptr, mode int32, alpha, beta unsafe.Pointer, xd uintptr, x uint64, yd uintptr, y uint64, bnd uintptr, scale, bias, mean, variance uint64, eps float64) int32 {
 		d, n := bn(xd, eps, 0)
 		yb := c.Alloc(n)
-		c.BatchNormInfer(d, in(x, n), in(scale, d.C), in(bias, d.C), in(mean, d.C), in(variance, d.C), yb)
-		out(y, yb)
+		c.BatchNormInfer(d, in(x, n, f.types[xd]), in(scale, d.C, f32), in(bias, d.C, f32), in(mean, d.C, f32), in(variance, d.C, f32), yb)
+		out(y, yb, f.types[yd])
 		return 0
 	}
 	dnn.BatchNormBwd = func(h uintptr, mode int32, alphaD, betaD, alphaP, betaP unsafe.Pointer, xd uintptr, x uint64, dyd uintptr, dy uint64, dxd uintptr, dx uint64, bnd uintptr, scale, dScale, dBias uint64, eps float64, saveMean, saveInvVar uint64) int32 {
 		d, n := bn(xd, eps, 0)
-		dxb, dg, db := acc(betaD, dx, n), acc(betaP, dScale, d.C), acc(betaP, dBias, d.C)
-		c.BatchNormTrainBackward(d, in(x, n), in(dy, n), in(scale, d.C), in(saveMean, d.C), in(saveInvVar, d.C), dxb, dg, db)
-		out(dx, dxb)
-		out(dScale, dg)
-		out(dBias, db)
+		dxb, dg, db := acc(betaD, dx, n, f.types[dxd]), acc(betaP, dScale, d.C, f32), acc(betaP, dBias, d.C, f32)
+		c.BatchNormTrainBackward(d, in(x, n, f.types[xd]), in(dy, n, f.types[dyd]), in(scale, d.C, f32), in(saveMean, d.C, f32), in(saveInvVar, d.C, f32), dxb, dg, db)
+		out(dx, dxb, f.types[dxd])
+		out(dScale, dg, f32)
+		out(dBias, db, f32)
 		return 0
 	}
 }
@@ -369,7 +383,7 @@ func TestEmulatedTrainingStep(t *testing.T) {
 		b, mem := emuBackendMem(t)
 		cpuCudnn(t, b.l, mem, fakeCudnn(t, b.l))
 		b.opts.Depthwise = mode
-		testTrainingStep(t, b)
+		testTrainingStep(t, b, parityTol)
 	}
 }
 

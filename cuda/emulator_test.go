@@ -42,6 +42,11 @@ static const dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0}, blockDim = {1, 1,
 static inline void __syncthreads() {}
 static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+#define HOST_EMULATION
+static inline int __float_as_int(float f) { int i; memcpy(&i, &f, 4); return i; }
+static inline float h2f(unsigned short h) { _Float16 v; memcpy(&v, &h, 2); return (float)v; }
+static inline unsigned short f2h(float f) { _Float16 v = (_Float16)f; unsigned short h; memcpy(&h, &v, 2); return h; }
+#define __forceinline__ inline
 `
 
 // launchWrappers generates launch_<name>(void **p) for every kernel.
@@ -138,6 +143,29 @@ func (m *emuMemory) f32(addr uint64, i int) float32 {
 
 func (m *emuMemory) setF32(addr uint64, i int, v float32) {
 	binary.LittleEndian.PutUint32(m.at(addr+uint64(4*i), 4), math.Float32bits(v))
+}
+
+// get reads element i of type dt at addr, widened to float32.
+func (m *emuMemory) get(addr uint64, i int, dt dtype) float32 {
+	switch dt {
+	case f16:
+		return f16Value(binary.LittleEndian.Uint16(m.at(addr+uint64(2*i), 2)))
+	case bf16:
+		return bf16Value(binary.LittleEndian.Uint16(m.at(addr+uint64(2*i), 2)))
+	}
+	return m.f32(addr, i)
+}
+
+// set writes v as element i of type dt at addr, rounded to nearest even.
+func (m *emuMemory) set(addr uint64, i int, dt dtype, v float32) {
+	switch dt {
+	case f16:
+		binary.LittleEndian.PutUint16(m.at(addr+uint64(2*i), 2), f16Bits(v))
+	case bf16:
+		binary.LittleEndian.PutUint16(m.at(addr+uint64(2*i), 2), bf16Bits(v))
+	default:
+		m.setF32(addr, i, v)
+	}
 }
 
 // emuBackend returns a Backend whose driver and cuBLAS are emulated and

@@ -43,8 +43,14 @@ const cudaPrelude = `
 struct dim3 { unsigned x, y, z; };
 extern dim3 blockIdx, threadIdx, blockDim, gridDim;
 void __syncthreads();
+#define __forceinline__ inline
 float __int_as_float(int);
+int __float_as_int(float);
 float rsqrtf(float);
+// The fp16 conversions are inline PTX, which only NVRTC parses.
+#define HOST_EMULATION
+float h2f(unsigned short);
+unsigned short f2h(float);
 `
 
 // TestKernelSourceCompiles parses the kernels with the host C++ compiler when

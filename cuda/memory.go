@@ -10,15 +10,37 @@ import (
 	"unsafe"
 )
 
-// buffer is a Backend's device allocation of n float32 values. Its memory
-// goes back to the backend's pool when the buffer is garbage collected.
+// dtype is the element type of a buffer on the device. Kernels take each
+// tensor as a pointer and its dtype (0, 1, 2 in kernelSource).
+type dtype int32
+
+const (
+	f32  dtype = iota // float32
+	f16               // IEEE half
+	bf16              // bfloat16
+)
+
+// size is the element size in bytes.
+func (t dtype) size() int {
+	if t == f32 {
+		return 4
+	}
+	return 2
+}
+
+func (t dtype) String() string { return [...]string{"fp32", "fp16", "bf16"}[t] }
+
+// buffer is a Backend's device allocation of n values of type dt. Its
+// memory goes back to the backend's pool when the buffer is garbage
+// collected.
 type buffer struct {
 	ptr   uint64
 	n     int
+	dt    dtype
 	owner *Backend
 }
 
-// Len returns the number of float32 elements.
+// Len returns the number of elements.
 func (b *buffer) Len() int { return b.n }
 
 // sizeClass rounds a request up to a pooled size: at least 512 bytes, then
@@ -104,9 +126,12 @@ func (b *Backend) allocBytes(bytes int) (uint64, int) {
 }
 
 // newBuffer allocates a pooled buffer of n floats, not zeroed.
-func (b *Backend) newBuffer(n int) *buffer {
-	ptr, class := b.allocBytes(max(n, 1) * 4)
-	buf := &buffer{ptr: ptr, n: n, owner: b}
+func (b *Backend) newBuffer(n int) *buffer { return b.newTyped(n, f32) }
+
+// newTyped allocates a pooled buffer of n values of type dt, not zeroed.
+func (b *Backend) newTyped(n int, dt dtype) *buffer {
+	ptr, class := b.allocBytes(max(n, 1) * dt.size())
+	buf := &buffer{ptr: ptr, n: n, dt: dt, owner: b}
 	runtime.AddCleanup(buf, func(p pooled) { p.p.put(p.class, p.ptr) }, pooled{&b.pool, class, ptr})
 	return buf
 }
@@ -127,6 +152,9 @@ func (a *args) add(x uint64) *args {
 	return a
 }
 func (a *args) ptr(p uint64) *args  { return a.add(p) }
+
+// t adds a tensor argument: its address and element type.
+func (a *args) t(p uint64, dt dtype) *args { return a.add(p).i32(int(dt)) }
 func (a *args) f32(x float32) *args { return a.add(uint64(math.Float32bits(x))) }
 func (a *args) i32(x int) *args     { return a.add(uint64(uint32(int32(x)))) }
 func (a *args) i64(x int) *args     { return a.add(uint64(int64(x))) }

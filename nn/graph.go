@@ -72,8 +72,9 @@ type Graph struct {
 	tensors  []*Tensor
 	ntensors int
 
-	free map[int][]Buffer // buffers not in use this step, by length
-	used []Buffer         // buffers handed out this step (nil: released early)
+	free      map[poolKey][]Buffer // buffers not in use this step
+	used      []Buffer             // buffers handed out this step (nil: released early)
+	usedStats []bool               // used[i] is a float32 statistics buffer
 
 	scratch []float32 // per-call host scratch (drop-path scales)
 	parts   []Buffer  // Input.Parts of the last input call
@@ -85,7 +86,7 @@ type Graph struct {
 func NewGraph(b Backend) *Graph {
 	gw, _ := b.(GradWriter)
 	fi, _ := b.(FusedInput)
-	return &Graph{Training: true, b: b, gw: gw, fi: fi, free: map[int][]Buffer{}}
+	return &Graph{Training: true, b: b, gw: gw, fi: fi, free: map[poolKey][]Buffer{}}
 }
 
 // Backend returns the graph's backend.
@@ -94,13 +95,13 @@ func (g *Graph) Backend() Backend { return g.b }
 // Reset starts a new step: every tensor made by the graph since the last
 // Reset becomes invalid and its memory is reused.
 func (g *Graph) Reset() {
-	for _, buf := range g.used {
+	for i, buf := range g.used {
 		if buf != nil {
-			n := buf.Len()
-			g.free[n] = append(g.free[n], buf)
+			k := poolKey{buf.Len(), g.usedStats[i]}
+			g.free[k] = append(g.free[k], buf)
 		}
 	}
-	g.used = g.used[:0]
+	g.used, g.usedStats = g.used[:0], g.usedStats[:0]
 	for i := 0; i < g.nnodes; i++ {
 		nd := &g.nodes[i]
 		nd.out, nd.conv, nd.bn, nd.lin = nil, nil, nil, nil
@@ -116,20 +117,33 @@ func (g *Graph) Reset() {
 	g.ntensors = 0
 }
 
-// buffer returns an n-element buffer with unspecified contents and its
-// index in g.used.
-func (g *Graph) buffer(n int) (Buffer, int) {
+// poolKey identifies interchangeable buffers: length, and whether the
+// buffer holds float32 statistics (BatchNorm's saved mean and inverse
+// deviation, its scale and shift) rather than activations, which a
+// mixed-precision backend stores in a narrower type.
+type poolKey struct {
+	n     int
+	stats bool
+}
+
+// buffer returns an n-element activation buffer with unspecified contents
+// and its index in g.used (stats: a float32 statistics buffer instead).
+func (g *Graph) buffer(n int, stats bool) (Buffer, int) {
 	if n == 0 {
 		n = 1 // keep every tensor backed by storage
 	}
+	k := poolKey{n, stats}
 	var buf Buffer
-	if l := g.free[n]; len(l) > 0 {
+	if l := g.free[k]; len(l) > 0 {
 		buf = l[len(l)-1]
-		g.free[n] = l[:len(l)-1]
+		g.free[k] = l[:len(l)-1]
+	} else if a, ok := g.b.(ActivationAllocator); ok && !stats {
+		buf = a.AllocActivation(n)
 	} else {
 		buf = g.b.Alloc(n)
 	}
 	g.used = append(g.used, buf)
+	g.usedStats = append(g.usedStats, stats)
 	return buf, len(g.used) - 1
 }
 
@@ -140,13 +154,18 @@ func (g *Graph) release(t *Tensor) {
 		return
 	}
 	g.used[t.slot] = nil
-	n := t.buf.Len()
-	g.free[n] = append(g.free[n], t.buf)
+	k := poolKey{t.buf.Len(), g.usedStats[t.slot]}
+	g.free[k] = append(g.free[k], t.buf)
 	t.slot = -1
 }
 
 // tensor returns a graph tensor of the given shape with uninitialised data.
-func (g *Graph) tensor(shape ...int) *Tensor {
+func (g *Graph) tensor(shape ...int) *Tensor { return g.newTensor(false, shape) }
+
+// statTensor is tensor for float32 per-channel statistics (see poolKey).
+func (g *Graph) statTensor(c int) *Tensor { return g.newTensor(true, []int{c}) }
+
+func (g *Graph) newTensor(stats bool, shape []int) *Tensor {
 	if g.ntensors == len(g.tensors) {
 		g.tensors = append(g.tensors, &Tensor{})
 	}
@@ -154,7 +173,7 @@ func (g *Graph) tensor(shape ...int) *Tensor {
 	g.ntensors++
 	t.b = g.b
 	t.setShape(shape)
-	t.buf, t.slot = g.buffer(t.n)
+	t.buf, t.slot = g.buffer(t.n, stats)
 	t.graph = g
 	return t
 }
@@ -180,7 +199,7 @@ func (g *Graph) real(t *Tensor) *Tensor {
 	if !t.isVirtual() {
 		return t
 	}
-	buf, slot := g.buffer(t.n)
+	buf, slot := g.buffer(t.n, false)
 	if t.vparts != nil {
 		n, c, hw := t.planes()
 		off := 0
@@ -366,7 +385,10 @@ func (g *Graph) gradDst(x *Tensor) (Buffer, bool) {
 // into graph tensors' Grad(). loss must be a one-element tensor made by g;
 // Backward runs at most once per Reset (it recycles gradient memory as it
 // goes). To combine losses, add them first (g.Add(loss, g.Scale(aux, 0.4))).
-func (g *Graph) Backward(loss *Tensor) {
+func (g *Graph) Backward(loss *Tensor) { g.BackwardSeed(loss, 1) }
+
+// BackwardSeed is Backward propagating d loss = seed (loss scaling).
+func (g *Graph) BackwardSeed(loss *Tensor, seed float32) {
 	if g.NoGrad {
 		panic("nn: Backward on a NoGrad graph")
 	}
@@ -377,7 +399,7 @@ func (g *Graph) Backward(loss *Tensor) {
 		return
 	}
 	dl := g.gradOf(loss)
-	g.b.Fill(dl.buf, 1)
+	g.b.Fill(dl.buf, seed)
 	g.propagate()
 }
 

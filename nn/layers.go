@@ -95,11 +95,11 @@ func (bn *BatchNorm) Forward(g *Graph, x *Tensor) *Tensor {
 	g.real(x)
 	var y *Tensor
 	if g.Training {
-		mean, inv := g.tensor(bn.C), g.tensor(bn.C)
+		mean, inv := g.statTensor(bn.C), g.statTensor(bn.C)
 		if g.fi != nil {
 			// The output stays virtual: x·scale + shift, recomputed by
 			// its readers.
-			scale, shift := g.tensor(bn.C), g.tensor(bn.C)
+			scale, shift := g.statTensor(bn.C), g.statTensor(bn.C)
 			g.fi.BatchNormTrainAffine(d, x.buf, optBuf(bn.Weight), optBuf(bn.Bias), bn.RunningMean.buf, bn.RunningVar.buf, mean.buf, inv.buf, scale.buf, shift.buf)
 			y = g.virtual(x.Shape()...)
 			y.vsrc, y.vscale, y.vshift = x, scale, shift

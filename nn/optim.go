@@ -67,11 +67,7 @@ func ZeroGrad(params []*Param) {
 // maxNorm/(norm+1e-6), applied when below 1). It returns the norm before
 // clipping. Sums of squares are taken in float64 in a fixed order.
 func ClipGradNorm(params []*Param, maxNorm float32) float32 {
-	var ss float64
-	for _, p := range params {
-		ss += p.Grad.b.SumSquares(p.Grad.buf)
-	}
-	total := float32(math.Sqrt(ss))
+	total := float32(math.Sqrt(sumSquaresAll(params)))
 	coef := maxNorm / (total + 1e-6)
 	if coef < 1 {
 		for _, p := range params {
