@@ -81,6 +81,9 @@ func newBackend(dv *device, opts Options) *Backend {
 	}
 }
 
+// Precision is the backend's Options.Precision.
+func (b *Backend) Precision() Precision { return b.opts.Precision }
+
 // Info describes the GPU and the libraries in use.
 func (b *Backend) Info() DeviceInfo { return b.info }
 

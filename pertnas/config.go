@@ -100,6 +100,9 @@ type Config struct {
 
 	Seed   uint64 `json:"seed"`
 	Device string `json:"device"` // "cpu", "cuda", "cuda:1"; may differ between the jobs of a run
+	// Precision is the GPU arithmetic: "" (fp32), "tf32", "fp16" (mixed,
+	// with loss scaling) or "bf16" (mixed); the CPU runs "" only.
+	Precision string `json:"precision,omitempty"`
 }
 
 // Paper is the published configuration (spec/pertnas.md).
@@ -215,6 +218,11 @@ func (c Config) Validate() error {
 	nonneg("val_images", c.ValImages)
 	if c.Device == "" {
 		bad("device", `""`, "a device name such as cpu or cuda")
+	}
+	switch c.Precision {
+	case "", "tf32", "fp16", "bf16":
+	default:
+		bad("precision", c.Precision, `"" (fp32), "tf32", "fp16" or "bf16"`)
 	}
 	return errors.Join(errs...)
 }

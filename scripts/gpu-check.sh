@@ -13,15 +13,20 @@
 #                                      PyTorch in a Python env), from the repository root:
 #                                        1. parity: every backend op and a training step
 #                                           on the GPU vs the CPU backend (1e-4 relative,
-#                                           strict fp32); missing GPU/library = failure
+#                                           strict fp32; TF32 5e-3; fp16/bf16 mixed
+#                                           precision at the tolerances of
+#                                           cuda/precision_test.go); missing GPU/library
+#                                           = failure
 #                                        2. benchmark: training images/s of the PertNAS
 #                                           search network (batch 256) and the CIFAR eval
-#                                           network (batch 128), Go vs PyTorch on the same
-#                                           GPU, and the ratios
+#                                           network (batch 128), Go (tf32 and fp16 mixed
+#                                           precision) vs PyTorch (eager fp32/TF32, and
+#                                           channels_last + AMP fp16) on the same GPU,
+#                                           and the ratios
 #   scripts/gpu-check.sh all [OUT]     both, on one machine with Go and a GPU.
 #
 # The run half finishes within 5 minutes: every step is bounded with timeout
-# (parity 75 s, Go benchmark 90 s, PyTorch benchmark 110 s). Exit status: 0 when
+# (parity 75 s, Go benchmark 110 s, PyTorch benchmark 100 s). Exit status: 0 when
 # parity passed, 1 otherwise (benchmark failures are reported, not fatal).
 #
 # Environment:
@@ -29,8 +34,8 @@
 #                         the search (LD_LIBRARY_PATH, python site-packages/nvidia/*/lib,
 #                         system folders) does not find them
 #   PYTHON                the python with torch (default: python3 on PATH)
-#   PERTNAS_BENCH_TF32    0 = strict fp32 in the Go benchmark (default TF32 on, as
-#                         PyTorch's cuDNN default)
+#   PERTNAS_BENCH_PRECISIONS  precisions of the Go benchmark (default "tf32 fp16":
+#                         TF32 as PyTorch's cuDNN default, fp16 as PertNAS's AMP)
 #   PERTNAS_BENCH_DEPTHWISE  auto (default) | kernel | cudnn: depthwise convolutions in
 #                         the Go benchmark (auto times both per shape, keeps the faster)
 #   BENCH_STEPS           timed training steps per network (default 20)
@@ -90,24 +95,27 @@ run() {
 
 	echo "== benchmark: pertnas (Go, cuda backend)"
 	gofile=$(mktemp)
-	timeout -k 5 90 "$out/gpubench.test" -test.v -test.run '^$' -test.bench . -test.benchtime "${steps}x" -test.timeout 85s | tee "$gofile"
+	timeout -k 5 110 "$out/gpubench.test" -test.v -test.run '^$' -test.bench . -test.benchtime "${steps}x" -test.timeout 105s | tee "$gofile"
 
 	echo "== benchmark: PyTorch ($py)"
 	pyfile=$(mktemp)
-	timeout -k 5 110 "$py" "$out/bench_gpu_torch.py" --steps "$steps" | tee "$pyfile"
+	timeout -k 5 100 "$py" "$out/bench_gpu_torch.py" --steps "$steps" | tee "$pyfile"
 
 	echo "== summary (training images/s; ratio = pertnas / PyTorch)"
 	for pair in "search5:BenchmarkSearch5Train" "eval20:BenchmarkEval20Train"; do
 		net=${pair%%:*}
 		bench=${pair#*:}
-		ours=$(images_per_s "$bench" <"$gofile")
-		for m in eager channels_last_amp; do
+		# Like against like: tf32 vs PyTorch eager, fp16 vs channels_last + AMP.
+		for cmp in "tf32:eager" "fp16:channels_last_amp"; do
+			prec=${cmp%%:*}
+			m=${cmp#*:}
+			ours=$(images_per_s "$bench/$prec" <"$gofile")
 			theirs=$(awk -v n="$net" -v m="$m" '$1 == "RESULT" && $2 == "net="n && $3 == "mode="m { sub("images_per_s=", "", $4); print $4 }' "$pyfile")
 			if [ -n "$ours" ] && [ -n "$theirs" ]; then
-				awk -v n="$net" -v m="$m" -v a="$ours" -v b="$theirs" \
-					'BEGIN { printf "%-8s pertnas %9.1f   torch %-18s %9.1f   ratio %.2f\n", n, a, m, b, a / b }'
+				awk -v n="$net" -v p="$prec" -v m="$m" -v a="$ours" -v b="$theirs" \
+					'BEGIN { printf "%-8s pertnas %-5s %9.1f   torch %-18s %9.1f   ratio %.2f\n", n, p, a, m, b, a / b }'
 			else
-				echo "$net: missing result (pertnas '${ours}', torch $m '${theirs}')"
+				echo "$net: missing result (pertnas $prec '${ours}', torch $m '${theirs}')"
 			fi
 		done
 	done

@@ -106,6 +106,9 @@ type Options struct {
 	// to two workers at once unless the backend allows concurrent use. Nil:
 	// a fresh CPU backend of Threads threads per network, closed with it.
 	NewBackend func(worker int) (be nn.Backend, release func(), err error)
+	// LossScaling turns on dynamic loss scaling (nn.LossScaler, one per
+	// network, saved with it), needed by fp16 mixed precision.
+	LossScaling bool
 }
 
 // FromConfig returns the Options of a search run's configuration and
@@ -394,6 +397,9 @@ func (b *Builder) build(req pertnas.BuildRequest) (*Net, error) {
 	}
 	n := &Net{b: b, release: release, net: net, edges: req.Edges, g: nn.NewGraph(be)}
 	n.opt = n.newSGD()
+	if b.opt.LossScaling {
+		n.scaler = nn.NewLossScaler()
+	}
 	return n, nil
 }
 

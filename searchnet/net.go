@@ -18,6 +18,7 @@ type Net struct {
 	release func() // gives the backend back
 	net     *darts.SearchNetwork
 	opt     *nn.SGD
+	scaler  *nn.LossScaler // nil without Options.LossScaling
 	g       *nn.Graph
 	edges   pertnas.EdgeConfig
 	val     *loader.Loader // created on the first Accuracy
@@ -46,9 +47,11 @@ func (n *Net) trainStep(bt *loader.Batch, lr float32) (float32, int) {
 	loss := g.CrossEntropy(logits, labels, 0)
 	correct := countCorrect(nn.Argmax(logits), labels)
 	n.opt.ZeroGrad()
-	g.Backward(loss)
-	n.opt.LR = lr
-	n.opt.Step()
+	n.scaler.Backward(g, loss)
+	if n.scaler.Unscale(n.opt.Params()) { // false: fp16 overflow, step skipped
+		n.opt.LR = lr
+		n.opt.Step()
+	}
 	return loss.Item(), correct
 }
 

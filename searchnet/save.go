@@ -22,6 +22,7 @@ const (
 	metaFormat = "format"
 	metaEdges  = "edges"
 	metaMasked = "masked"
+	metaScaler = "loss_scale" // the nn.LossScaler as JSON, when loss scaling
 )
 
 // Save writes the network's state to path (atomically; the whole file is
@@ -46,6 +47,13 @@ func (n *Net) Save(path string) (err error) {
 		return fmt.Errorf("searchnet: save %s: %w", path, err)
 	}
 	md := map[string]string{metaFormat: formatName, metaEdges: string(edges), metaMasked: formatMasked(n.masks(), n.edges)}
+	if n.scaler != nil {
+		sc, err := json.Marshal(n.scaler)
+		if err != nil {
+			return fmt.Errorf("searchnet: save %s: %w", path, err)
+		}
+		md[metaScaler] = string(sc)
+	}
 	if err := checkpoint.Write(path, ts, md); err != nil {
 		return fmt.Errorf("searchnet: save: %w", err)
 	}
@@ -80,6 +88,12 @@ func (n *Net) Load(path string) (err error) {
 	if err != nil {
 		return bad("metadata %q: %v", metaMasked, err)
 	}
+	var scaler nn.LossScaler
+	if sc, ok := md[metaScaler]; ok && n.scaler != nil {
+		if err := json.Unmarshal([]byte(sc), &scaler); err != nil || !(scaler.Scale > 0) {
+			return bad("metadata %q: %q is not a loss scaler's state", metaScaler, sc)
+		}
+	}
 	var model, opt []nn.NamedTensor
 	for _, t := range ts {
 		if name, ok := strings.CutPrefix(t.Name, optPrefix); ok {
@@ -100,6 +114,9 @@ func (n *Net) Load(path string) (err error) {
 		return bad("%v", err)
 	}
 	n.opt = o
+	if scaler.Scale > 0 {
+		*n.scaler = scaler
+	}
 	return n.setMasks(m)
 }
 

@@ -574,3 +574,29 @@ func TestDeviceFailureIsAnError(t *testing.T) {
 		t.Fatalf("FineTune on a failing device: err %v, want the device failure", err)
 	}
 }
+
+// Loss scaling (for fp16 on a GPU) changes nothing on the CPU, where
+// scaling by 2^16 and back is exact; its state travels with Save/Load.
+func TestLossScaling(t *testing.T) {
+	plain := run(t, build(t, tinyBuilder(t, nil), expandCell(0), 1))
+	scaled := tinyBuilder(t, func(o *Options) { o.LossScaling = true })
+	n := build(t, scaled, expandCell(0), 1)
+	if got := run(t, n); !slices.Equal(got, plain) {
+		t.Fatalf("with loss scaling %v, without %v", got, plain)
+	}
+	if n.scaler == nil || n.scaler.Scale != 65536 || n.scaler.Clean == 0 {
+		t.Fatalf("scaler %+v", n.scaler)
+	}
+	n.scaler.Scale, n.scaler.Skipped = 1024, 3
+	path := filepath.Join(t.TempDir(), "net.safetensors")
+	if err := n.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	m := build(t, scaled, expandCell(0), 2)
+	if err := m.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if *m.scaler != *n.scaler {
+		t.Fatalf("loaded scaler %+v, saved %+v", *m.scaler, *n.scaler)
+	}
+}

@@ -68,6 +68,9 @@ type Config struct {
 	DropPath       float32  `json:"drop_path"` // epoch e uses DropPath*e/Epochs (DARTS)
 	LabelSmoothing float32  `json:"label_smoothing"`
 	Seed           uint64   `json:"seed"`
+	// LossScaling turns on dynamic loss scaling (nn.LossScaler), needed by
+	// fp16 mixed precision; its state is checkpointed.
+	LossScaling bool `json:"loss_scaling,omitempty"`
 }
 
 // Row is the metrics of one epoch (metrics.arrow and state.json).
@@ -116,8 +119,9 @@ type Trainer struct {
 	Dir   string
 	Hooks Hooks
 
-	opt   *nn.SGD
-	graph *nn.Graph
+	opt    *nn.SGD
+	scaler *nn.LossScaler // nil without Config.LossScaling
+	graph  *nn.Graph
 }
 
 // ErrOtherSettings is returned (wrapped) by Fit when the checkpoint in Dir
@@ -187,6 +191,10 @@ func (t *Trainer) Fit(ctx context.Context) ([]Row, error) {
 	scope := t.Model.Scope()
 	t.opt = nn.NewSGD(scope.Params(), t.Config.LR, t.Config.Momentum, t.Config.WeightDecay)
 	t.graph = nn.NewGraph(scope.Backend())
+	t.scaler = nil
+	if t.Config.LossScaling {
+		t.scaler = nn.NewLossScaler()
+	}
 	var rows []Row
 	start := 0
 	if t.Dir != "" {
@@ -207,6 +215,11 @@ func (t *Trainer) Fit(ctx context.Context) ([]Row, error) {
 			}
 			if err := json.Unmarshal(st.Metrics, &rows); err != nil || len(rows) != st.Epoch {
 				return nil, fmt.Errorf("train: checkpoint %s/state.json: metrics do not hold %d rows", t.Dir, st.Epoch)
+			}
+			if t.scaler != nil && st.LossScale != nil {
+				if err := json.Unmarshal(st.LossScale, t.scaler); err != nil || !(t.scaler.Scale > 0) {
+					return nil, fmt.Errorf("train: checkpoint %s/state.json: bad loss_scale %s", t.Dir, st.LossScale)
+				}
 			}
 			start = st.Epoch
 			if t.Hooks.Resumed != nil {
@@ -239,8 +252,14 @@ func (t *Trainer) save(epochs int, fp []byte, rows []Row) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	var scale json.RawMessage
+	if t.scaler != nil {
+		if scale, err = json.Marshal(t.scaler); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
 	st := &checkpoint.State{
-		Epoch: epochs, Step: t.opt.Steps(), Config: fp, Metrics: metrics,
+		Epoch: epochs, Step: t.opt.Steps(), Config: fp, Metrics: metrics, LossScale: scale,
 		RNG: checkpoint.RNGState{Seed: t.Config.Seed,
 			Scheme: "every stream of epoch e derives from (seed, e): loader order and augmentation, drop-path masks"},
 	}
@@ -287,14 +306,17 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 			return row, &DivergenceError{Epoch: epoch, Step: k, What: fmt.Sprintf("loss is %v", l)}
 		}
 		t.opt.ZeroGrad()
-		g.Backward(loss)
-		if c.GradClip > 0 {
-			norm := nn.ClipGradNorm(params, c.GradClip)
-			if math.IsNaN(float64(norm)) || math.IsInf(float64(norm), 0) {
-				return row, &DivergenceError{Epoch: epoch, Step: k, What: fmt.Sprintf("gradient norm is %v", norm)}
+		t.scaler.Backward(g, loss)
+		// With loss scaling, a step whose gradients overflowed is skipped.
+		if t.scaler.Unscale(params) {
+			if c.GradClip > 0 {
+				norm := nn.ClipGradNorm(params, c.GradClip)
+				if math.IsNaN(float64(norm)) || math.IsInf(float64(norm), 0) {
+					return row, &DivergenceError{Epoch: epoch, Step: k, What: fmt.Sprintf("gradient norm is %v", norm)}
+				}
 			}
+			t.opt.Step()
 		}
-		t.opt.Step()
 		lossSum += l * float64(b.N)
 		c1, c5 := countCorrect(logits.Host(), labels)
 		correct, correct5 = correct+c1, correct5+c5

@@ -12,8 +12,11 @@
 //     PERTNAS_EVOLUTIONARY cell, auxiliary head (weight 0.4), batch 128.
 //
 // Inputs are random 32x32 images with 10 classes; SGD lr 0.025, momentum 0.9,
-// weight decay 3e-4. TF32 convolutions/GEMMs are on unless
-// PERTNAS_BENCH_TF32=0 (PyTorch's default allows TF32 in cuDNN convolutions).
+// weight decay 3e-4. Each benchmark runs once per precision in
+// PERTNAS_BENCH_PRECISIONS (space-separated fp32, tf32, fp16, bf16; default
+// "tf32 fp16": PyTorch's eager default allows TF32 in cuDNN convolutions,
+// and PertNAS trained with AMP), as sub-benchmarks named by precision; fp16
+// trains with dynamic loss scaling.
 // PERTNAS_BENCH_DEPTHWISE=auto|kernel|cudnn picks Options.Depthwise (auto:
 // the faster of the two per shape, measured on first use).
 // The benchmarks skip when no GPU is usable.
@@ -22,6 +25,7 @@ package gpubench
 import (
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"pertnas/cuda"
@@ -32,12 +36,24 @@ import (
 
 const classes = 10
 
-func backend(b *testing.B) *cuda.Backend {
+// precisions lists the precisions to benchmark.
+func precisions() []string {
+	if p := strings.Fields(os.Getenv("PERTNAS_BENCH_PRECISIONS")); len(p) > 0 {
+		return p
+	}
+	return []string{"tf32", "fp16"}
+}
+
+func backend(b *testing.B, precision string) *cuda.Backend {
 	b.Helper()
 	if ok, why := cuda.AvailableIn(os.Getenv(cuda.EnvLibDir)); !ok {
 		b.Skipf("no usable GPU: %s", why)
 	}
-	opts := cuda.Options{LibDir: os.Getenv(cuda.EnvLibDir), TF32: os.Getenv("PERTNAS_BENCH_TF32") != "0"}
+	prec, tf32, err := cuda.ParsePrecision(precision)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := cuda.Options{LibDir: os.Getenv(cuda.EnvLibDir), Precision: prec, TF32: tf32}
 	switch m := os.Getenv("PERTNAS_BENCH_DEPTHWISE"); m {
 	case "", "auto":
 	case "kernel":
@@ -73,6 +89,10 @@ func data(batch int) ([]float32, []int32) {
 func train(b *testing.B, be *cuda.Backend, batch int, params []*nn.Param, forward func(g *nn.Graph, x *nn.Tensor, labels []int32) *nn.Tensor) {
 	x, labels := data(batch)
 	opt := nn.NewSGD(params, 0.025, 0.9, 3e-4)
+	var scaler *nn.LossScaler
+	if be.Precision().NeedsLossScaling() {
+		scaler = nn.NewLossScaler()
+	}
 	g := nn.NewGraph(be)
 	g.Training = true
 	var loss float32
@@ -80,8 +100,10 @@ func train(b *testing.B, be *cuda.Backend, batch int, params []*nn.Param, forwar
 		g.Reset()
 		l := forward(g, g.FromHost(x, batch, 3, 32, 32), labels)
 		opt.ZeroGrad()
-		g.Backward(l)
-		opt.Step()
+		scaler.Backward(g, l)
+		if scaler.Unscale(params) {
+			opt.Step()
+		}
 		loss = l.Item()
 	}
 	for range 3 { // warm-up: algorithm search, buffer allocation
@@ -99,7 +121,12 @@ func train(b *testing.B, be *cuda.Backend, batch int, params []*nn.Param, forwar
 }
 
 func BenchmarkSearch5Train(b *testing.B) {
-	be := backend(b)
+	for _, p := range precisions() {
+		b.Run(p, func(b *testing.B) { search5(b, backend(b, p)) })
+	}
+}
+
+func search5(b *testing.B, be *cuda.Backend) {
 	var cfg darts.SearchConfig
 	for e := range cfg.Edges {
 		cfg.Edges[e] = darts.EdgeConfig{Ops: []int{darts.SepConv3x3}, HasNone: true}
@@ -115,7 +142,12 @@ func BenchmarkSearch5Train(b *testing.B) {
 }
 
 func BenchmarkEval20Train(b *testing.B) {
-	be := backend(b)
+	for _, p := range precisions() {
+		b.Run(p, func(b *testing.B) { eval20(b, backend(b, p)) })
+	}
+}
+
+func eval20(b *testing.B, be *cuda.Backend) {
 	geno, ok := genotype.Named("PERTNAS_EVOLUTIONARY")
 	if !ok {
 		b.Fatal("genotype PERTNAS_EVOLUTIONARY missing")

@@ -41,6 +41,8 @@ type State struct {
 	Optimizer FileRef `json:"optimizer"`
 	// Metrics holds the trainer's per-epoch rows so far.
 	Metrics json.RawMessage `json:"metrics"`
+	// LossScale is the dynamic loss scaler's state (fp16 training only).
+	LossScale json.RawMessage `json:"loss_scale,omitempty"`
 }
 
 // RNGState records the seed every stream derives from and how.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -31,6 +32,9 @@ func openSearchBackend(cfg pertnas.Config, env pertnas.Env) (pertnas.Builder, er
 		}
 	}
 	if dev == "cpu" {
+		if cfg.Precision != "" {
+			return nil, fmt.Errorf("precision %s needs a GPU (--device cuda); the CPU runs fp32", cfg.Precision)
+		}
 		cfg.Device = "cpu"
 		return searchnet.Open(cfg, env)
 	}
@@ -38,8 +42,13 @@ func openSearchBackend(cfg pertnas.Config, env pertnas.Env) (pertnas.Builder, er
 	if err != nil {
 		return nil, err
 	}
+	prec, tf32, err := cuda.ParsePrecision(cmp.Or(cfg.Precision, "fp32"))
+	if err != nil {
+		return nil, err
+	}
 	opts := searchnet.FromConfig(cfg, env)
-	opts.NewBackend = gpuWorkers(ordinal)
+	opts.NewBackend = gpuWorkers(ordinal, cuda.Options{Precision: prec, TF32: tf32})
+	opts.LossScaling = prec.NeedsLossScaling()
 	return searchnet.New(opts)
 }
 
@@ -57,7 +66,7 @@ func cudaOrdinal(dev string) (int, error) {
 
 // gpuWorkers hands each worker one CUDA backend on the given device, made on
 // first use and reused by the worker's successive networks.
-func gpuWorkers(ordinal int) func(worker int) (nn.Backend, func(), error) {
+func gpuWorkers(ordinal int, opts cuda.Options) func(worker int) (nn.Backend, func(), error) {
 	var mu sync.Mutex
 	backends := map[int]nn.Backend{}
 	return func(worker int) (nn.Backend, func(), error) {
@@ -66,7 +75,7 @@ func gpuWorkers(ordinal int) func(worker int) (nn.Backend, func(), error) {
 		if b, ok := backends[worker]; ok {
 			return b, nil, nil
 		}
-		b, err := cuda.New(ordinal, cuda.Options{})
+		b, err := cuda.New(ordinal, opts)
 		if err != nil {
 			return nil, nil, err
 		}

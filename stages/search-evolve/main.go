@@ -21,11 +21,12 @@ import (
 // common are the flags of every subcommand. A hyperparameter flag left out
 // takes the preset's value.
 type common struct {
-	RunDir  string `name:"run" help:"Run folder (created if missing; its run.json pins the configuration)." required:"" placeholder:"DIR"`
-	Data    string `help:"Dataset folder (the output of convert-cifar)." required:"" placeholder:"DIR"`
-	Preset  string `help:"Base configuration: ${enum} (paper: the published one; smoke: every phase in minutes on 2 CPU cores)." enum:"paper,smoke" default:"paper"`
-	Device  string `help:"Device: cpu, auto (the GPU when usable, else the CPU), cuda or cuda:N (may differ between the jobs of a run)." default:"cpu"`
-	Threads int    `help:"CPU threads (0: all); never changes a result." default:"0"`
+	RunDir    string `name:"run" help:"Run folder (created if missing; its run.json pins the configuration)." required:"" placeholder:"DIR"`
+	Data      string `help:"Dataset folder (the output of convert-cifar)." required:"" placeholder:"DIR"`
+	Preset    string `help:"Base configuration: ${enum} (paper: the published one; smoke: every phase in minutes on 2 CPU cores)." enum:"paper,smoke" default:"paper"`
+	Device    string `help:"Device: cpu, auto (the GPU when usable, else the CPU), cuda or cuda:N (may differ between the jobs of a run)." default:"cpu"`
+	Threads   int    `help:"CPU threads (0: all); never changes a result." default:"0"`
+	Precision string `help:"GPU arithmetic: fp32, tf32 (TF32 tensor cores), fp16 (mixed precision with loss scaling) or bf16 (mixed precision); pinned in run.json. The CPU runs fp32." enum:"fp32,tf32,fp16,bf16" default:"fp32"`
 
 	Npop         *int     `help:"Population size [paper 4]."`
 	OpCap        *int     `name:"op-cap" help:"Ops per edge in a member's initial cell [1]."`
@@ -92,6 +93,9 @@ func (c *common) config() (pertnas.Config, error) {
 	stage.SetIfGiven(&cfg.ValImages, c.ValImages)
 	stage.SetIfGiven(&cfg.Seed, c.Seed)
 	cfg.Device = c.Device
+	if cfg.Precision = c.Precision; cfg.Precision == "fp32" {
+		cfg.Precision = ""
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w: %w", pertnas.ErrBadConfig, err)
 	}

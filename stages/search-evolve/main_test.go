@@ -64,3 +64,21 @@ func TestNoBackendRefuses(t *testing.T) {
 		t.Fatalf("without a backend: %v", err)
 	}
 }
+
+// --precision is pinned in the configuration (fp32 as ""), and the CPU
+// refuses the GPU-only precisions.
+func TestPrecision(t *testing.T) {
+	c, _ := parse(t, "member", "--index", "0", "--run", "r", "--data", "d", "--precision", "fp16", "--device", "cuda")
+	cfg, err := c.Member.config()
+	if err != nil || cfg.Precision != "fp16" {
+		t.Fatalf("--precision fp16: %+v, %v", cfg, err)
+	}
+	c, _ = parse(t, "member", "--index", "0", "--run", "r", "--data", "d")
+	if cfg, _ = c.Member.config(); cfg.Precision != "" || cfg.Device != "cpu" {
+		t.Fatalf("default precision %q on %s, want \"\" (fp32) on cpu", cfg.Precision, cfg.Device)
+	}
+	cfg.Precision = "bf16"
+	if _, err := openSearchBackend(cfg, pertnas.Env{Data: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "needs a GPU") {
+		t.Fatalf("bf16 on the CPU: %v", err)
+	}
+}

@@ -52,6 +52,7 @@ type cli struct {
 	Seed       uint64 `default:"0" help:"Seed of every random choice (init, data order, augmentation, drop path)."`
 	Device     string `default:"auto" enum:"auto,cpu,cuda" help:"Where to run: auto (cuda when usable, else cpu), cpu, cuda."`
 	CudaLibDir string `help:"Folder(s) holding the NVIDIA libraries for --device cuda (default: search)."`
+	Precision  string `default:"fp32" enum:"fp32,tf32,fp16,bf16" help:"GPU arithmetic: fp32 (strict), tf32 (TF32 tensor-core convolutions and GEMMs), fp16 (mixed precision with dynamic loss scaling) or bf16 (mixed precision). The CPU runs fp32 only."`
 	Threads    int    `default:"0" help:"CPU backend threads (0: all cores); results do not depend on it."`
 	Workers    int    `default:"0" help:"Data loader goroutines (0: all cores)."`
 }
@@ -101,7 +102,7 @@ func run(c cli, log *slog.Logger) error {
 	log.Info("train-eval", "device", device, "preset", c.Preset, "out", c.Out)
 	res, err := traineval.Run(ctx, traineval.Options{
 		Genotype: c.Genotype, Normal: c.Normal, Reduce: c.Reduce, Data: c.Data, Dataset: c.Dataset,
-		Recipe: recipe, Seed: c.Seed, Backend: backend, DeviceName: device, Workers: c.Workers, Out: c.Out,
+		Recipe: recipe, Seed: c.Seed, Backend: backend, DeviceName: device, Precision: c.Precision, Workers: c.Workers, Out: c.Out,
 		Progress: os.Stderr, Log: log,
 	})
 	if errors.Is(err, context.Canceled) {
@@ -126,14 +127,21 @@ func openBackend(c cli) (nn.Backend, string, error) {
 		ok, _ := cuda.AvailableIn(c.CudaLibDir)
 		useCUDA = ok
 	}
+	prec, tf32, err := cuda.ParsePrecision(c.Precision)
+	if err != nil {
+		return nil, "", &traineval.InputError{Err: err}
+	}
+	if !useCUDA && c.Precision != "fp32" {
+		return nil, "", &traineval.InputError{Err: fmt.Errorf("--precision %s needs a GPU (--device cuda); the CPU runs fp32", c.Precision)}
+	}
 	if useCUDA {
-		b, err := cuda.NewBackend(0, cuda.Options{LibDir: c.CudaLibDir})
+		b, err := cuda.NewBackend(0, cuda.Options{LibDir: c.CudaLibDir, Precision: prec, TF32: tf32})
 		if err != nil {
 			// The library search report is long; its first line says what failed.
 			first, _, _ := strings.Cut(err.Error(), "\n")
 			return nil, "", fmt.Errorf("--device cuda: %s (use --device cpu, or --cuda-lib-dir)", strings.TrimSuffix(first, ":"))
 		}
-		return b, b.Name() + " " + b.Info().String(), nil
+		return b, b.Name() + " " + b.Info().String() + " " + c.Precision, nil
 	}
 	b := cpu.New(c.Threads)
 	return b, fmt.Sprintf("cpu (%d threads)", b.Threads()), nil

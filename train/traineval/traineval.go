@@ -127,6 +127,10 @@ type Options struct {
 	// Backend runs the network; DeviceName describes it for result.json.
 	Backend    nn.Backend
 	DeviceName string
+	// Precision is the backend's arithmetic ("fp32", "tf32", "fp16",
+	// "bf16"; "" is fp32), recorded in result.json and the checkpoint.
+	// fp16 trains with dynamic loss scaling.
+	Precision string
 	// Workers is the number of loader goroutines (0: GOMAXPROCS).
 	Workers int
 	Out     string
@@ -172,6 +176,7 @@ type Result struct {
 	Recipe        Recipe        `json:"recipe"`
 	Seed          uint64        `json:"seed"`
 	Device        string        `json:"device"`
+	Precision     string        `json:"precision,omitempty"`
 	Epochs        int           `json:"epochs"`
 	// Accuracies are fractions: top-1, and top-5 (Acc5). BestTestAcc is
 	// the highest top-1 over the epochs (at BestEpoch), BestTestAcc5 the
@@ -213,6 +218,9 @@ type runKey struct {
 	Test     string            `json:"test_file"`
 	NTrain   int               `json:"train_samples"`
 	NTest    int               `json:"test_samples"`
+	// Precision is set for the mixed and TF32 modes only, so fp32 runs
+	// resume on either device.
+	Precision string `json:"precision,omitempty"`
 }
 
 // Run trains and writes the outputs. Bad arguments or input files give an
@@ -330,9 +338,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		Config: train.Config{Epochs: r.Epochs, LR: float32(r.LR), Schedule: schedule,
 			Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), GradClip: float32(r.GradClip),
 			AuxWeight: float32(r.AuxWeight), DropPath: float32(r.DropPath), LabelSmoothing: float32(r.LabelSmoothing),
-			Seed: o.Seed},
+			Seed: o.Seed, LossScaling: o.Precision == "fp16"},
 		Run: runKey{Dataset: o.Dataset, Genotype: geno, Recipe: r, Train: filepath.Base(trainPath), Test: filepath.Base(testPath),
-			NTrain: len(trainIdx), NTest: len(testIdx)},
+			NTrain: len(trainIdx), NTest: len(testIdx), Precision: runPrecision(o.Precision)},
 	}
 	prog := newProgress(o.Progress, r.Epochs)
 	defer prog.close()
@@ -380,7 +388,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	res = &Result{
-		Dataset: o.Dataset, Normalisation: norm, Recipe: r, Seed: o.Seed, Device: o.DeviceName, Epochs: len(rows),
+		Dataset: o.Dataset, Normalisation: norm, Recipe: r, Seed: o.Seed, Device: o.DeviceName, Precision: o.Precision, Epochs: len(rows),
 		Network: Network{Genotype: geno, Repr: geno.Repr(), Layers: r.Layers, InitChannels: r.InitChannels,
 			Classes: classes, Auxiliary: opts.Auxiliary, Kind: kind, ImageSize: h},
 		Parameters: net.NumParams(), ParametersAll: net.Scope().NumParams(), MultAdds: net.MultAdds(h, w),
@@ -403,6 +411,14 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// runPrecision is the checkpoint's record of a precision: "" for fp32.
+func runPrecision(p string) string {
+	if p == "fp32" {
+		return ""
+	}
+	return p
 }
 
 func loadGenotype(o Options) (genotype.Genotype, error) {

@@ -259,3 +259,32 @@ func TestDeviceFailureKeepsCheckpoint(t *testing.T) {
 		t.Fatalf("after the failure and a rerun: final %v/%v, uninterrupted %v/%v", got.FinalTestAcc, got.FinalTestLoss, want.FinalTestAcc, want.FinalTestLoss)
 	}
 }
+
+// fp16 precision turns on loss scaling; on the CPU (exact power-of-two
+// scaling) the results equal fp32's, and the scaler's state is
+// checkpointed and recorded.
+func TestLossScalingRun(t *testing.T) {
+	data := t.TempDir()
+	writeSynthBeton(t, data, 64, 32)
+	want, err := Run(context.Background(), smokeOptions(data, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	o := smokeOptions(data, out)
+	o.Precision = "fp16"
+	got, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.FinalTestLoss != want.FinalTestLoss || got.FinalTestAcc != want.FinalTestAcc || got.Precision != "fp16" {
+		t.Fatalf("fp16 run on the CPU: %+v, fp32 %+v", got, want)
+	}
+	var st struct {
+		LossScale nn.LossScaler `json:"loss_scale"`
+	}
+	// 2 epochs of 4 steps, none overflowing.
+	if err := artifact.ReadJSON(filepath.Join(out, "state.json"), &st); err != nil || st.LossScale != (nn.LossScaler{Scale: 65536, GrowthInterval: 2000, Clean: 8}) {
+		t.Fatalf("state.json: %v, loss scale %+v", err, st.LossScale)
+	}
+}

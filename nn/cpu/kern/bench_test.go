@@ -118,6 +118,25 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
+// BenchmarkDepthwisePlanes times DepthwiseForwardPlanes on the channel
+// planes of one sample of the DARTS search network (C 16, 32, 64 at 32×32,
+// 16×16, 8×8), sep_conv_3x3 geometry.
+func BenchmarkDepthwisePlanes(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, s := range [][2]int{{16, 32}, {32, 16}, {64, 8}} {
+		c, hw := s[0], s[1]
+		in := randSlice(rng, make([]float32, c*hw*hw))
+		wt := randSlice(rng, make([]float32, c*9))
+		out := make([]float32, c*hw*hw)
+		b.Run(fmt.Sprintf("C%d_%dx%d", c, hw, hw), func(b *testing.B) {
+			benchPaths(b, func(b *testing.B) {
+				cpu := loop(b, func() { DepthwiseForwardPlanes(c, in, hw, hw, wt, 3, 1, 1, 1, out, hw, hw) })
+				reportRate(b, 2*9*float64(c*hw*hw), cpu, "GFLOP/s")
+			})
+		})
+	}
+}
+
 // BenchmarkVector times the vector helpers on a 64×16×32×32 activation
 // (random signs, the worst case for branchy ReLU code); metric: GB/s moved.
 func BenchmarkVector(b *testing.B) {

@@ -181,11 +181,21 @@ func (sc *dwScratch) fillPlanes(in []float32) []float32 {
 func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
 	checkDW("DepthwiseForward", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
-	planes := sc.fillPlanes(in)
-	p := sc.g.p
-	flatConv(sc.g.nflat, planes, sc.offs, wt[:k*k], sc.out)
-	copyRows(oh, ow, sc.out, p, out, ow, false)
+	sc.forward(in, wt[:k*k], out)
 	dwPool.Put(sc)
+}
+
+// forward computes one output plane from in (DepthwiseForward).
+func (sc *dwScratch) forward(in, wt, out []float32) {
+	g := &sc.g
+	planes := sc.fillPlanes(in)
+	if useAsm && g.ow%8 == 0 {
+		// Output row oy is flat row oy: compute it in place.
+		dwRowsAsm(g.oh, g.ow, planes, g.p, sc.offs, wt, out, g.ow, false)
+		return
+	}
+	flatConv(g.nflat, planes, sc.offs, wt, sc.out)
+	copyRows(g.oh, g.ow, sc.out, g.p, out, g.ow, false)
 }
 
 // DepthwiseForwardPlanes is DepthwiseForward over c consecutive planes:
@@ -203,11 +213,8 @@ func DepthwiseForwardPlanes(c int, in []float32, h, w int, wt []float32, k, stri
 		panic(fmt.Sprintf("kern.DepthwiseForwardPlanes: slices too short for %d planes: in %d, out %d, weights %d", c, len(in), len(out), len(wt)))
 	}
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
-	p := sc.g.p
 	for i := range c {
-		planes := sc.fillPlanes(in[i*hw : (i+1)*hw])
-		flatConv(sc.g.nflat, planes, sc.offs, wt[i*kk:(i+1)*kk], sc.out)
-		copyRows(oh, ow, sc.out, p, out[i*ohw:(i+1)*ohw], ow, false)
+		sc.forward(in[i*hw:(i+1)*hw], wt[i*kk:(i+1)*kk], out[i*ohw:(i+1)*ohw])
 	}
 	dwPool.Put(sc)
 }
@@ -248,6 +255,12 @@ func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, 
 			w2 := sc.w2[:hi-lo]
 			for j, t := range sc.ptap[lo:hi] {
 				w2[j] = wt[t]
+			}
+			if s == 1 && useAsm && w%8 == 0 {
+				// din row iy is phase row iy+pad from column pad: add
+				// the sums straight into it.
+				dwRowsAsm(h, w, d[g.pad*g.p+g.pad:], g.p, sc.poff[lo:hi], w2, din, w, true)
+				continue
 			}
 			flatConv(len(dp), d, sc.poff[lo:hi], w2, dp)
 			// Scatter the phase plane back to the unpadded input positions.

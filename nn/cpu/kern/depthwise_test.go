@@ -186,3 +186,103 @@ func TestDepthwiseForwardPlanesMatchesPerPlane(t *testing.T) {
 	}()
 	DepthwiseForwardPlanes(2, make([]float32, 128), 8, 8, make([]float32, 18), 3, 1, 1, 1, make([]float32, 127), 8, 8)
 }
+
+// TestDwRowsAsmMatchesFlatConv: the tiled 2-D kernel gives, bit for bit, the
+// sums of the 1-D flat kernel run row by row (same taps, same order, FMA),
+// then set or added, over every tile shape and the rows left under a tile;
+// inputs end at guard pages.
+func TestDwRowsAsmMatchesFlatConv(t *testing.T) {
+	if !hasAsm {
+		t.Skip("no assembly kernels in this build")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	for n := 0; n < 400; n++ {
+		rows, w := 1+rng.IntN(19), 8*(1+rng.IntN(20))
+		ntaps := 1 + rng.IntN(10)
+		offs := make([]int, ntaps)
+		maxOff := 0
+		for i := range offs {
+			offs[i] = rng.IntN(50)
+			maxOff = max(maxOff, offs[i])
+		}
+		ss, ds := w+rng.IntN(9), w+rng.IntN(9)
+		src := randSlice(rng, guarded(t, (rows-1)*ss+w+maxOff))
+		wts := randSlice(rng, guarded(t, ntaps))
+		add := rng.IntN(2) == 1
+		dst := randSlice(rng, guarded(t, (rows-1)*ds+w))
+		want := append([]float32(nil), dst...)
+		row := make([]float32, w)
+		for r := range rows {
+			flatConvAsm(w, src[r*ss:], offs, wts, row)
+			for i, v := range row {
+				if add {
+					want[r*ds+i] += v
+				} else {
+					want[r*ds+i] = v
+				}
+			}
+		}
+		dwRowsAsm(rows, w, src, ss, offs, wts, dst, ds, add)
+		for i := range dst {
+			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("rows %d w %d ss %d ds %d taps %v add %v: dst[%d] = %g, want %g", rows, w, ss, ds, offs, add, i, dst[i], want[i])
+			}
+		}
+	}
+}
+
+// TestDepthwiseRowPathsMatchFlat: forward and stride-1 data gradient, which
+// compute rows in place when the row length is a multiple of 8, give the bits
+// of the flat-layout computation (flat sums, then rows copied or added).
+func TestDepthwiseRowPathsMatchFlat(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(19, 20))
+		cases := dartsDWCases()
+		for len(cases) < 300 {
+			c := dwCase{1 + rng.IntN(30), 8 * (1 + rng.IntN(4)), 1 + rng.IntN(6), 1 + rng.IntN(3), rng.IntN(5), 1 + rng.IntN(3)}
+			if c.h+2*c.pad < c.dil*(c.k-1)+1 || c.w+2*c.pad < c.dil*(c.k-1)+1 {
+				continue
+			}
+			cases = append(cases, c)
+		}
+		for _, c := range cases {
+			oh, ow := c.out()
+			in := randSlice(rng, guarded(t, c.h*c.w))
+			wt := randSlice(rng, guarded(t, c.k*c.k))
+			sc := getDW(c.h, c.w, c.k, c.s, c.pad, c.dil, oh, ow)
+			flatConv(sc.g.nflat, sc.fillPlanes(in), sc.offs, wt, sc.out)
+			want := make([]float32, oh*ow)
+			copyRows(oh, ow, sc.out, sc.g.p, want, ow, false)
+			dwPool.Put(sc)
+			got := randSlice(rng, guarded(t, oh*ow))
+			DepthwiseForward(in, c.h, c.w, wt, c.k, c.s, c.pad, c.dil, got, oh, ow)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v forward: out[%d] = %g, flat %g", c, i, got[i], want[i])
+				}
+			}
+			if c.s != 1 {
+				continue
+			}
+			dout := randSlice(rng, guarded(t, oh*ow))
+			din := randSlice(rng, guarded(t, c.h*c.w))
+			wantD := append([]float32(nil), din...)
+			sc = getDW(c.h, c.w, c.k, c.s, c.pad, c.dil, oh, ow)
+			g := &sc.g
+			copyRows(oh, ow, dout, ow, sc.dbuf[g.m:], g.p, false)
+			w2 := sc.w2[:len(sc.ptap)]
+			for j, tp := range sc.ptap {
+				w2[j] = wt[tp]
+			}
+			flatConv(len(sc.dplane), sc.dbuf, sc.poff, w2, sc.dplane)
+			copyRows(c.h, c.w, sc.dplane[g.pad*g.p+g.pad:], g.p, wantD, c.w, true)
+			dwPool.Put(sc)
+			DepthwiseBackwardData(dout, oh, ow, wt, c.k, c.s, c.pad, c.dil, din, c.h, c.w)
+			for i := range din {
+				if math.Float32bits(din[i]) != math.Float32bits(wantD[i]) {
+					t.Fatalf("%v backward data: din[%d] = %g, flat %g", c, i, din[i], wantD[i])
+				}
+			}
+		}
+	})
+}

@@ -27,6 +27,9 @@ func flatConvK(n int, src *float32, offs *int, ntaps int, wts *float32, dst *flo
 func flatDotsK(n int, x, src *float32, offs *int, ntaps int, out *float32)
 
 //go:noescape
+func dwTilesK(shape, nr int, src *float32, ss int, offs *int, ntaps int, wts *float32, dst *float32, ds int, add bool)
+
+//go:noescape
 func deinterleaveK(n16 int, src, even, odd *float32)
 
 //go:noescape
@@ -214,6 +217,40 @@ func flatDotsAsm(n int, x, src []float32, offs []int, out []float32) {
 	_ = x[n-1]
 	_ = out[len(offs)-1]
 	flatDotsK(n, &x[0], &src[0], &offs[0], len(offs), &out[0])
+}
+
+// dwTileShapes are the tiles of dwTilesK, by vectors per tile row: shape
+// index and rows per tile.
+var dwTileShapes = [...]struct{ vecs, shape, rows int }{{8, 0, 1}, {4, 1, 2}, {2, 2, 4}, {1, 3, 8}}
+
+// dwRowsAsm sets dst[r*ds+i] = Σ_t wts[t]·src[r*ss+i+offs[t]] (or adds the
+// sum to dst when add) for r < rows, i < w, the taps summed in order from
+// zero with FMA (rows > 0, w > 0 a multiple of 8). Columns go in groups of
+// 8, 4, 2 then 1 vectors, each group down the rows in tiles of 8 vectors;
+// rows left under a tile go one vector at a time.
+func dwRowsAsm(rows, w int, src []float32, ss int, offs []int, wts []float32, dst []float32, ds int, add bool) {
+	maxOff := 0
+	for _, off := range offs {
+		maxOff = max(maxOff, off)
+	}
+	_ = src[(rows-1)*ss+w-1+maxOff]
+	_ = dst[(rows-1)*ds+w-1]
+	_ = wts[len(offs)-1]
+	w8, c := w/8, 0
+	for _, ts := range dwTileShapes {
+		for ; c+ts.vecs <= w8; c += ts.vecs {
+			r := rows - rows%ts.rows
+			if r > 0 {
+				dwTilesK(ts.shape, r/ts.rows, &src[8*c], ss, &offs[0], len(offs), &wts[0], &dst[8*c], ds, add)
+			}
+			if r == rows {
+				continue
+			}
+			for v := c; v < c+ts.vecs; v++ {
+				dwTilesK(4, rows-r, &src[r*ss+8*v], ss, &offs[0], len(offs), &wts[0], &dst[r*ds+8*v], ds, add)
+			}
+		}
+	}
 }
 
 // deinterleaveAsm sets even[j] = src[2j], odd[j] = src[2j+1] for j < n/2

@@ -600,3 +600,262 @@ crnext:
 	JNZ  crrow
 	VZEROUPPER
 	RET
+
+// func dwTilesK(shape, nr int, src *float32, ss int, offs *int, ntaps int, wts *float32, dst *float32, ds int, add bool)
+// A 2-D multi-tap filter over tiles of 8-float vectors, stacked down nr
+// times: for every element (r, i) of the tiles, v = Σ_t wts[t]·src[r*ss +
+// i + offs[t]], t summed in order from zero with FMA, then dst[r*ds + i] = v
+// (or dst += v when add). shape gives the tile's rows × vectors: 0: 1×8,
+// 1: 2×4, 2: 4×2, 3: 8×1, 4: 1×1 (ntaps >= 1, nr >= 1).
+#define DWT_ZERO \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1 \
+	VXORPS Y2, Y2, Y2 \
+	VXORPS Y3, Y3, Y3 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7
+
+#define DWT_TAP \
+	VBROADCASTSS (R12), Y8 \
+	MOVQ         (R11), AX \
+	LEAQ         (SI)(AX*4), AX
+
+#define DWT_NEXT \
+	ADDQ $8, R11 \
+	ADDQ $4, R12 \
+	DECQ CX
+
+TEXT ·dwTilesK(SB), NOSPLIT, $0-73
+	MOVQ    nr+8(FP), R8
+	MOVQ    src+16(FP), SI
+	MOVQ    ss+24(FP), BX
+	SHLQ    $2, BX
+	MOVQ    dst+56(FP), DI
+	MOVQ    ds+64(FP), R13
+	SHLQ    $2, R13
+	MOVBLZX add+72(FP), R9
+	MOVQ    shape+0(FP), AX
+	CMPQ    AX, $0
+	JEQ     dwt18
+	CMPQ    AX, $1
+	JEQ     dwt24
+	CMPQ    AX, $2
+	JEQ     dwt42
+	CMPQ    AX, $3
+	JEQ     dwt81
+	JMP     dwt11
+
+dwt18:
+	DWT_ZERO
+	MOVQ offs+32(FP), R11
+	MOVQ wts+48(FP), R12
+	MOVQ ntaps+40(FP), CX
+
+dwt18tap:
+	DWT_TAP
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y8, Y1
+	VFMADD231PS 64(AX), Y8, Y2
+	VFMADD231PS 96(AX), Y8, Y3
+	VFMADD231PS 128(AX), Y8, Y4
+	VFMADD231PS 160(AX), Y8, Y5
+	VFMADD231PS 192(AX), Y8, Y6
+	VFMADD231PS 224(AX), Y8, Y7
+	DWT_NEXT
+	JNZ         dwt18tap
+	TESTQ       R9, R9
+	JZ          dwt18st
+	VADDPS      (DI), Y0, Y0
+	VADDPS      32(DI), Y1, Y1
+	VADDPS      64(DI), Y2, Y2
+	VADDPS      96(DI), Y3, Y3
+	VADDPS      128(DI), Y4, Y4
+	VADDPS      160(DI), Y5, Y5
+	VADDPS      192(DI), Y6, Y6
+	VADDPS      224(DI), Y7, Y7
+
+dwt18st:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ    BX, SI
+	ADDQ    R13, DI
+	DECQ    R8
+	JNZ     dwt18
+	JMP     dwtdone
+
+dwt24:
+	DWT_ZERO
+	MOVQ offs+32(FP), R11
+	MOVQ wts+48(FP), R12
+	MOVQ ntaps+40(FP), CX
+
+dwt24tap:
+	DWT_TAP
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y8, Y1
+	VFMADD231PS 64(AX), Y8, Y2
+	VFMADD231PS 96(AX), Y8, Y3
+	VFMADD231PS (AX)(BX*1), Y8, Y4
+	VFMADD231PS 32(AX)(BX*1), Y8, Y5
+	VFMADD231PS 64(AX)(BX*1), Y8, Y6
+	VFMADD231PS 96(AX)(BX*1), Y8, Y7
+	DWT_NEXT
+	JNZ         dwt24tap
+	TESTQ       R9, R9
+	JZ          dwt24st
+	VADDPS      (DI), Y0, Y0
+	VADDPS      32(DI), Y1, Y1
+	VADDPS      64(DI), Y2, Y2
+	VADDPS      96(DI), Y3, Y3
+	VADDPS      (DI)(R13*1), Y4, Y4
+	VADDPS      32(DI)(R13*1), Y5, Y5
+	VADDPS      64(DI)(R13*1), Y6, Y6
+	VADDPS      96(DI)(R13*1), Y7, Y7
+
+dwt24st:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, (DI)(R13*1)
+	VMOVUPS Y5, 32(DI)(R13*1)
+	VMOVUPS Y6, 64(DI)(R13*1)
+	VMOVUPS Y7, 96(DI)(R13*1)
+	LEAQ    (SI)(BX*2), SI
+	LEAQ    (DI)(R13*2), DI
+	DECQ    R8
+	JNZ     dwt24
+	JMP     dwtdone
+
+dwt42:
+	DWT_ZERO
+	MOVQ offs+32(FP), R11
+	MOVQ wts+48(FP), R12
+	MOVQ ntaps+40(FP), CX
+
+dwt42tap:
+	DWT_TAP
+	LEAQ        (AX)(BX*2), DX
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y8, Y1
+	VFMADD231PS (AX)(BX*1), Y8, Y2
+	VFMADD231PS 32(AX)(BX*1), Y8, Y3
+	VFMADD231PS (DX), Y8, Y4
+	VFMADD231PS 32(DX), Y8, Y5
+	VFMADD231PS (DX)(BX*1), Y8, Y6
+	VFMADD231PS 32(DX)(BX*1), Y8, Y7
+	DWT_NEXT
+	JNZ         dwt42tap
+	LEAQ        (DI)(R13*2), DX
+	TESTQ       R9, R9
+	JZ          dwt42st
+	VADDPS      (DI), Y0, Y0
+	VADDPS      32(DI), Y1, Y1
+	VADDPS      (DI)(R13*1), Y2, Y2
+	VADDPS      32(DI)(R13*1), Y3, Y3
+	VADDPS      (DX), Y4, Y4
+	VADDPS      32(DX), Y5, Y5
+	VADDPS      (DX)(R13*1), Y6, Y6
+	VADDPS      32(DX)(R13*1), Y7, Y7
+
+dwt42st:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R13*1)
+	VMOVUPS Y3, 32(DI)(R13*1)
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	VMOVUPS Y6, (DX)(R13*1)
+	VMOVUPS Y7, 32(DX)(R13*1)
+	LEAQ    (SI)(BX*4), SI
+	LEAQ    (DI)(R13*4), DI
+	DECQ    R8
+	JNZ     dwt42
+	JMP     dwtdone
+
+dwt81:
+	DWT_ZERO
+	MOVQ offs+32(FP), R11
+	MOVQ wts+48(FP), R12
+	MOVQ ntaps+40(FP), CX
+
+dwt81tap:
+	DWT_TAP
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS (AX)(BX*1), Y8, Y1
+	VFMADD231PS (AX)(BX*2), Y8, Y2
+	LEAQ        (AX)(BX*2), DX
+	VFMADD231PS (DX)(BX*1), Y8, Y3
+	VFMADD231PS (AX)(BX*4), Y8, Y4
+	LEAQ        (AX)(BX*4), DX
+	VFMADD231PS (DX)(BX*1), Y8, Y5
+	VFMADD231PS (DX)(BX*2), Y8, Y6
+	LEAQ        (DX)(BX*2), DX
+	VFMADD231PS (DX)(BX*1), Y8, Y7
+	DWT_NEXT
+	JNZ         dwt81tap
+	TESTQ       R9, R9
+	JZ          dwt81st
+	VADDPS      (DI), Y0, Y0
+	VADDPS      (DI)(R13*1), Y1, Y1
+	VADDPS      (DI)(R13*2), Y2, Y2
+	LEAQ        (DI)(R13*2), DX
+	VADDPS      (DX)(R13*1), Y3, Y3
+	VADDPS      (DI)(R13*4), Y4, Y4
+	LEAQ        (DI)(R13*4), DX
+	VADDPS      (DX)(R13*1), Y5, Y5
+	VADDPS      (DX)(R13*2), Y6, Y6
+	LEAQ        (DX)(R13*2), DX
+	VADDPS      (DX)(R13*1), Y7, Y7
+
+dwt81st:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R13*1)
+	VMOVUPS Y2, (DI)(R13*2)
+	LEAQ    (DI)(R13*2), DX
+	VMOVUPS Y3, (DX)(R13*1)
+	VMOVUPS Y4, (DI)(R13*4)
+	LEAQ    (DI)(R13*4), DX
+	VMOVUPS Y5, (DX)(R13*1)
+	VMOVUPS Y6, (DX)(R13*2)
+	LEAQ    (DX)(R13*2), DX
+	VMOVUPS Y7, (DX)(R13*1)
+	LEAQ    (SI)(BX*8), SI
+	LEAQ    (DI)(R13*8), DI
+	DECQ    R8
+	JNZ     dwt81
+	JMP     dwtdone
+
+dwt11:
+	VXORPS Y0, Y0, Y0
+	MOVQ   offs+32(FP), R11
+	MOVQ   wts+48(FP), R12
+	MOVQ   ntaps+40(FP), CX
+
+dwt11tap:
+	DWT_TAP
+	VFMADD231PS (AX), Y8, Y0
+	DWT_NEXT
+	JNZ         dwt11tap
+	TESTQ       R9, R9
+	JZ          dwt11st
+	VADDPS      (DI), Y0, Y0
+
+dwt11st:
+	VMOVUPS Y0, (DI)
+	ADDQ    BX, SI
+	ADDQ    R13, DI
+	DECQ    R8
+	JNZ     dwt11
+
+dwtdone:
+	VZEROUPPER
+	RET

@@ -16,6 +16,10 @@ func flatDotsAsm(n int, x, src []float32, offs []int, out []float32) {
 	panic("kern: no assembly kernels in this build")
 }
 
+func dwRowsAsm(rows, w int, src []float32, ss int, offs []int, wts []float32, dst []float32, ds int, add bool) {
+	panic("kern: no assembly kernels in this build")
+}
+
 func axpyAsm(n int, alpha float32, x, y []float32)                       { panic("kern: no assembly") }
 func scaleAsm(n int, alpha float32, x []float32)                         { panic("kern: no assembly") }
 func reluAsm(n int, dst, src []float32)                                  { panic("kern: no assembly") }
