@@ -152,13 +152,14 @@ func (a *args) add(x uint64) *args {
 	return a
 }
 func (a *args) ptr(p uint64) *args  { return a.add(p) }
-
-// t adds a tensor argument: its address and element type.
-func (a *args) t(p uint64, dt dtype) *args { return a.add(p).i32(int(dt)) }
 func (a *args) f32(x float32) *args { return a.add(uint64(math.Float32bits(x))) }
 func (a *args) i32(x int) *args     { return a.add(uint64(uint32(int32(x)))) }
 func (a *args) i64(x int) *args     { return a.add(uint64(int64(x))) }
 func (a *args) flag(x bool) *args   { return a.i32(boolInt(x)) }
+
+// t adds a tensor argument: its address, then its element type.
+func (a *args) t(p uint64, dt dtype) *args { return a.add(p).i32(int(dt)) }
+
 func boolInt(x bool) int {
 	if x {
 		return 1

@@ -191,4 +191,3 @@ func TestParityMixedPrecision(t *testing.T) {
 		})
 	}
 }
-
