@@ -554,6 +554,12 @@ func testTrainingStep(t *testing.T, g *Backend, tol float64) {
 	nets := [2]*tinyNet{newTinyNet(g), newTinyNet(c)}
 	graphs := [2]*nn.Graph{nn.NewGraph(g), nn.NewGraph(c)}
 	opts := [2]*nn.SGD{nn.NewSGD(nets[0].scope.Params(), 0.05, 0.9, 3e-4), nn.NewSGD(nets[1].scope.Params(), 0.05, 0.9, 3e-4)}
+	// fp16 trains with loss scaling, as the trainers do; no step may
+	// overflow at the initial scale.
+	var scalers [2]*nn.LossScaler
+	if g.opts.Precision.NeedsLossScaling() {
+		scalers[0] = nn.NewLossScaler()
+	}
 	dataRNG := rand.New(rand.NewPCG(3, 4))
 	n := 8
 	x := make([]float32, n*3*12*12)
@@ -572,7 +578,10 @@ func testTrainingStep(t *testing.T, g *Backend, tol float64) {
 			gr.Training = true
 			opts[i].ZeroGrad()
 			loss := nets[i].loss(gr, gr.FromHost(x, n, 3, 12, 12), labels, rand.New(rand.NewPCG(uint64(step), 9)))
-			gr.Backward(loss)
+			scalers[i].Backward(gr, loss)
+			if !scalers[i].Unscale(nets[i].scope.Params()) {
+				t.Fatalf("step %d overflowed at loss scale %v", step, scalers[i].Scale*2)
+			}
 			nn.ClipGradNorm(nets[i].scope.Params(), 5)
 			opts[i].Step()
 			losses[i] = loss.Item()

@@ -119,7 +119,7 @@ func (g *Graph) Reset() {
 
 // poolKey identifies interchangeable buffers: length, and whether the
 // buffer holds float32 statistics (BatchNorm's saved mean and inverse
-// deviation, its scale and shift) rather than activations, which a
+// deviation, its scale and shift; losses) rather than activations, which a
 // mixed-precision backend stores in a narrower type.
 type poolKey struct {
 	n     int
@@ -165,6 +165,9 @@ func (g *Graph) tensor(shape ...int) *Tensor { return g.newTensor(false, shape) 
 // statTensor is tensor for float32 per-channel statistics (see poolKey).
 func (g *Graph) statTensor(c int) *Tensor { return g.newTensor(true, []int{c}) }
 
+// newTensor makes a graph tensor; one-element tensors (losses) are float32
+// like statistics, so that a loss-scaling seed (2^16 and more) is
+// representable whatever the activations' type.
 func (g *Graph) newTensor(stats bool, shape []int) *Tensor {
 	if g.ntensors == len(g.tensors) {
 		g.tensors = append(g.tensors, &Tensor{})
@@ -173,7 +176,7 @@ func (g *Graph) newTensor(stats bool, shape []int) *Tensor {
 	g.ntensors++
 	t.b = g.b
 	t.setShape(shape)
-	t.buf, t.slot = g.buffer(t.n, stats)
+	t.buf, t.slot = g.buffer(t.n, stats || t.n == 1)
 	t.graph = g
 	return t
 }
