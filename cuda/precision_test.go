@@ -35,6 +35,17 @@ func mixedPair(t *testing.T, g *Backend) *pair {
 	return p
 }
 
+// testMixedOps runs the per-op parity suites that apply to half
+// activations (not the SGD one: parameters and momentum stay float32).
+func testMixedOps(p *pair) {
+	testElementwise(p)
+	testPooling(p)
+	testLayout(p)
+	testDense(p)
+	testConv(p)
+	testBatchNormInferBackward(p)
+}
+
 // TestHalfConversion: Upload rounds float32 to the activation type to
 // nearest even (subnormals, overflow to Inf, NaN, ties) and Download widens
 // exactly, as the reference conversions.
@@ -100,13 +111,7 @@ func TestEmulatedMixedPrecisionOps(t *testing.T) {
 			for _, mode := range []DepthwiseMode{DepthwiseCudnn, DepthwiseKernel} {
 				b := emuMixed(t, prec)
 				b.opts.Depthwise = mode
-				p := mixedPair(t, b)
-				testElementwise(p)
-				testPooling(p)
-				testLayout(p)
-				testDense(p)
-				testConv(p)
-				testBatchNormInferBackward(p)
+				testMixedOps(mixedPair(t, b))
 			}
 		})
 	}
@@ -180,13 +185,7 @@ func TestParityMixedPrecision(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer g.Close()
-			p := mixedPair(t, g)
-			testElementwise(p)
-			testPooling(p)
-			testLayout(p)
-			testDense(p)
-			testConv(p)
-			testBatchNormInferBackward(p)
+			testMixedOps(mixedPair(t, g))
 			testTrainingStep(t, g, mixedTol[prec.activations()].step)
 		})
 	}
