@@ -4,12 +4,15 @@
 #   RUN SEED NPOP DEVICE   run name, seed, population size, device (auto|cpu|cuda)
 #   NGPU         GPUs to spread the members over (default: as many as nvidia-smi lists);
 #                with DEVICE auto or cuda, member i runs on cuda:(i mod NGPU)
+#   PRECISION    GPU arithmetic of the search and the training: fp32 (default), tf32,
+#                fp16 (mixed precision as PertNAS's AMP) or bf16; the CPU runs fp32
 # `make -j$(NPOP) cifar10` runs the members side by side; `make -n cifar10` prints
 # the plan; every step can be run alone (see README).
 RUN         ?= cifar10
 SEED        ?= 0
 NPOP        ?= 4
 DEVICE      ?= auto
+PRECISION   ?= fp32
 NGPU        ?= $(shell nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 C10_DATA    ?= data/cifar10
 CIFAR10_TGZ ?= $(C10_DATA)/cifar-10-binary.tar.gz
@@ -29,14 +32,14 @@ SEARCH_BIN    := $(BIN)/search-evolve
 SEARCH_RUN    := $(C10_RUN)
 SEARCH_DATA   := $(C10_DATA)
 SEARCH_NPOP   := $(NPOP)
-SEARCH_ARGS   := --preset paper --seed $(SEED)
+SEARCH_ARGS   := --preset paper --seed $(SEED) --precision $(PRECISION)
 SEARCH_DEVICE := $(DEVICE)
 SEARCH_NGPU   := $(NGPU)
 SEARCH_DEPS   := $(C10_DATA)/manifest.json
 include pipelines/search.mk
 
 $(C10_RUN)/eval/result.json: $(C10_RUN)/genotype.json | $(BIN)/train-eval
-	$(BIN)/train-eval --preset paper --seed $(SEED) --device $(DEVICE) --genotype $< \
+	$(BIN)/train-eval --preset paper --seed $(SEED) --device $(DEVICE) --precision $(PRECISION) --genotype $< \
 		--data $(C10_DATA) --out $(C10_RUN)/eval
 
 $(C10_RUN)/nb301/config.json: $(C10_RUN)/genotype.json | $(BIN)/export-nb301

@@ -43,14 +43,14 @@ func stageLines(out string) []string {
 
 func TestCifar10Plan(t *testing.T) {
 	dir := t.TempDir() // a run folder and dataset that do not exist: the whole plan
-	lines := stageLines(plan(t, "cifar10", "RUN=x", "NPOP=3", "SEED=7", "C10_DATA="+dir+"/d", "DEVICE=cuda", "NGPU=2"))
+	lines := stageLines(plan(t, "cifar10", "RUN=x", "NPOP=3", "SEED=7", "C10_DATA="+dir+"/d", "DEVICE=cuda", "NGPU=2", "PRECISION=fp16"))
 	want := []string{
 		"bin/convert-cifar --src " + dir + "/d/cifar-10-binary.tar.gz --out " + dir + "/d \\",
-		"bin/search-evolve member --index 0 --device cuda:0 --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7",
-		"bin/search-evolve member --index 1 --device cuda:1 --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7",
-		"bin/search-evolve member --index 2 --device cuda:0 --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7",
-		"bin/search-evolve select --device cuda --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7",
-		"bin/train-eval --preset paper --seed 7 --device cuda --genotype runs/x/genotype.json \\",
+		"bin/search-evolve member --index 0 --device cuda:0 --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7 --precision fp16",
+		"bin/search-evolve member --index 1 --device cuda:1 --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7 --precision fp16",
+		"bin/search-evolve member --index 2 --device cuda:0 --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7 --precision fp16",
+		"bin/search-evolve select --device cuda --run runs/x --data " + dir + "/d --npop 3 --preset paper --seed 7 --precision fp16",
+		"bin/train-eval --preset paper --seed 7 --device cuda --precision fp16 --genotype runs/x/genotype.json \\",
 		"bin/export-nb301 --genotype runs/x/genotype.json --same-cell --out runs/x/nb301 \\",
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
