@@ -8,8 +8,9 @@ import (
 )
 
 // Convolution strategy, by shape:
-//   - depthwise (Groups == C == OC): kern's one-plane depthwise kernels, one
-//     item per (sample, channel) plane; the filter gradient is one item per
+//   - depthwise (Groups == C == OC): kern's one-plane depthwise kernels
+//     through a kern.Depthwise per item, an item being a fixed group of
+//     (sample, channel) planes; the filter gradient is one item per
 //     channel, summing samples in order;
 //   - pointwise (1×1, stride 1, no padding): per sample and group, a GEMM
 //     Y[OC, HW] = W[OC, C]·X[C, HW] straight on the NCHW data;
@@ -129,6 +130,21 @@ func (be *Backend) dwPlanes(n, hw int, fn func(p, worker int)) {
 	})
 }
 
+// dwConvPlanes is dwPlanes over the N·C input planes of the depthwise
+// convolution d, with a kern.Depthwise for d per group of planes.
+func (be *Backend) dwConvPlanes(d nn.ConvDesc, fn func(conv kern.Depthwise, p, worker int)) {
+	n := d.N * d.C
+	c := min(chunks(n*d.H*d.W, planeGrain), n)
+	be.pool.run(c, func(i, worker int) {
+		conv := kern.GetDepthwise(d.H, d.W, d.K, d.Stride, d.Pad, d.Dilation, d.OH, d.OW)
+		lo, hi := span(i, c, n)
+		for p := lo; p < hi; p++ {
+			fn(conv, p, worker)
+		}
+		conv.Release()
+	})
+}
+
 func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
 	in := inputOf(x)
 	wd, yd := data(w), data(y)
@@ -136,10 +152,9 @@ func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
 	in.check("Conv2DForward", d.C)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
-		be.dwPlanes(d.N*d.C, hw, func(p, worker int) {
+		be.dwConvPlanes(d, func(conv kern.Depthwise, p, worker int) {
 			c := p % d.C
-			src := be.planeValues(in, c, in.plane(p, d.C, hw), worker)
-			kern.DepthwiseForward(src, d.H, d.W, wd[c*kk:(c+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, yd[p*ohw:(p+1)*ohw], d.OH, d.OW)
+			conv.Forward(be.planeValues(in, c, in.plane(p, d.C, hw), worker), wd[c*kk:(c+1)*kk], yd[p*ohw:(p+1)*ohw])
 		})
 		return
 	}
@@ -175,12 +190,9 @@ func (be *Backend) conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumu
 	checkConv("Conv2DBackwardData", d, xd, wd, gd)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
-		be.dwPlanes(d.N*d.C, hw, func(p, _ int) {
+		be.dwConvPlanes(d, func(conv kern.Depthwise, p, _ int) {
 			c := p % d.C
-			if !accumulate {
-				clear(xd[p*hw : (p+1)*hw])
-			}
-			kern.DepthwiseBackwardData(gd[p*ohw:(p+1)*ohw], d.OH, d.OW, wd[c*kk:(c+1)*kk], d.K, d.Stride, d.Pad, d.Dilation, xd[p*hw:(p+1)*hw], d.H, d.W)
+			conv.BackwardData(gd[p*ohw:(p+1)*ohw], wd[c*kk:(c+1)*kk], xd[p*hw:(p+1)*hw], accumulate)
 		})
 		return
 	}
@@ -224,10 +236,12 @@ func (be *Backend) conv2DBackwardFilter(d nn.ConvDesc, x nn.Input, dy, dw nn.Buf
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
 		be.pool.run(d.C, func(c, worker int) {
+			conv := kern.GetDepthwise(d.H, d.W, d.K, d.Stride, d.Pad, d.Dilation, d.OH, d.OW)
 			for n := 0; n < d.N; n++ {
 				p := n*d.C + c
-				kern.DepthwiseBackwardFilter(be.planeValues(in, c, in.plane(p, d.C, hw), worker), d.H, d.W, gd[p*ohw:(p+1)*ohw], d.OH, d.OW, d.K, d.Stride, d.Pad, d.Dilation, wd[c*kk:(c+1)*kk])
+				conv.BackwardFilter(be.planeValues(in, c, in.plane(p, d.C, hw), worker), gd[p*ohw:(p+1)*ohw], wd[c*kk:(c+1)*kk])
 			}
+			conv.Release()
 		})
 		return
 	}

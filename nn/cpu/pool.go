@@ -31,8 +31,11 @@ type workers struct {
 	next    atomic.Int64 // next item to run
 	pending atomic.Int32 // helpers still in the current loop
 
-	callerParked atomic.Bool   // the caller waits on done
-	done         chan struct{} // wakes a parked caller
+	// callerParked is the generation whose end the caller waits for on
+	// done (0: none); a helper that ends that generation wakes it. A helper
+	// still finishing an earlier generation cannot wake it by mistake.
+	callerParked atomic.Uint64
+	done         chan struct{}
 }
 
 // helper is the parking state of one helper goroutine.
@@ -70,7 +73,7 @@ func (w *workers) serve(id int, h *helper) {
 		}
 		seen = g
 		w.work(id)
-		if w.pending.Add(-1) == 0 && w.callerParked.CompareAndSwap(true, false) {
+		if w.pending.Add(-1) == 0 && w.callerParked.CompareAndSwap(g, 0) {
 			w.done <- struct{}{}
 		}
 	}
@@ -159,7 +162,7 @@ func (w *workers) run(n int, fn func(item, worker int)) {
 	w.fn, w.n = fn, int64(n)
 	w.next.Store(0)
 	w.pending.Store(int32(len(w.helpers)))
-	w.gen.Add(1)
+	gen := w.gen.Add(1)
 	for _, h := range w.helpers {
 		if h.parked.CompareAndSwap(true, false) {
 			h.wake <- struct{}{}
@@ -167,10 +170,10 @@ func (w *workers) run(n int, fn func(item, worker int)) {
 	}
 	w.work(0)
 	if w.pending.Load() != 0 && !(w.spin && spinUntil(func() bool { return w.pending.Load() == 0 })) {
-		w.callerParked.Store(true)
+		w.callerParked.Store(gen)
 		if w.pending.Load() == 0 {
-			if !w.callerParked.CompareAndSwap(true, false) {
-				<-w.done
+			if !w.callerParked.CompareAndSwap(gen, 0) {
+				<-w.done // the last helper saw us parked and sent a token
 			}
 		} else {
 			<-w.done

@@ -47,6 +47,21 @@ func TestWorkersRunEachItemOnce(t *testing.T) {
 	}
 }
 
+// TestWorkersBackToBack: many short loops in a row on one pool, where a
+// helper still finishing one loop must not be taken for the end of the next
+// (every loop's items must all have run, once, when run returns).
+func TestWorkersBackToBack(t *testing.T) {
+	for _, spin := range []bool{true, false} {
+		for threads := 2; threads <= 3; threads++ {
+			w := startWorkers(threads, spin)
+			for i := range 3000 {
+				checkRun(t, w, threads, 2+i%3)
+			}
+			w.close()
+		}
+	}
+}
+
 // TestWorkersParkWhenIdle: an idle pool parks all its helpers (it does not
 // spin forever), and a loop after that wakes them.
 func TestWorkersParkWhenIdle(t *testing.T) {

@@ -15,6 +15,13 @@ import (
 // the filter gradient is one dot product per tap (flatDots), and the data
 // gradient is flatConv again with the offsets reversed, per phase plane.
 // Columns ox >= ow of the flat output are computed and thrown away.
+//
+// On the assembly path, when the output rows are a whole number of 8-float
+// vectors, the same sums are formed row by row instead (dwRowsAsm,
+// dwDotsAsm): output row oy is flat row oy, so the forward pass writes
+// straight into out, the filter gradient reads dout in place, and the
+// stride-1 data gradient adds straight into din, with no unused columns.
+// dwRowsAsm sums the taps in flatConv's order, so both give the same bits.
 
 // dwGeom is the flat layout of one depthwise convolution.
 type dwGeom struct {
@@ -53,14 +60,19 @@ func DepthwiseOutSize(in, k, stride, pad, dil int) int {
 }
 
 func checkDW(fn string, in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
+	checkDWGeom(fn, h, w, k, stride, pad, dil, oh, ow)
+	if len(in) < h*w || len(out) < oh*ow || len(wt) < k*k {
+		panic(fmt.Sprintf("kern.%s: slices too short: in %d < %d, out %d < %d or weights %d < %d", fn, len(in), h*w, len(out), oh*ow, len(wt), k*k))
+	}
+}
+
+// checkDWGeom panics unless the geometry is valid and gives oh×ow outputs.
+func checkDWGeom(fn string, h, w, k, stride, pad, dil, oh, ow int) {
 	if h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || dil < 1 {
 		panic(fmt.Sprintf("kern.%s: bad geometry h=%d w=%d k=%d stride=%d pad=%d dil=%d", fn, h, w, k, stride, pad, dil))
 	}
 	if eh, ew := DepthwiseOutSize(h, k, stride, pad, dil), DepthwiseOutSize(w, k, stride, pad, dil); eh != oh || ew != ow || oh < 1 || ow < 1 {
 		panic(fmt.Sprintf("kern.%s: output %d×%d, geometry gives %d×%d", fn, oh, ow, eh, ew))
-	}
-	if len(in) < h*w || len(out) < oh*ow || len(wt) < k*k {
-		panic(fmt.Sprintf("kern.%s: slices too short: in %d < %d, out %d < %d or weights %d < %d", fn, len(in), h*w, len(out), oh*ow, len(wt), k*k))
 	}
 }
 
@@ -133,19 +145,27 @@ func (sc *dwScratch) fillPlanes(in []float32) []float32 {
 		// other one at ix/2 + (pad+1)>>1 (no divisions in the loop).
 		offE := (g.pad&1)*g.psize + g.pad>>1
 		offO := ((g.pad+1)&1)*g.psize + (g.pad+1)>>1
-		half := g.w / 2
+		half, j0 := g.w/2, 0
+		if useAsm && g.w >= 16 {
+			// Rows of one parity go to consecutive rows of one phase row
+			// plane: one call each for the first multiple of 16 columns.
+			j0 = (g.w &^ 15) / 2
+			for iy0 := range min(2, g.h) {
+				y := iy0 + g.pad
+				base := (y&1)*2*g.psize + (y>>1)*g.p
+				deinterleaveAsm((g.h-iy0+1)/2, 2*j0, in[iy0*g.w:], 2*g.w, pl[base+offE:], pl[base+offO:], g.p)
+			}
+			if j0 == half && g.w&1 == 0 {
+				return pl
+			}
+		}
 		for iy := range g.h {
 			y := iy + g.pad
 			base := (y&1)*2*g.psize + (y>>1)*g.p
 			row := in[iy*g.w : (iy+1)*g.w]
 			de := pl[base+offE : base+offE+(g.w+1)/2]
 			do := pl[base+offO : base+offO+half]
-			j := 0
-			if useAsm && g.w >= 16 {
-				j = (g.w &^ 15) / 2
-				deinterleaveAsm(2*j, row, de, do)
-			}
-			for ; j < half; j++ {
+			for j := j0; j < half; j++ {
 				de[j] = row[2*j]
 				do[j] = row[2*j+1]
 			}
@@ -185,19 +205,6 @@ func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil 
 	dwPool.Put(sc)
 }
 
-// forward computes one output plane from in (DepthwiseForward).
-func (sc *dwScratch) forward(in, wt, out []float32) {
-	g := &sc.g
-	planes := sc.fillPlanes(in)
-	if useAsm && g.ow%8 == 0 {
-		// Output row oy is flat row oy: compute it in place.
-		dwRowsAsm(g.oh, g.ow, planes, g.p, sc.offs, wt, out, g.ow, false)
-		return
-	}
-	flatConv(g.nflat, planes, sc.offs, wt, sc.out)
-	copyRows(g.oh, g.ow, sc.out, g.p, out, g.ow, false)
-}
-
 // DepthwiseForwardPlanes is DepthwiseForward over c consecutive planes:
 // plane i of in (h·w elements at i·h·w) with weights wt[i·k·k:(i+1)·k·k]
 // gives plane i of out (oh·ow elements at i·oh·ow). One call per sample
@@ -225,13 +232,7 @@ func DepthwiseForwardPlanes(c int, in []float32, h, w int, wt []float32, k, stri
 func DepthwiseBackwardFilter(in []float32, h, w int, dout []float32, oh, ow int, k, stride, pad, dil int, dwt []float32) {
 	checkDW("DepthwiseBackwardFilter", in, h, w, dwt, k, stride, pad, dil, dout, oh, ow)
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
-	planes := sc.fillPlanes(in)
-	p, d := sc.g.p, sc.dflat
-	copyRows(oh, ow, dout, ow, d, p, false)
-	flatDots(sc.g.nflat, d, planes, sc.offs, sc.res)
-	for t, v := range sc.res {
-		dwt[t] += v
-	}
+	sc.backwardFilter(in, dout, dwt)
 	dwPool.Put(sc)
 }
 
@@ -242,9 +243,103 @@ func DepthwiseBackwardFilter(in []float32, h, w int, dout []float32, oh, ow int,
 func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, pad, dil int, din []float32, h, w int) {
 	checkDW("DepthwiseBackwardData", din, h, w, wt, k, stride, pad, dil, dout, oh, ow)
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
+	sc.backwardData(dout, wt, din, true)
+	dwPool.Put(sc)
+}
+
+// Depthwise is one depthwise convolution geometry with its working memory,
+// for running many planes without the per-plane set-up of the functions
+// above (whose results its methods give, bit for bit). Get one with
+// GetDepthwise and give it back with Release; it is not safe for
+// concurrent use.
+type Depthwise struct{ sc *dwScratch }
+
+// GetDepthwise returns a Depthwise for planes of h×w, a k×k kernel with the
+// stride, padding and dilation, and oh×ow outputs (which must equal
+// DepthwiseOutSize of h and w); it panics on a bad geometry.
+func GetDepthwise(h, w, k, stride, pad, dil, oh, ow int) Depthwise {
+	checkDWGeom("GetDepthwise", h, w, k, stride, pad, dil, oh, ow)
+	return Depthwise{getDW(h, w, k, stride, pad, dil, oh, ow)}
+}
+
+// Release gives the working memory back; d must not be used afterwards.
+func (d Depthwise) Release() { dwPool.Put(d.sc) }
+
+// checkPlanes panics unless the slices hold one input plane, one output
+// plane and one kernel.
+func (d Depthwise) checkPlanes(fn string, in, wt, out []float32) {
+	g := &d.sc.g
+	if len(in) < g.h*g.w || len(out) < g.oh*g.ow || len(wt) < g.k*g.k {
+		panic(fmt.Sprintf("kern.Depthwise.%s: slices too short: input %d < %d, output %d < %d or weights %d < %d", fn, len(in), g.h*g.w, len(out), g.oh*g.ow, len(wt), g.k*g.k))
+	}
+}
+
+// Forward is DepthwiseForward: out = conv(in, wt).
+func (d Depthwise) Forward(in, wt, out []float32) {
+	d.checkPlanes("Forward", in, wt, out)
+	d.sc.forward(in, wt[:d.sc.g.k*d.sc.g.k], out)
+}
+
+// BackwardData is DepthwiseBackwardData when accumulate, and otherwise sets
+// din to the gradient (the sum that DepthwiseBackwardData adds to din).
+func (d Depthwise) BackwardData(dout, wt, din []float32, accumulate bool) {
+	d.checkPlanes("BackwardData", din, wt, dout)
+	d.sc.backwardData(dout, wt, din, accumulate)
+}
+
+// BackwardFilter is DepthwiseBackwardFilter: dwt += the filter gradient.
+func (d Depthwise) BackwardFilter(in, dout, dwt []float32) {
+	d.checkPlanes("BackwardFilter", in, dwt, dout)
+	d.sc.backwardFilter(in, dout, dwt)
+}
+
+// forward computes one output plane from in (DepthwiseForward).
+func (sc *dwScratch) forward(in, wt, out []float32) {
 	g := &sc.g
+	planes := sc.fillPlanes(in)
+	if useAsm && g.ow%8 == 0 {
+		// Output row oy is flat row oy: compute it in place.
+		dwRowsAsm(g.oh, g.ow, planes, g.p, sc.offs, g.maxOff, wt, out, g.ow, false)
+		return
+	}
+	flatConv(g.nflat, planes, sc.offs, wt, sc.out)
+	copyRows(g.oh, g.ow, sc.out, g.p, out, g.ow, false)
+}
+
+// backwardFilter adds the filter gradient of one plane to dwt
+// (DepthwiseBackwardFilter).
+func (sc *dwScratch) backwardFilter(in, dout, dwt []float32) {
+	g := &sc.g
+	planes := sc.fillPlanes(in)
+	if useAsm && g.ow%8 == 0 {
+		// Output row oy is flat row oy: read dout in place.
+		dwDotsAsm(g.oh, g.ow, dout, g.ow, planes, g.p, sc.offs, g.maxOff, sc.res)
+	} else {
+		copyRows(g.oh, g.ow, dout, g.ow, sc.dflat, g.p, false)
+		flatDots(g.nflat, sc.dflat, planes, sc.offs, sc.res)
+	}
+	for t, v := range sc.res {
+		dwt[t] += v
+	}
+}
+
+// backwardData adds the input gradient of one plane to din, or sets din to
+// it unless accumulate (DepthwiseBackwardData).
+func (sc *dwScratch) backwardData(dout, wt, din []float32, accumulate bool) {
+	g := &sc.g
+	h, w, k := g.h, g.w, g.k
 	s, d, dp := g.s, sc.dbuf, sc.dplane
-	copyRows(oh, ow, dout, ow, d[g.m:], g.p, false)
+	copyRows(g.oh, g.ow, dout, g.ow, d[g.m:], g.p, false)
+	if s == 1 && useAsm && w%8 == 0 {
+		// One phase plane with every tap in order (ptap[t] = t, poff[t]
+		// <= m): din row iy is phase row iy+pad from column pad, so write
+		// the sums straight into it.
+		dwRowsAsm(h, w, d[g.pad*g.p+g.pad:], g.p, sc.poff, g.m, wt[:k*k], din, w, accumulate)
+		return
+	}
+	if !accumulate {
+		clear(din[:h*w])
+	}
 	for py := range s {
 		for px := range s {
 			pi := py*s + px
@@ -256,12 +351,6 @@ func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, 
 			for j, t := range sc.ptap[lo:hi] {
 				w2[j] = wt[t]
 			}
-			if s == 1 && useAsm && w%8 == 0 {
-				// din row iy is phase row iy+pad from column pad: add
-				// the sums straight into it.
-				dwRowsAsm(h, w, d[g.pad*g.p+g.pad:], g.p, sc.poff[lo:hi], w2, din, w, true)
-				continue
-			}
 			flatConv(len(dp), d, sc.poff[lo:hi], w2, dp)
 			// Scatter the phase plane back to the unpadded input positions.
 			iy0 := (py - g.pad%s + s) % s // first iy with (iy+pad)%s == py
@@ -271,27 +360,29 @@ func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, 
 			}
 			// Row iy of din reads phase row (iy+pad)/s from column (ix0+pad)/s.
 			srcOff := ((iy0+g.pad)/s)*g.p + (ix0+g.pad)/s
-			nAsm := 0 // stride 2: elements done by addStrided2Asm per row
-			if s == 2 && useAsm && w >= 16 {
-				nAsm = min((w-ix0+1)/2, w/2) &^ 7 // within row[:2·nAsm]
-			}
 			if s == 1 {
 				copyRows(h, w, dp[srcOff:], g.p, din, w, true)
 				continue
 			}
+			nAsm := 0 // stride 2: elements of each row done by addStrided2Asm
+			if s == 2 && useAsm && w >= 16 {
+				nAsm = min((w-ix0+1)/2, w/2) &^ 7 // within row[:2·nAsm]
+			}
+			if nAsm > 0 && iy0 < h {
+				addStrided2Asm((h-iy0+1)/2, nAsm, din[iy0*w:], 2*w, dp[srcOff:], g.p, ix0 == 1)
+				if ix0+2*nAsm >= w {
+					continue
+				}
+			}
 			for iy := iy0; iy < h; iy, srcOff = iy+s, srcOff+g.p {
 				row := din[iy*w : (iy+1)*w]
 				src := dp[srcOff:]
-				if nAsm > 0 {
-					addStrided2Asm(nAsm, row, src, ix0 == 1)
-				}
 				for ix, j := ix0+s*nAsm, nAsm; ix < w; ix, j = ix+s, j+1 {
 					row[ix] += src[j]
 				}
 			}
 		}
 	}
-	dwPool.Put(sc)
 }
 
 // flatConv sets dst[q] = Σ_t wts[t]·src[q+offs[t]] for q < n (n a multiple of
@@ -313,14 +404,21 @@ func flatDots(n int, x, src []float32, offs []int, out []float32) {
 	flatDotsGo(n, x, src, offs, out)
 }
 
+// flatConvGo rounds each step as a fused multiply-add does, like the
+// assembly (and like Go on FMA architectures): the float32 product is exact
+// in float64, so only the sum is rounded (to float64, then float32, which
+// differs from one rounding only in rare halfway cases). Rounding the
+// product separately as well changes outputs by about an ulp, which the
+// gradients of a deep network can amplify past the PyTorch parity
+// tolerances (darts TestEvalNetworkParity under -tags purego did).
 func flatConvGo(n int, src []float32, offs []int, wts []float32, dst []float32) {
 	dst = dst[:n]
 	clear(dst)
 	for t, off := range offs {
-		wv := wts[t]
+		wv := float64(wts[t])
 		s := src[off : off+n]
 		for i := range dst {
-			dst[i] += wv * s[i]
+			dst[i] = float32(wv*float64(s[i]) + float64(dst[i]))
 		}
 	}
 }

@@ -222,7 +222,7 @@ func TestDwRowsAsmMatchesFlatConv(t *testing.T) {
 				}
 			}
 		}
-		dwRowsAsm(rows, w, src, ss, offs, wts, dst, ds, add)
+		dwRowsAsm(rows, w, src, ss, offs, maxOff, wts, dst, ds, add)
 		for i := range dst {
 			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("rows %d w %d ss %d ds %d taps %v add %v: dst[%d] = %g, want %g", rows, w, ss, ds, offs, add, i, dst[i], want[i])
@@ -285,4 +285,122 @@ func TestDepthwiseRowPathsMatchFlat(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDwDotsAsm: the tiled 2-D dot products against float64 sums, over
+// row pairs and a last odd row, tap quads and single taps; inputs end at
+// guard pages.
+func TestDwDotsAsm(t *testing.T) {
+	if !hasAsm {
+		t.Skip("no assembly kernels in this build")
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	for n := 0; n < 400; n++ {
+		rows, w := 1+rng.IntN(19), 8*(1+rng.IntN(6))
+		offs := make([]int, 1+rng.IntN(27))
+		maxOff := 0
+		for i := range offs {
+			offs[i] = rng.IntN(60)
+			maxOff = max(maxOff, offs[i])
+		}
+		xs, ss := w+rng.IntN(9), w+rng.IntN(9)
+		x := randSlice(rng, guarded(t, (rows-1)*xs+w))
+		src := randSlice(rng, guarded(t, (rows-1)*ss+w+maxOff))
+		out := randSlice(rng, guarded(t, len(offs)))
+		dwDotsAsm(rows, w, x, xs, src, ss, offs, maxOff, out)
+		for tp, off := range offs {
+			var want, scale float64
+			for r := range rows {
+				for i := range w {
+					p := float64(x[r*xs+i]) * float64(src[r*ss+i+off])
+					want += p
+					scale += math.Abs(p)
+				}
+			}
+			if !closeTo(out[tp], want, scale) {
+				t.Fatalf("rows %d w %d xs %d ss %d taps %v: out[%d] = %g, want %g", rows, w, xs, ss, offs, tp, out[tp], want)
+			}
+		}
+	}
+}
+
+// TestDepthwiseHandleMatchesFunctions: the methods of a Depthwise, reused
+// over several planes, give the per-plane functions' bits; BackwardData
+// without accumulate gives what DepthwiseBackwardData adds to zeros (equal
+// values: a zero sum may differ in sign). Short slices and bad geometries
+// panic.
+func TestDepthwiseHandleMatchesFunctions(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(23, 24))
+		cases := dartsDWCases()
+		for len(cases) < 200 {
+			c := dwCase{1 + rng.IntN(30), 1 + rng.IntN(30), 1 + rng.IntN(6), 1 + rng.IntN(3), rng.IntN(5), 1 + rng.IntN(3)}
+			if c.h+2*c.pad < c.dil*(c.k-1)+1 || c.w+2*c.pad < c.dil*(c.k-1)+1 {
+				continue
+			}
+			cases = append(cases, c)
+		}
+		for _, c := range cases {
+			oh, ow := c.out()
+			hw, ohw, kk := c.h*c.w, oh*ow, c.k*c.k
+			d := GetDepthwise(c.h, c.w, c.k, c.s, c.pad, c.dil, oh, ow)
+			for range 3 {
+				in := randSlice(rng, guarded(t, hw))
+				wt := randSlice(rng, guarded(t, kk))
+				dout := randSlice(rng, guarded(t, ohw))
+				got, want := guarded(t, ohw), make([]float32, ohw)
+				d.Forward(in, wt, got)
+				DepthwiseForward(in, c.h, c.w, wt, c.k, c.s, c.pad, c.dil, want, oh, ow)
+				sameBits(t, c, "Forward", got, want)
+
+				dw, dwWant := randSlice(rng, guarded(t, kk)), make([]float32, kk)
+				copy(dwWant, dw)
+				d.BackwardFilter(in, dout, dw)
+				DepthwiseBackwardFilter(in, c.h, c.w, dout, oh, ow, c.k, c.s, c.pad, c.dil, dwWant)
+				sameBits(t, c, "BackwardFilter", dw, dwWant)
+
+				din, dinWant := randSlice(rng, guarded(t, hw)), make([]float32, hw)
+				copy(dinWant, din)
+				d.BackwardData(dout, wt, din, true)
+				DepthwiseBackwardData(dout, oh, ow, wt, c.k, c.s, c.pad, c.dil, dinWant, c.h, c.w)
+				sameBits(t, c, "BackwardData", din, dinWant)
+
+				randSlice(rng, din)
+				clear(dinWant)
+				d.BackwardData(dout, wt, din, false)
+				DepthwiseBackwardData(dout, oh, ow, wt, c.k, c.s, c.pad, c.dil, dinWant, c.h, c.w)
+				for i := range din {
+					if din[i] != dinWant[i] {
+						t.Fatalf("%v BackwardData (set): din[%d] = %g, want %g", c, i, din[i], dinWant[i])
+					}
+				}
+			}
+			d.Release()
+		}
+	})
+	mustPanic(t, "bad geometry", func() { GetDepthwise(8, 8, 3, 1, 1, 1, 8, 7) })
+	d := GetDepthwise(8, 8, 3, 1, 1, 1, 8, 8)
+	defer d.Release()
+	mustPanic(t, "short output", func() { d.Forward(make([]float32, 64), make([]float32, 9), make([]float32, 63)) })
+	mustPanic(t, "short weights", func() { d.BackwardData(make([]float32, 64), make([]float32, 8), make([]float32, 64), true) })
+	mustPanic(t, "short input", func() { d.BackwardFilter(make([]float32, 63), make([]float32, 64), make([]float32, 9)) })
+}
+
+func sameBits(t *testing.T, c dwCase, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%v %s: [%d] = %g, per-plane function %g", c, what, i, got[i], want[i])
+		}
+	}
+}
+
+func mustPanic(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Errorf("no panic for %s", what)
+		}
+	}()
+	f()
 }

@@ -4,7 +4,8 @@
 //     (1x1 convolutions, im2col convolutions, linear layers);
 //   - DepthwiseForward, DepthwiseBackwardData, DepthwiseBackwardFilter: a
 //     depthwise 2-D convolution on one channel plane, any kernel size,
-//     stride, padding and dilation;
+//     stride, padding and dilation; DepthwiseForwardPlanes and the Depthwise
+//     type run many planes of one geometry without per-plane set-up;
 //   - vector helpers: Axpy, Scale, Sum, SumSq, ReluForward, ReluBackward,
 //     ReluBackwardAdd, and batch-norm reductions ShiftedMoments, DotDev and
 //     ScaleShift.

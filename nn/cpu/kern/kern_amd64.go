@@ -30,10 +30,13 @@ func flatDotsK(n int, x, src *float32, offs *int, ntaps int, out *float32)
 func dwTilesK(shape, nr int, src *float32, ss int, offs *int, ntaps int, wts *float32, dst *float32, ds int, add bool)
 
 //go:noescape
-func deinterleaveK(n16 int, src, even, odd *float32)
+func dwDotsK(rows, w8 int, x *float32, xs int, src *float32, ss int, offs *int, ntaps int, out *float32)
 
 //go:noescape
-func addStrided2K(n8 int, dst, src *float32, odd bool)
+func deinterleaveK(rows, n16 int, src *float32, ss int, even, odd *float32, ds int)
+
+//go:noescape
+func addStrided2K(rows, n8 int, dst *float32, ds int, src *float32, ss int, odd bool)
 
 //go:noescape
 func copyRowsK(rows, w8 int, mask *int32, src *float32, sstride int, dst *float32, dstride int, add bool)
@@ -220,29 +223,26 @@ func flatDotsAsm(n int, x, src []float32, offs []int, out []float32) {
 }
 
 // dwTileShapes are the tiles of dwTilesK, by vectors per tile row: shape
-// index and rows per tile.
-var dwTileShapes = [...]struct{ vecs, shape, rows int }{{8, 0, 1}, {4, 1, 2}, {2, 2, 4}, {1, 3, 8}}
+// index and log2 of the rows per tile.
+var dwTileShapes = [...]struct{ vecs, shape, log2Rows int }{{8, 0, 0}, {4, 1, 1}, {2, 2, 2}, {1, 3, 3}}
 
 // dwRowsAsm sets dst[r*ds+i] = Σ_t wts[t]·src[r*ss+i+offs[t]] (or adds the
 // sum to dst when add) for r < rows, i < w, the taps summed in order from
-// zero with FMA (rows > 0, w > 0 a multiple of 8). Columns go in groups of
-// 8, 4, 2 then 1 vectors, each group down the rows in tiles of 8 vectors;
-// rows left under a tile go one vector at a time.
-func dwRowsAsm(rows, w int, src []float32, ss int, offs []int, wts []float32, dst []float32, ds int, add bool) {
-	maxOff := 0
-	for _, off := range offs {
-		maxOff = max(maxOff, off)
-	}
+// zero with FMA (rows > 0, w > 0 a multiple of 8, maxOff = max(offs)).
+// Columns go in groups of 8, 4, 2 then 1 vectors, each group down the rows
+// in tiles of 8 vectors; rows left under a tile go one vector at a time.
+func dwRowsAsm(rows, w int, src []float32, ss int, offs []int, maxOff int, wts []float32, dst []float32, ds int, add bool) {
 	_ = src[(rows-1)*ss+w-1+maxOff]
 	_ = dst[(rows-1)*ds+w-1]
 	_ = wts[len(offs)-1]
 	w8, c := w/8, 0
 	for _, ts := range dwTileShapes {
 		for ; c+ts.vecs <= w8; c += ts.vecs {
-			r := rows - rows%ts.rows
-			if r > 0 {
-				dwTilesK(ts.shape, r/ts.rows, &src[8*c], ss, &offs[0], len(offs), &wts[0], &dst[8*c], ds, add)
+			nr := rows >> ts.log2Rows
+			if nr > 0 {
+				dwTilesK(ts.shape, nr, &src[8*c], ss, &offs[0], len(offs), &wts[0], &dst[8*c], ds, add)
 			}
+			r := nr << ts.log2Rows
 			if r == rows {
 				continue
 			}
@@ -253,18 +253,29 @@ func dwRowsAsm(rows, w int, src []float32, ss int, offs []int, wts []float32, ds
 	}
 }
 
-// deinterleaveAsm sets even[j] = src[2j], odd[j] = src[2j+1] for j < n/2
-// (n > 0 a multiple of 16).
-func deinterleaveAsm(n int, src, even, odd []float32) {
-	_, _, _ = src[n-1], even[n/2-1], odd[n/2-1]
-	deinterleaveK(n/16, &src[0], &even[0], &odd[0])
+// dwDotsAsm sets out[t] = Σ_{r<rows, i<w} x[r*xs+i]·src[r*ss+i+offs[t]]
+// (rows > 0, w > 0 a multiple of 8, maxOff = max(offs)); see dwDotsK for
+// the summation order.
+func dwDotsAsm(rows, w int, x []float32, xs int, src []float32, ss int, offs []int, maxOff int, out []float32) {
+	_ = src[(rows-1)*ss+w-1+maxOff]
+	_ = x[(rows-1)*xs+w-1]
+	_ = out[len(offs)-1]
+	dwDotsK(rows, w/8, &x[0], xs, &src[0], ss, &offs[0], len(offs), &out[0])
 }
 
-// addStrided2Asm sets dst[2j+odd] += src[j] for j < n (n > 0 a multiple of
-// 8), adding +0 to the other elements of dst[:2n].
-func addStrided2Asm(n int, dst, src []float32, odd bool) {
-	_, _ = dst[2*n-1], src[n-1]
-	addStrided2K(n/8, &dst[0], &src[0], odd)
+// deinterleaveAsm sets even[r*ds+j] = src[r*ss+2j] and odd[r*ds+j] =
+// src[r*ss+2j+1] for r < rows, j < n/2 (rows > 0, n > 0 a multiple of 16).
+func deinterleaveAsm(rows, n int, src []float32, ss int, even, odd []float32, ds int) {
+	_, _, _ = src[(rows-1)*ss+n-1], even[(rows-1)*ds+n/2-1], odd[(rows-1)*ds+n/2-1]
+	deinterleaveK(rows, n/16, &src[0], ss, &even[0], &odd[0], ds)
+}
+
+// addStrided2Asm sets dst[r*ds+2j+odd] += src[r*ss+j] for r < rows, j < n
+// (rows > 0, n > 0 a multiple of 8), adding +0 to the other elements of
+// each dst[r*ds : r*ds+2n].
+func addStrided2Asm(rows, n int, dst []float32, ds int, src []float32, ss int, odd bool) {
+	_, _ = dst[(rows-1)*ds+2*n-1], src[(rows-1)*ss+n-1]
+	addStrided2K(rows, n/8, &dst[0], ds, &src[0], ss, odd)
 }
 
 // addTo sets dst[i] += src[i].

@@ -451,74 +451,103 @@ fddone:
 	VZEROUPPER
 	RET
 
-// func deinterleaveK(n16 int, src, even, odd *float32)
-// even[j] = src[2j], odd[j] = src[2j+1] for j < 8*n16 (n16 >= 1).
-TEXT ·deinterleaveK(SB), NOSPLIT, $0-32
-	MOVQ n16+0(FP), CX
-	MOVQ src+8(FP), SI
-	MOVQ even+16(FP), DI
-	MOVQ odd+24(FP), DX
+// func deinterleaveK(rows, n16 int, src *float32, ss int, even, odd *float32, ds int)
+// For r < rows: even[r*ds+j] = src[r*ss+2j], odd[r*ds+j] = src[r*ss+2j+1]
+// for j < 8*n16 (rows, n16 >= 1).
+TEXT ·deinterleaveK(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), R9
+	SHLQ $2, R9
+	MOVQ even+32(FP), DI
+	MOVQ odd+40(FP), DX
+	MOVQ ds+48(FP), R10
+	SHLQ $2, R10
+
+dilrow:
+	MOVQ n16+8(FP), CX
+	XORQ AX, AX // byte offset in the source row
+	XORQ BX, BX // byte offset in the destination rows
 
 dilloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS 32(SI)(AX*1), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2 // a0 a2 b0 b2 | a4 a6 b4 b6
 	VSHUFPS $0xDD, Y1, Y0, Y3 // a1 a3 b1 b3 | a5 a7 b5 b7
 	VPERMPD $0xD8, Y2, Y2     // a0 a2 a4 a6 b0 b2 b4 b6
 	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (DX)
-	ADDQ    $64, SI
-	ADDQ    $32, DI
-	ADDQ    $32, DX
+	VMOVUPS Y2, (DI)(BX*1)
+	VMOVUPS Y3, (DX)(BX*1)
+	ADDQ    $64, AX
+	ADDQ    $32, BX
 	DECQ    CX
 	JNZ     dilloop
+	ADDQ    R9, SI
+	ADDQ    R10, DI
+	ADDQ    R10, DX
+	DECQ    R8
+	JNZ     dilrow
 	VZEROUPPER
 	RET
 
-// func addStrided2K(n8 int, dst, src *float32, odd bool)
-// dst[2j+odd] += src[j] for j < 8*n8 (n8 >= 1), by adding the interleave of
-// src with zeros to dst[0:16*n8] (the other positions get +0).
-TEXT ·addStrided2K(SB), NOSPLIT, $0-25
-	MOVQ    n8+0(FP), CX
-	MOVQ    dst+8(FP), DI
-	MOVQ    src+16(FP), SI
-	MOVBLZX odd+24(FP), AX
+// func addStrided2K(rows, n8 int, dst *float32, ds int, src *float32, ss int, odd bool)
+// For r < rows: dst[r*ds+2j+odd] += src[r*ss+j] for j < 8*n8 (rows, n8 >= 1),
+// by adding the interleave of src with zeros to dst[r*ds : r*ds+16*n8] (the
+// other positions get +0).
+TEXT ·addStrided2K(SB), NOSPLIT, $0-49
+	MOVQ    rows+0(FP), R8
+	MOVQ    dst+16(FP), DI
+	MOVQ    ds+24(FP), R9
+	SHLQ    $2, R9
+	MOVQ    src+32(FP), SI
+	MOVQ    ss+40(FP), R10
+	SHLQ    $2, R10
+	MOVBLZX odd+48(FP), DX
 	VXORPS  Y8, Y8, Y8
-	TESTQ   AX, AX
-	JNZ     as2odd
+
+as2row:
+	MOVQ  n8+8(FP), CX
+	XORQ  AX, AX // byte offset in the source row
+	XORQ  BX, BX // byte offset in the destination row
+	TESTQ DX, DX
+	JNZ   as2odd
 
 as2even:
-	VMOVUPS    (SI), Y0
+	VMOVUPS    (SI)(AX*1), Y0
 	VUNPCKLPS  Y8, Y0, Y2       // s0 0 s1 0 | s4 0 s5 0
 	VUNPCKHPS  Y8, Y0, Y3       // s2 0 s3 0 | s6 0 s7 0
 	VPERM2F128 $0x20, Y3, Y2, Y4
 	VPERM2F128 $0x31, Y3, Y2, Y5
-	VADDPS     (DI), Y4, Y4
-	VADDPS     32(DI), Y5, Y5
-	VMOVUPS    Y4, (DI)
-	VMOVUPS    Y5, 32(DI)
-	ADDQ       $32, SI
-	ADDQ       $64, DI
+	VADDPS     (DI)(BX*1), Y4, Y4
+	VADDPS     32(DI)(BX*1), Y5, Y5
+	VMOVUPS    Y4, (DI)(BX*1)
+	VMOVUPS    Y5, 32(DI)(BX*1)
+	ADDQ       $32, AX
+	ADDQ       $64, BX
 	DECQ       CX
 	JNZ        as2even
-	VZEROUPPER
-	RET
+	JMP        as2next
 
 as2odd:
-	VMOVUPS    (SI), Y0
+	VMOVUPS    (SI)(AX*1), Y0
 	VUNPCKLPS  Y0, Y8, Y2       // 0 s0 0 s1 | 0 s4 0 s5
 	VUNPCKHPS  Y0, Y8, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y4
 	VPERM2F128 $0x31, Y3, Y2, Y5
-	VADDPS     (DI), Y4, Y4
-	VADDPS     32(DI), Y5, Y5
-	VMOVUPS    Y4, (DI)
-	VMOVUPS    Y5, 32(DI)
-	ADDQ       $32, SI
-	ADDQ       $64, DI
+	VADDPS     (DI)(BX*1), Y4, Y4
+	VADDPS     32(DI)(BX*1), Y5, Y5
+	VMOVUPS    Y4, (DI)(BX*1)
+	VMOVUPS    Y5, 32(DI)(BX*1)
+	ADDQ       $32, AX
+	ADDQ       $64, BX
 	DECQ       CX
 	JNZ        as2odd
+
+as2next:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ R8
+	JNZ  as2row
 	VZEROUPPER
 	RET
 
@@ -857,5 +886,159 @@ dwt11st:
 	JNZ     dwt11
 
 dwtdone:
+	VZEROUPPER
+	RET
+
+// func dwDotsK(rows, w8 int, x *float32, xs int, src *float32, ss int, offs *int, ntaps int, out *float32)
+// out[t] = Σ_{r<rows, i<8*w8} x[r*xs+i]·src[r*ss+i+offs[t]] (rows, w8,
+// ntaps >= 1). Per tap, accumulator A sums the even rows and B the odd rows,
+// each row by row and vector by vector in order (lane l takes i ≡ l mod 8),
+// then out[t] is the pairwise lane sum of A+B. Taps go four at a time
+// sharing the loads of x, then one at a time.
+#define DWD_FMA4(xv, col, a0, a1, a2, a3) \
+	VFMADD231PS (AX)(col*1), xv, a0 \
+	VFMADD231PS (BX)(col*1), xv, a1 \
+	VFMADD231PS (DX)(col*1), xv, a2 \
+	VFMADD231PS (SI)(col*1), xv, a3
+
+#define DWD_OUT(a, b, xa, xb, dst) \
+	VADDPS a, b, a \
+	HSUM(a, xa, xb) \
+	VMOVSS xa, dst
+
+TEXT ·dwDotsK(SB), NOSPLIT, $24-72
+	MOVQ xs+24(FP), R13
+	SHLQ $2, R13
+	MOVQ ss+40(FP), R12
+	SHLQ $2, R12
+	MOVQ offs+48(FP), AX
+	MOVQ AX, offp-8(SP)
+	MOVQ ntaps+56(FP), AX
+	MOVQ AX, left-16(SP)
+	MOVQ out+64(FP), AX
+	MOVQ AX, outp-24(SP)
+
+dwdquad:
+	CMPQ left-16(SP), $4
+	JLT  dwdone
+	MOVQ src+32(FP), CX
+	MOVQ offp-8(SP), R8
+	MOVQ (R8), AX
+	LEAQ (CX)(AX*4), AX
+	MOVQ 8(R8), BX
+	LEAQ (CX)(BX*4), BX
+	MOVQ 16(R8), DX
+	LEAQ (CX)(DX*4), DX
+	MOVQ 24(R8), SI
+	LEAQ (CX)(SI*4), SI
+	MOVQ x+16(FP), DI
+	DWT_ZERO
+	MOVQ rows+0(FP), R11
+
+dwdqpair:
+	CMPQ R11, $2
+	JLT  dwdqlast
+	XORQ CX, CX
+	MOVQ R12, R8
+	MOVQ R13, R9
+	MOVQ w8+8(FP), R10
+
+dwdqpcol:
+	VMOVUPS (DI)(CX*1), Y8
+	VMOVUPS (DI)(R9*1), Y9
+	DWD_FMA4(Y8, CX, Y0, Y2, Y4, Y6)
+	DWD_FMA4(Y9, R8, Y1, Y3, Y5, Y7)
+	ADDQ    $32, CX
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	DECQ    R10
+	JNZ     dwdqpcol
+	LEAQ    (AX)(R12*2), AX
+	LEAQ    (BX)(R12*2), BX
+	LEAQ    (DX)(R12*2), DX
+	LEAQ    (SI)(R12*2), SI
+	LEAQ    (DI)(R13*2), DI
+	SUBQ    $2, R11
+	JMP     dwdqpair
+
+dwdqlast:
+	TESTQ R11, R11
+	JZ    dwdqout
+	XORQ  CX, CX
+	MOVQ  w8+8(FP), R10
+
+dwdqlcol:
+	VMOVUPS (DI)(CX*1), Y8
+	DWD_FMA4(Y8, CX, Y0, Y2, Y4, Y6)
+	ADDQ    $32, CX
+	DECQ    R10
+	JNZ     dwdqlcol
+
+dwdqout:
+	MOVQ outp-24(SP), R8
+	DWD_OUT(Y0, Y1, X0, X1, (R8))
+	DWD_OUT(Y2, Y3, X2, X3, 4(R8))
+	DWD_OUT(Y4, Y5, X4, X5, 8(R8))
+	DWD_OUT(Y6, Y7, X6, X7, 12(R8))
+	ADDQ $16, outp-24(SP)
+	ADDQ $32, offp-8(SP)
+	SUBQ $4, left-16(SP)
+	JMP  dwdquad
+
+dwdone:
+	CMPQ   left-16(SP), $0
+	JEQ    dwddone
+	MOVQ   src+32(FP), CX
+	MOVQ   offp-8(SP), R8
+	MOVQ   (R8), AX
+	LEAQ   (CX)(AX*4), AX
+	MOVQ   x+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   rows+0(FP), R11
+
+dwdopair:
+	CMPQ R11, $2
+	JLT  dwdolast
+	XORQ CX, CX
+	LEAQ (AX)(R12*1), BX
+	LEAQ (DI)(R13*1), DX
+	MOVQ w8+8(FP), SI
+
+dwdopcol:
+	VMOVUPS     (DI)(CX*1), Y8
+	VMOVUPS     (DX)(CX*1), Y9
+	VFMADD231PS (AX)(CX*1), Y8, Y0
+	VFMADD231PS (BX)(CX*1), Y9, Y1
+	ADDQ        $32, CX
+	DECQ        SI
+	JNZ         dwdopcol
+	LEAQ        (AX)(R12*2), AX
+	LEAQ        (DI)(R13*2), DI
+	SUBQ        $2, R11
+	JMP         dwdopair
+
+dwdolast:
+	TESTQ R11, R11
+	JZ    dwdoout
+	XORQ  CX, CX
+	MOVQ  w8+8(FP), SI
+
+dwdolcol:
+	VMOVUPS     (DI)(CX*1), Y8
+	VFMADD231PS (AX)(CX*1), Y8, Y0
+	ADDQ        $32, CX
+	DECQ        SI
+	JNZ         dwdolcol
+
+dwdoout:
+	MOVQ outp-24(SP), R8
+	DWD_OUT(Y0, Y1, X0, X1, (R8))
+	ADDQ $4, outp-24(SP)
+	ADDQ $8, offp-8(SP)
+	DECQ left-16(SP)
+	JMP  dwdone
+
+dwddone:
 	VZEROUPPER
 	RET

@@ -16,8 +16,20 @@ func flatDotsAsm(n int, x, src []float32, offs []int, out []float32) {
 	panic("kern: no assembly kernels in this build")
 }
 
-func dwRowsAsm(rows, w int, src []float32, ss int, offs []int, wts []float32, dst []float32, ds int, add bool) {
+func dwRowsAsm(rows, w int, src []float32, ss int, offs []int, maxOff int, wts []float32, dst []float32, ds int, add bool) {
 	panic("kern: no assembly kernels in this build")
+}
+
+func dwDotsAsm(rows, w int, x []float32, xs int, src []float32, ss int, offs []int, maxOff int, out []float32) {
+	panic("kern: no assembly kernels in this build")
+}
+
+func deinterleaveAsm(rows, n int, src []float32, ss int, even, odd []float32, ds int) {
+	panic("kern: no assembly")
+}
+
+func addStrided2Asm(rows, n int, dst []float32, ds int, src []float32, ss int, odd bool) {
+	panic("kern: no assembly")
 }
 
 func axpyAsm(n int, alpha float32, x, y []float32)                       { panic("kern: no assembly") }
@@ -26,8 +38,6 @@ func reluAsm(n int, dst, src []float32)                                  { panic
 func reluBackwardAsm(n int, dx, dy, y []float32)                         { panic("kern: no assembly") }
 func sumAsm(n int, x []float32, p *[16]float64, squares bool)            { panic("kern: no assembly") }
 func reluBackwardAddAsm(n int, dx, dy, y []float32)                      { panic("kern: no assembly") }
-func deinterleaveAsm(n int, src, even, odd []float32)                    { panic("kern: no assembly") }
-func addStrided2Asm(n int, dst, src []float32, odd bool)                 { panic("kern: no assembly") }
 func shiftedMomentsAsm(n int, x []float32, k float32, s, q *[16]float32) { panic("kern: no assembly") }
 func dotDevAsm(n int, g, x []float32, m float32, a, b *[16]float32)      { panic("kern: no assembly") }
 func scaleShiftAsm(n int, y, x []float32, a, b float32)                  { panic("kern: no assembly") }
