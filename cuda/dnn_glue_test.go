@@ -287,20 +287,14 @@ func cpuCudnn(t *testing.T, l *Libraries, mem *emuMemory, f *fakeDNN) {
 	in := func(addr uint64, n int, dt dtype) nn.Buffer {
 		buf := c.Alloc(n)
 		if addr != 0 {
-			h := make([]float32, n)
-			for i := range h {
-				h[i] = mem.get(addr, i, dt)
-			}
-			c.Upload(buf, h)
+			c.Upload(buf, mem.read(addr, n, dt))
 		}
 		return buf
 	}
 	out := func(addr uint64, buf nn.Buffer, dt dtype) {
 		h := make([]float32, buf.Len())
 		c.Download(h, buf)
-		for i, v := range h {
-			mem.set(addr, i, dt, v)
-		}
+		mem.write(addr, h, dt)
 	}
 	// acc returns dst's current contents when beta is 1 (accumulate), zeros when 0.
 	acc := func(beta unsafe.Pointer, addr uint64, n int, dt dtype) nn.Buffer {

@@ -44,21 +44,16 @@ func f16Bits(f float32) uint16 {
 
 // f16Value widens fp16 bits to float32 (exact).
 func f16Value(h uint16) float32 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
+	sign := uint32(h&0x8000) << 16
+	exp, mant := uint32(h>>10&0x1f), uint32(h&0x3ff)
 	switch exp {
-	case 0:
-		return float32(sign * mant * math.Exp2(-24))
+	case 0: // zero or subnormal: mant * 2^-24
+		v := float32(mant) * (1.0 / (1 << 24))
+		return math.Float32frombits(math.Float32bits(v) | sign)
 	case 31:
-		if mant != 0 {
-			return float32(math.NaN())
-		}
-		return float32(math.Inf(int(sign)))
+		return math.Float32frombits(sign | 0x7f800000 | mant<<13) // Inf or NaN
 	}
-	return float32(sign * (1024 + mant) * math.Exp2(float64(exp-25)))
+	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }
 
 // bf16Bits rounds f to the nearest bfloat16 (ties to even; NaN to quiet NaN).
