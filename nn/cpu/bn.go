@@ -8,8 +8,10 @@ import (
 	"pertnas/nn/cpu/kern"
 )
 
-// Batch norm: one item per channel; each channel's sums run over samples
-// and positions in order, in float64.
+// Batch norm: one item per channel. In training mode each channel's sums run
+// over its planes in the fixed order of kern.ShiftedMomentsPlanes and
+// kern.DotDevPlanes; the inference-mode backward pass sums over samples and
+// positions in order, in float64.
 
 func checkBN(op string, d nn.BNDesc, bufs ...[]float32) {
 	n := d.N * d.C * d.HW
@@ -25,16 +27,11 @@ func checkBN(op string, d nn.BNDesc, bufs ...[]float32) {
 
 // channelStats returns the mean and biased variance of channel c in one
 // pass: sums of x-k and (x-k)² with k the channel's first value (so the
-// subtraction of squares does not cancel), per plane (kern.ShiftedMoments),
-// the planes added in float64 in sample order.
+// subtraction of squares does not cancel), over the channel's planes
+// (kern.ShiftedMomentsPlanes).
 func channelStats(d nn.BNDesc, x []float32, c int) (mean, variance float64) {
 	k := x[c*d.HW]
-	var s, q float64
-	for n := 0; n < d.N; n++ {
-		a, b := kern.ShiftedMoments(x[(n*d.C+c)*d.HW:(n*d.C+c+1)*d.HW], k)
-		s += a
-		q += b
-	}
+	s, q := kern.ShiftedMomentsPlanes(x[c*d.HW:], d.N, d.HW, d.C*d.HW, k)
 	m := float64(d.N * d.HW)
 	dm := s / m
 	return float64(k) + dm, max(q/m-dm*dm, 0)
@@ -43,11 +40,8 @@ func channelStats(d nn.BNDesc, x []float32, c int) (mean, variance float64) {
 // normalize writes y = x*scale + (shift - mean*scale) for channel c (scale
 // and shift fold gamma, beta and the inverse deviation).
 func normalize(d nn.BNDesc, x, y []float32, c int, mean, scale, shift float32) {
-	off := shift - mean*scale
-	for n := 0; n < d.N; n++ {
-		o := (n*d.C + c) * d.HW
-		kern.ScaleShift(y[o:o+d.HW], x[o:o+d.HW], scale, off)
-	}
+	o := c * d.HW
+	kern.ScaleShiftPlanes(y[o:], x[o:], d.N, d.HW, d.C*d.HW, scale, shift-mean*scale)
 }
 
 func gammaBeta(gamma, beta []float32, c int) (float32, float32) {
@@ -120,13 +114,8 @@ func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, s
 	m := float64(d.N * d.HW)
 	be.pool.run(d.C, func(c, _ int) {
 		mean, inv := float64(sm[c]), float64(si[c])
-		var sdy, sdyx float64 // Σ dy, Σ dy*xhat
-		for n := 0; n < d.N; n++ {
-			o := (n*d.C + c) * d.HW
-			a, b := kern.DotDev(gyd[o:o+d.HW], xd[o:o+d.HW], sm[c])
-			sdy += a
-			sdyx += b
-		}
+		// Σ dy, Σ dy*xhat
+		sdy, sdyx := kern.DotDevPlanes(gyd[c*d.HW:], xd[c*d.HW:], d.N, d.HW, d.C*d.HW, sm[c])
 		sdyx *= inv
 		if dgd != nil {
 			dgd[c] += float32(sdyx)
@@ -142,16 +131,13 @@ func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, s
 		k := float32(float64(g) * inv)
 		mdy, mdyx := float32(sdy/m), float32(sdyx/m)
 		meanf, invf := float32(mean), float32(inv)
-		for n := 0; n < d.N; n++ {
-			o := (n*d.C + c) * d.HW
-			gs, dxs, xs := gyd[o:o+d.HW], dxd[o:o+d.HW], xd[o:o+d.HW]
-			// dx (+)= k*dy - (x*b + c0), each product and sum rounded
-			// on its own: t = -(x*b + c0) exactly (negation), then
-			// t += k*dy, then dx = t or dx += t (one pass).
-			a, b := k*mdy, k*invf*mdyx
-			c0 := a - meanf*b
-			kern.AffineAxpy(dxs, xs, gs, -b, -c0, k, accumulate)
-		}
+		// dx (+)= k*dy - (x*b + c0), each product and sum rounded on its
+		// own: t = -(x*b + c0) exactly (negation), then t += k*dy, then
+		// dx = t or dx += t (one pass).
+		a, b := k*mdy, k*invf*mdyx
+		c0 := a - meanf*b
+		o := c * d.HW
+		kern.AffineAxpyPlanes(dxd[o:], xd[o:], gyd[o:], d.N, d.HW, d.C*d.HW, -b, -c0, k, accumulate)
 	})
 }
 

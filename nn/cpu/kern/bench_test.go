@@ -11,13 +11,19 @@ import (
 // reports the rate per second of CPU time of its (locked) thread, "cpu-GFLOP/s"
 // or "cpu-GB/s", which time-slicing with other processes does not dilute.
 
-// benchPaths runs f as sub-benchmarks "asm" (when available) and "go".
+// benchPaths runs f as sub-benchmarks "asm" (when available), "avx2" (the
+// AVX2 kernels, on a CPU with AVX-512) and "go".
 func benchPaths(b *testing.B, f func(b *testing.B)) {
 	saved := useAsm
 	defer func() { useAsm = saved }()
 	if hasAsm {
 		useAsm = true
 		b.Run("asm", f)
+		if avx2Only != nil {
+			restore := avx2Only()
+			b.Run("avx2", f)
+			restore()
+		}
 	}
 	useAsm = false
 	b.Run("go", f)
@@ -164,5 +170,71 @@ func BenchmarkVector(b *testing.B) {
 				reportRate(b, float64(cs.bytes), loop(b, cs.run), "GB/s")
 			})
 		})
+	}
+}
+
+// BenchmarkBatchNormPlanes times the per-channel batch-norm reductions over
+// the 64 planes of one channel of the DARTS activations (C channels of H×W,
+// batch 64); metric: GB/s read.
+func BenchmarkBatchNormPlanes(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, s := range [][2]int{{16, 1024}, {32, 256}, {64, 64}} {
+		c, hw := s[0], s[1]
+		x := randSlice(rng, make([]float32, 64*c*hw))
+		g := randSlice(rng, make([]float32, 64*c*hw))
+		b.Run(fmt.Sprintf("ShiftedMoments/C%d_HW%d", c, hw), func(b *testing.B) {
+			benchPaths(b, func(b *testing.B) {
+				cpu := loop(b, func() {
+					for ch := range c {
+						_, _ = ShiftedMomentsPlanes(x[ch*hw:], 64, hw, c*hw, 0.5)
+					}
+				})
+				reportRate(b, float64(4*len(x)), cpu, "GB/s")
+			})
+		})
+		b.Run(fmt.Sprintf("DotDev/C%d_HW%d", c, hw), func(b *testing.B) {
+			benchPaths(b, func(b *testing.B) {
+				cpu := loop(b, func() {
+					for ch := range c {
+						_, _ = DotDevPlanes(g[ch*hw:], x[ch*hw:], 64, hw, c*hw, 0.5)
+					}
+				})
+				reportRate(b, float64(8*len(x)), cpu, "GB/s")
+			})
+		})
+	}
+}
+
+// BenchmarkGemmBatch times the 1x1-convolution GEMMs over a whole batch of
+// 64 samples (the operands no longer fit the caches, as in the networks).
+func BenchmarkGemmBatch(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	const batch = 64
+	for _, s := range [][2]int{{16, 1024}, {36, 1024}, {72, 256}, {144, 64}} {
+		c, hw := s[0], s[1]
+		w := randSlice(rng, make([]float32, c*c))
+		x := randSlice(rng, make([]float32, batch*c*hw))
+		y := randSlice(rng, make([]float32, batch*c*hw))
+		flops := 2 * float64(batch*c*c*hw)
+		cases := []struct {
+			name string
+			run  func(n int)
+		}{
+			{"fwd", func(n int) { Gemm(false, false, c, hw, c, w, c, x[n*c*hw:], hw, false, y[n*c*hw:], hw) }},
+			{"bwdData", func(n int) { Gemm(true, false, c, hw, c, w, c, y[n*c*hw:], hw, false, x[n*c*hw:], hw) }},
+			{"bwdFilter", func(n int) { Gemm(false, true, c, c, hw, y[n*c*hw:], hw, x[n*c*hw:], hw, n > 0, w, c) }},
+		}
+		for _, cs := range cases {
+			b.Run(fmt.Sprintf("%s/C%d_HW%d", cs.name, c, hw), func(b *testing.B) {
+				benchPaths(b, func(b *testing.B) {
+					cpu := loop(b, func() {
+						for n := range batch {
+							cs.run(n)
+						}
+					})
+					reportRate(b, flops, cpu, "GFLOP/s")
+				})
+			})
+		}
 	}
 }

@@ -1,60 +1,109 @@
 package kern
 
-// Batch-norm helpers over one channel plane. The sums use 16 float32 partial
-// sums (element i goes to partial i mod 16, in index order) combined in
-// float64 by sumPartials; products and sums are rounded separately (no fused
-// multiply-add: the float32 conversions forbid the compiler to fuse), so the
-// Go and assembly paths give identical bits.
+import "fmt"
 
-// ShiftedMoments returns Σ (x[i]-k) and Σ (x[i]-k)². With k a value of the
-// data (e.g. its first element) the variance Σ(x-k)²/n - (Σ(x-k)/n)² does not
-// suffer the cancellation of the unshifted formula.
+// Batch-norm helpers. Products and sums are rounded separately (no fused
+// multiply-add: the float32 conversions forbid the compiler to fuse) and the
+// sums run in a fixed order (planeSums), so the Go and assembly paths give
+// identical bits.
+
+// ShiftedMoments returns Σ (x[i]-k) and Σ (x[i]-k)²: ShiftedMomentsPlanes
+// over x as one plane.
 func ShiftedMoments(x []float32, k float32) (sum, sumSq float64) {
-	var s, q [16]float32
-	i := 0
-	if useAsm && len(x) >= 16 {
-		i = len(x) &^ 15
-		shiftedMomentsAsm(i, x, k, &s, &q)
-	} else {
-		for ; i+16 <= len(x); i += 16 {
-			for l, v := range x[i : i+16] {
-				d := v - k
-				s[l] += d
-				q[l] += float32(d * d)
-			}
-		}
-	}
-	for l := 0; i < len(x); i, l = i+1, l+1 {
-		d := x[i] - k
-		s[l] += d
-		q[l] += float32(d * d)
-	}
-	return sumPartials32(&s), sumPartials32(&q)
+	return ShiftedMomentsPlanes(x, 1, len(x), len(x), k)
 }
 
-// DotDev returns Σ g[i] and Σ g[i]·(x[i]-m) over len(g) (x at least as long):
-// the two reductions of the batch-norm backward pass.
-func DotDev(g, x []float32, m float32) (sumG, sumGDev float64) {
-	x = x[:len(g)]
-	var a, b [16]float32
-	i := 0
-	if useAsm && len(g) >= 16 {
-		i = len(g) &^ 15
-		dotDevAsm(i, g, x, m, &a, &b)
+// ShiftedMomentsPlanes returns Σ (x-k) and Σ (x-k)² over the elements of
+// planes planes of hw elements each, plane p at x[p*stride : p*stride+hw]
+// (one channel of an NCHW tensor: stride C·H·W). With k a value of the data
+// (e.g. its first element) the variance Σ(x-k)²/n - (Σ(x-k)/n)² does not
+// suffer the cancellation of the unshifted formula. See planeSums for the
+// order of the sums. Panics if x is too short or stride negative.
+func ShiftedMomentsPlanes(x []float32, planes, hw, stride int, k float32) (sum, sumSq float64) {
+	if !checkPlanes("ShiftedMomentsPlanes", len(x), planes, hw, stride) {
+		return 0, 0
+	}
+	var s, q [16]float64
+	if useAsm {
+		momentsPlanesAsm(planes, hw, x, stride, k, &s, &q)
 	} else {
-		for ; i+16 <= len(g); i += 16 {
-			xs := x[i : i+16]
-			for l, gv := range g[i : i+16] {
-				a[l] += gv
-				b[l] += float32(gv * (xs[l] - m))
+		var ps, pq [16]float32
+		for p := range planes {
+			ps, pq = [16]float32{}, [16]float32{}
+			for i, v := range x[p*stride : p*stride+hw] {
+				d := v - k
+				ps[i%16] += d
+				pq[i%16] += float32(d * d)
 			}
+			foldPartials(&s, &ps)
+			foldPartials(&q, &pq)
 		}
 	}
-	for l := 0; i < len(g); i, l = i+1, l+1 {
-		a[l] += g[i]
-		b[l] += float32(g[i] * (x[i] - m))
+	return sumPartials(&s), sumPartials(&q)
+}
+
+// DotDev returns Σ g[i] and Σ g[i]·(x[i]-m) over len(g) (x at least as
+// long): DotDevPlanes over g as one plane.
+func DotDev(g, x []float32, m float32) (sumG, sumGDev float64) {
+	x = x[:len(g)]
+	return DotDevPlanes(g, x, 1, len(g), len(g), m)
+}
+
+// DotDevPlanes returns Σ g and Σ g·(x-m) over planes planes of hw elements
+// each, plane p at g[p*stride : p*stride+hw] and x[p*stride : p*stride+hw]:
+// the two reductions of the batch-norm backward pass over one channel. See
+// planeSums for the order of the sums. Panics if g or x is too short or
+// stride negative.
+func DotDevPlanes(g, x []float32, planes, hw, stride int, m float32) (sumG, sumGDev float64) {
+	if !checkPlanes("DotDevPlanes", min(len(g), len(x)), planes, hw, stride) {
+		return 0, 0
 	}
-	return sumPartials32(&a), sumPartials32(&b)
+	var a, b [16]float64
+	if useAsm {
+		dotDevPlanesAsm(planes, hw, g, x, stride, m, &a, &b)
+	} else {
+		var pa, pb [16]float32
+		for p := range planes {
+			pa, pb = [16]float32{}, [16]float32{}
+			xs := x[p*stride : p*stride+hw]
+			for i, gv := range g[p*stride : p*stride+hw] {
+				pa[i%16] += gv
+				pb[i%16] += float32(gv * (xs[i] - m))
+			}
+			foldPartials(&a, &pa)
+			foldPartials(&b, &pb)
+		}
+	}
+	return sumPartials(&a), sumPartials(&b)
+}
+
+// planeSums: the order of the sums of ShiftedMomentsPlanes and DotDevPlanes,
+// the same on the Go and assembly paths. Each plane is summed into 16
+// float32 partials, element i of the plane going to partial i mod 16 in
+// index order (products and sums rounded separately, no fused multiply-add);
+// foldPartials adds them to 16 float64 sums plane after plane, and
+// sumPartials combines those.
+
+// foldPartials adds float64(p[l]) to s[l].
+func foldPartials(s *[16]float64, p *[16]float32) {
+	for l, v := range p {
+		s[l] += float64(v)
+	}
+}
+
+// checkPlanes reports whether there is anything to sum, after panicking
+// unless n elements hold planes planes of hw elements stride apart.
+func checkPlanes(op string, n, planes, hw, stride int) bool {
+	if planes < 0 || hw < 0 || stride < 0 {
+		panic(fmt.Sprintf("kern.%s: negative size planes=%d hw=%d stride=%d", op, planes, hw, stride))
+	}
+	if planes == 0 || hw == 0 {
+		return false
+	}
+	if need := (planes-1)*stride + hw; n < need {
+		panic(fmt.Sprintf("kern.%s: %d elements, %d planes of %d with stride %d need %d", op, n, planes, hw, stride, need))
+	}
+	return true
 }
 
 // ScaleShift sets y[i] = x[i]·a + b for i < len(y) (x at least as long),
@@ -64,10 +113,27 @@ func ScaleShift(y, x []float32, a, b float32) {
 	i := 0
 	if useAsm && len(y) >= 32 {
 		i = len(y) &^ 31
-		scaleShiftAsm(i, y, x, a, b)
+		scaleShiftAsm(1, i, y, x, i, a, b)
 	}
 	for ; i < len(y); i++ {
 		y[i] = float32(x[i]*a) + b
+	}
+}
+
+// ScaleShiftPlanes is ScaleShift on planes planes of hw elements each, plane
+// p at y[p*stride : p*stride+hw] and x[p*stride : p*stride+hw]. Panics if y
+// or x is too short or stride negative.
+func ScaleShiftPlanes(y, x []float32, planes, hw, stride int, a, b float32) {
+	if !checkPlanes("ScaleShiftPlanes", min(len(y), len(x)), planes, hw, stride) {
+		return
+	}
+	if useAsm && hw%32 == 0 {
+		scaleShiftAsm(planes, hw, y, x, stride, a, b)
+		return
+	}
+	for p := range planes {
+		o := p * stride
+		ScaleShift(y[o:o+hw], x[o:o+hw], a, b)
 	}
 }
 
@@ -98,7 +164,7 @@ func AffineAxpy(dst, x, g []float32, a, b, k float32, add bool) {
 	i := 0
 	if useAsm && len(dst) >= 32 {
 		i = len(dst) &^ 31
-		affineAxpyAsm(i, dst, x, g, a, b, k, add)
+		affineAxpyAsm(1, i, dst, x, g, i, a, b, k, add)
 	}
 	for ; i < len(dst); i++ {
 		t := (float32(x[i]*a) + b) + float32(k*g[i])
@@ -110,11 +176,19 @@ func AffineAxpy(dst, x, g []float32, a, b, k float32, add bool) {
 	}
 }
 
-// sumPartials32 combines 16 float32 partials in float64 like sumPartials.
-func sumPartials32(p *[16]float32) float64 {
-	var d [16]float64
-	for l, v := range p {
-		d[l] = float64(v)
+// AffineAxpyPlanes is AffineAxpy on planes planes of hw elements each,
+// plane p at dst, x and g [p*stride : p*stride+hw]. Panics if a slice is too
+// short or stride negative.
+func AffineAxpyPlanes(dst, x, g []float32, planes, hw, stride int, a, b, k float32, add bool) {
+	if !checkPlanes("AffineAxpyPlanes", min(len(dst), len(x), len(g)), planes, hw, stride) {
+		return
 	}
-	return sumPartials(&d)
+	if useAsm && hw%32 == 0 {
+		affineAxpyAsm(planes, hw, dst, x, g, stride, a, b, k, add)
+		return
+	}
+	for p := range planes {
+		o := p * stride
+		AffineAxpy(dst[o:o+hw], x[o:o+hw], g[o:o+hw], a, b, k, add)
+	}
 }

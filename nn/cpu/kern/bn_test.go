@@ -138,3 +138,121 @@ func TestAffineAxpyMatchesComposition(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchNormPlanes checks ShiftedMomentsPlanes and DotDevPlanes over
+// strided planes (DARTS channel shapes and odd plane sizes) against float64
+// sums, on guarded slices, and that both paths give the same bits.
+func TestBatchNormPlanes(t *testing.T) {
+	type shape struct{ planes, hw, stride int }
+	shapes := []shape{{64, 1024, 16 * 1024}, {64, 256, 32 * 256}, {64, 64, 64 * 64}, {8, 49, 3 * 49},
+		{3, 1, 5}, {5, 31, 33}, {2, 32, 32}, {7, 33, 40}, {1, 100, 100}, {4, 63, 63}, {3, 0, 4}, {0, 8, 8}}
+	rng := rand.New(rand.NewPCG(37, 38))
+	for range 20 {
+		hw := 1 + rng.IntN(200)
+		shapes = append(shapes, shape{1 + rng.IntN(9), hw, hw + rng.IntN(40)})
+	}
+	type result struct{ s, q, a, b float64 }
+	for _, sh := range shapes {
+		n := 0
+		if sh.planes > 0 && sh.hw > 0 {
+			n = (sh.planes-1)*sh.stride + sh.hw
+		}
+		x := randSlice(rng, guarded(t, n))
+		g := randSlice(rng, guarded(t, n))
+		for i := range x {
+			x[i] = 3 + x[i]*float32(math.Pow(10, float64(rng.IntN(4)-2)))
+		}
+		const k, m = float32(3.25), float32(2.9)
+		var want, scale result
+		for p := range sh.planes {
+			for i := p * sh.stride; i < p*sh.stride+sh.hw; i++ {
+				d := float64(x[i]) - float64(k)
+				e := float64(g[i]) * (float64(x[i]) - float64(m))
+				want.s, want.q, want.a, want.b = want.s+d, want.q+d*d, want.a+float64(g[i]), want.b+e
+				scale.s, scale.q, scale.a, scale.b = scale.s+math.Abs(d), scale.q+d*d, scale.a+math.Abs(float64(g[i])), scale.b+math.Abs(e)
+			}
+		}
+		var got []result
+		paths(t, func(t *testing.T) {
+			var r result
+			r.s, r.q = ShiftedMomentsPlanes(x, sh.planes, sh.hw, sh.stride, k)
+			r.a, r.b = DotDevPlanes(g, x, sh.planes, sh.hw, sh.stride, m)
+			for _, c := range [][3]float64{{r.s, want.s, scale.s}, {r.q, want.q, scale.q}, {r.a, want.a, scale.a}, {r.b, want.b, scale.b}} {
+				if math.Abs(c[0]-c[1]) > 1e-5*c[2]+1e-30 {
+					t.Fatalf("%+v: got %+v, want %+v", sh, r, want)
+				}
+			}
+			got = append(got, r)
+		})
+		for _, r := range got[1:] {
+			if r != got[0] {
+				t.Fatalf("%+v: paths differ: %+v vs %+v", sh, got[0], r)
+			}
+		}
+	}
+}
+
+func TestBatchNormPlanesPanics(t *testing.T) {
+	for _, f := range []func(){
+		func() { ShiftedMomentsPlanes(make([]float32, 10), 2, 4, 7, 0) },
+		func() { DotDevPlanes(make([]float32, 11), make([]float32, 10), 2, 4, 7, 0) },
+		func() { ShiftedMomentsPlanes(make([]float32, 10), 2, 4, -1, 0) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic for a short slice or negative stride")
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// TestElementwisePlanes checks ScaleShiftPlanes and AffineAxpyPlanes against
+// ScaleShift and AffineAxpy plane by plane, bit for bit, on every path, on
+// guarded slices, and that the elements between planes stay untouched.
+func TestElementwisePlanes(t *testing.T) {
+	type shape struct{ planes, hw, stride int }
+	shapes := []shape{{64, 64, 64 * 64}, {8, 256, 2 * 256}, {3, 1024, 1024}, {5, 49, 60}, {2, 32, 40}, {4, 33, 33}, {1, 7, 7}, {3, 0, 4}, {0, 32, 32}}
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(39, 40))
+		for _, sh := range shapes {
+			n := 0
+			if sh.planes > 0 && sh.hw > 0 {
+				n = (sh.planes-1)*sh.stride + sh.hw
+			}
+			x := randSlice(rng, guarded(t, n))
+			g := randSlice(rng, guarded(t, n))
+			d0 := randSlice(rng, make([]float32, n))
+			const a, b, k = float32(-0.37), float32(0.021), float32(1.7)
+			want := func(f func(dst []float32, o int)) []float32 {
+				w := append([]float32(nil), d0...)
+				if n == 0 {
+					return w
+				}
+				for p := range sh.planes {
+					f(w[p*sh.stride:p*sh.stride+sh.hw], p*sh.stride)
+				}
+				return w
+			}
+			check := func(name string, got, want []float32) {
+				t.Helper()
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %+v: [%d] = %g, want %g", name, sh, i, got[i], want[i])
+					}
+				}
+			}
+			y := guarded(t, n)
+			copy(y, d0)
+			ScaleShiftPlanes(y, x, sh.planes, sh.hw, sh.stride, a, b)
+			check("ScaleShiftPlanes", y, want(func(dst []float32, o int) { ScaleShift(dst, x[o:o+sh.hw], a, b) }))
+			for _, add := range []bool{false, true} {
+				copy(y, d0)
+				AffineAxpyPlanes(y, x, g, sh.planes, sh.hw, sh.stride, a, b, k, add)
+				check("AffineAxpyPlanes", y, want(func(dst []float32, o int) { AffineAxpy(dst, x[o:o+sh.hw], g[o:o+sh.hw], a, b, k, add) }))
+			}
+		}
+	})
+}

@@ -8,11 +8,31 @@ import "golang.org/x/sys/cpu"
 // which HasAVX2 already implies in x/sys/cpu).
 var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// hasAVX512 reports AVX-512F (with the OS saving ZMM and mask state, which
+// x/sys/cpu checks): the GEMM then runs 4×64 tiles (gemmAsmZ). useAVX512
+// selects it; tests turn it off to run the AVX2 kernels on the same CPU.
+var (
+	hasAVX512 = hasAsm && cpu.X86.HasAVX512F
+	useAVX512 = hasAVX512
+)
+
 // Assembly kernels (kern_amd64.s); each documents its contract there. They
 // take raw pointers: the Go wrappers check every bound first.
 
 //go:noescape
 func gemmKern4x24(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool)
+
+//go:noescape
+func gemmKern4x64Z(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool, cols uint64)
+
+//go:noescape
+func transposePanelK(nr8, k8 int, b *float32, ldb int, panel *float32, ldp int)
+
+//go:noescape
+func packPanel64Z(k int, b *float32, ldb int, panel *float32, cols uint64)
+
+//go:noescape
+func gemmDot4x4Z(n16 int, tail uint64, a *float32, lda int, b *float32, ldb int, out *[16]float32)
 
 //go:noescape
 func gemmDot4x3(n8, tail int, a *float32, lda int, b *float32, ldb int, mask *int32, out *[12]float32)
@@ -55,10 +75,15 @@ var tailMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 // a partial panel, for transB, and when rows of B are a multiple of 2 KiB
 // apart (their loads would compete for the same L1 sets). Partial tiles go
 // through a scratch tile. With transB and a long k, 4×3 tiles of C are dot
-// products instead (gemmDotAsm).
+// products instead (gemmDotAsm). With AVX-512 the tiles are 4×64
+// (gemmAsmZ) and the dot-product tiles 4×4.
 func gemmAsm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	if transB && k > transBPackMaxK {
 		gemmDotAsm(transA, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+		return
+	}
+	if useAVX512 {
+		gemmAsmZ(transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
 		return
 	}
 	ra, ca := lda, 1 // element (i, p) of op(A) is a[i*ra+p*ca]
@@ -87,15 +112,7 @@ func gemmAsm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32
 		case nr == 24 && !pack:
 			bp, lb = &b[j0], ldb
 		case transB:
-			if nr < 24 {
-				clear(panel)
-			}
-			for jj := range nr {
-				col := b[(j0+jj)*ldb : (j0+jj)*ldb+k]
-				for p, v := range col {
-					panel[p*24+jj] = v
-				}
-			}
+			transposePanel(nr, k, b[j0*ldb:], ldb, panel, 24)
 		case nr == 24:
 			_ = b[(k-1)*ldb+j0+23]
 			packPanel24K(k, &b[j0], ldb, &panel[0])
@@ -121,6 +138,81 @@ func gemmAsm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32
 	}
 }
 
+// gemmAsmZ is gemmAsm with AVX-512: 4×64 tiles of C by gemmKern4x64Z from
+// rows of op(B) read in place, or packed into a 64-column panel
+// (zero-padded at the right edge) for a partial panel, for transB, and when
+// rows of B are a multiple of 2 KiB apart. Column masks keep the stores
+// inside C; the last m mod 4 rows go through zero-padded rows of A and a
+// scratch tile. The sums are those of the 4×24 kernel, bit for bit.
+func gemmAsmZ(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	ra, ca := lda, 1 // element (i, p) of op(A) is a[i*ra+p*ca]
+	if transA {
+		ra, ca = 1, lda
+	}
+	sp := getF32(64*k + 4*k + 4*64)
+	defer putF32(sp)
+	panel := (*sp)[:64*k]
+	aEdge := (*sp)[64*k : 68*k]
+	tile := (*sp)[68*k:]
+	mFull := m &^ 3
+	if mFull < m {
+		clear(aEdge)
+		for r := range m - mFull {
+			for p := range k {
+				aEdge[r*k+p] = a[(mFull+r)*ra+p*ca]
+			}
+		}
+	}
+	inPlace := !transB && ldb%512 != 0
+	for j0 := 0; j0 < n; j0 += 64 {
+		nr := min(64, n-j0)
+		cols := uint64(1)<<nr - 1
+		bp, lb := &panel[0], 64
+		switch {
+		case inPlace && nr == 64:
+			bp, lb = &b[j0], ldb
+		case transB:
+			transposePanel(nr, k, b[j0*ldb:], ldb, panel, 64)
+		default:
+			_ = b[(k-1)*ldb+j0+nr-1]
+			packPanel64Z(k, &b[j0], ldb, bp, cols)
+		}
+		for i0 := 0; i0 < mFull; i0 += 4 {
+			gemmKern4x64Z(k, &a[i0*ra], ra, ca, bp, lb, &c[i0*ldc+j0], ldc, accumulate, cols)
+		}
+		if mFull < m {
+			gemmKern4x64Z(k, &aEdge[0], k, 1, bp, lb, &tile[0], 64, false, cols)
+			storeTile(c[mFull*ldc+j0:], ldc, tile, 64, m-mFull, nr, accumulate)
+		}
+	}
+}
+
+// transposePanel sets panel[p*w+j] = b[j*ldb+p] for p < k, j < nr (nr <=
+// w, the panel width), zero for nr <= j < w: 8×8 blocks in assembly, the
+// edges in Go.
+func transposePanel(nr, k int, b []float32, ldb int, panel []float32, w int) {
+	nr8, k8 := nr/8, k/8
+	if nr8 > 0 && k8 > 0 {
+		_ = b[(8*nr8-1)*ldb+8*k8-1]
+		_ = panel[(8*k8-1)*w+8*nr8-1]
+		transposePanelK(nr8, k8, &b[0], ldb, &panel[0], w)
+	}
+	for j := range nr {
+		p0 := 8 * k8
+		if j >= 8*nr8 {
+			p0 = 0
+		}
+		for p, v := range b[j*ldb+p0 : j*ldb+k] {
+			panel[(p0+p)*w+j] = v
+		}
+	}
+	if nr < w {
+		for p := range k {
+			clear(panel[p*w+nr : p*w+w])
+		}
+	}
+}
+
 // storeTile sets (or adds to) the rows×cols corner of c (leading dimension
 // ldc) from tile (leading dimension ldt).
 func storeTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, accumulate bool) {
@@ -135,15 +227,21 @@ func storeTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, accumu
 	}
 }
 
-// gemmDotAsm: Gemm with transB on the assembly path. Rows of op(A) must be
-// contiguous, so with transA op(A) is first transposed into scratch. Partial
-// tiles read zero-padded copies of the last rows of op(A) and of B.
+// gemmDotAsm: Gemm with transB on the assembly path, in tiles of 4 rows of
+// op(A) by nt rows of B (4×3 by gemmDot4x3, or 4×4 by gemmDot4x4Z with
+// AVX-512), each element a dot product of two contiguous rows. Rows of op(A)
+// must be contiguous, so with transA op(A) is first transposed into scratch.
+// Partial tiles read zero-padded copies of the last rows of op(A) and of B.
 func gemmDotAsm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	nt := 3
+	if useAVX512 {
+		nt = 4
+	}
 	aT := 0
 	if transA {
 		aT = m * k
 	}
-	sp := getF32(aT + 4*k + 3*k)
+	sp := getF32(aT + 4*k + nt*k)
 	defer putF32(sp)
 	arows, la := a, lda
 	if transA {
@@ -155,8 +253,8 @@ func gemmDotAsm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb
 		}
 	}
 	aEdge := (*sp)[aT : aT+4*k]
-	bEdge := (*sp)[aT+4*k : aT+7*k]
-	mFull, nFull := m&^3, n-n%3
+	bEdge := (*sp)[aT+4*k : aT+(4+nt)*k]
+	mFull, nFull := m&^3, n-n%nt
 	if mFull < m {
 		clear(aEdge)
 		for r := range m - mFull {
@@ -171,11 +269,12 @@ func gemmDotAsm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb
 	}
 	n8, tail := k/8, k%8
 	mask := &tailMask[8-tail]
-	var out [12]float32
-	for j0 := 0; j0 < n; j0 += 3 {
-		nr := min(3, n-j0)
+	n16, tail16 := k/16, uint64(1)<<(k%16)-1
+	var out [16]float32
+	for j0 := 0; j0 < n; j0 += nt {
+		nr := min(nt, n-j0)
 		bp, lb := &bEdge[0], k
-		if nr == 3 {
+		if nr == nt {
 			bp, lb = &b[j0*ldb], ldb
 		}
 		for i0 := 0; i0 < m; i0 += 4 {
@@ -184,15 +283,18 @@ func gemmDotAsm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb
 			if mr == 4 {
 				ap, ldt = &arows[i0*la], la
 			}
-			gemmDot4x3(n8, tail, ap, ldt, bp, lb, mask, &out)
+			if nt == 4 {
+				gemmDot4x4Z(n16, tail16, ap, ldt, bp, lb, &out)
+			} else {
+				gemmDot4x3(n8, tail, ap, ldt, bp, lb, mask, (*[12]float32)(out[:12]))
+			}
 			for r := range mr {
 				crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+nr]
-				for jj := range crow {
-					if accumulate {
-						crow[jj] += out[3*r+jj]
-					} else {
-						crow[jj] = out[3*r+jj]
-					}
+				orow := out[nt*r : nt*r+nr]
+				if accumulate {
+					addTo(crow, orow)
+				} else {
+					copy(crow, orow)
 				}
 			}
 		}

@@ -92,6 +92,325 @@ gk24store:
 	VZEROUPPER
 	RET
 
+// func gemmKern4x64Z(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, acc bool, cols uint64)
+// AVX-512 form of gemmKern4x24 over 64 readable columns of B (row p at
+// b[p*ldb]), element (r, p) of A at a[r*rsa+p*csa]: C[4×64] (+)= A·B on the
+// columns whose bits are set in cols (the other columns of C are neither
+// read nor written). Same order as gemmKern4x24:
+// each element sums p = 0..k-1 from zero with FMA, then adds the old C if
+// acc, so the two kernels give the same bits (k >= 1).
+TEXT ·gemmKern4x64Z(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), CX
+	MOVQ  a+8(FP), SI
+	MOVQ  rsa+16(FP), R8
+	SHLQ  $2, R8
+	LEAQ  (R8)(R8*2), R9
+	MOVQ  csa+24(FP), R10
+	SHLQ  $2, R10
+	MOVQ  b+32(FP), BX
+	MOVQ  ldb+40(FP), R12
+	SHLQ  $2, R12
+	MOVQ  c+48(FP), DI
+	MOVQ  ldc+56(FP), R11
+	SHLQ  $2, R11
+	MOVQ  cols+72(FP), AX
+	KMOVW AX, K1
+	SHRQ  $16, AX
+	KMOVW AX, K2
+	SHRQ  $16, AX
+	KMOVW AX, K3
+	SHRQ  $16, AX
+	KMOVW AX, K4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+gk64loop:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VMOVUPS      128(BX), Z18
+	VMOVUPS      192(BX), Z19
+	VBROADCASTSS (SI), Z20
+	VBROADCASTSS (SI)(R8*1), Z21
+	VBROADCASTSS (SI)(R8*2), Z22
+	VBROADCASTSS (SI)(R9*1), Z23
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VFMADD231PS  Z16, Z21, Z4
+	VFMADD231PS  Z17, Z21, Z5
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z16, Z22, Z8
+	VFMADD231PS  Z17, Z22, Z9
+	VFMADD231PS  Z18, Z22, Z10
+	VFMADD231PS  Z19, Z22, Z11
+	VFMADD231PS  Z16, Z23, Z12
+	VFMADD231PS  Z17, Z23, Z13
+	VFMADD231PS  Z18, Z23, Z14
+	VFMADD231PS  Z19, Z23, Z15
+	ADDQ         R10, SI
+	ADDQ         R12, BX
+	DECQ         CX
+	JNZ          gk64loop
+
+	LEAQ    (DI)(R11*2), DX
+	MOVBLZX acc+64(FP), AX
+	TESTQ   AX, AX
+	JZ      gk64store
+	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z 64(DI), K2, Z17
+	VMOVUPS.Z 128(DI), K3, Z18
+	VMOVUPS.Z 192(DI), K4, Z19
+	VADDPS    Z16, Z0, Z0
+	VADDPS    Z17, Z1, Z1
+	VADDPS    Z18, Z2, Z2
+	VADDPS    Z19, Z3, Z3
+	VMOVUPS.Z (DI)(R11*1), K1, Z16
+	VMOVUPS.Z 64(DI)(R11*1), K2, Z17
+	VMOVUPS.Z 128(DI)(R11*1), K3, Z18
+	VMOVUPS.Z 192(DI)(R11*1), K4, Z19
+	VADDPS    Z16, Z4, Z4
+	VADDPS    Z17, Z5, Z5
+	VADDPS    Z18, Z6, Z6
+	VADDPS    Z19, Z7, Z7
+	VMOVUPS.Z (DX), K1, Z16
+	VMOVUPS.Z 64(DX), K2, Z17
+	VMOVUPS.Z 128(DX), K3, Z18
+	VMOVUPS.Z 192(DX), K4, Z19
+	VADDPS    Z16, Z8, Z8
+	VADDPS    Z17, Z9, Z9
+	VADDPS    Z18, Z10, Z10
+	VADDPS    Z19, Z11, Z11
+	VMOVUPS.Z (DX)(R11*1), K1, Z16
+	VMOVUPS.Z 64(DX)(R11*1), K2, Z17
+	VMOVUPS.Z 128(DX)(R11*1), K3, Z18
+	VMOVUPS.Z 192(DX)(R11*1), K4, Z19
+	VADDPS    Z16, Z12, Z12
+	VADDPS    Z17, Z13, Z13
+	VADDPS    Z18, Z14, Z14
+	VADDPS    Z19, Z15, Z15
+
+gk64store:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	VMOVUPS Z3, K4, 192(DI)
+	VMOVUPS Z4, K1, (DI)(R11*1)
+	VMOVUPS Z5, K2, 64(DI)(R11*1)
+	VMOVUPS Z6, K3, 128(DI)(R11*1)
+	VMOVUPS Z7, K4, 192(DI)(R11*1)
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	VMOVUPS Z10, K3, 128(DX)
+	VMOVUPS Z11, K4, 192(DX)
+	VMOVUPS Z12, K1, (DX)(R11*1)
+	VMOVUPS Z13, K2, 64(DX)(R11*1)
+	VMOVUPS Z14, K3, 128(DX)(R11*1)
+	VMOVUPS Z15, K4, 192(DX)(R11*1)
+	VZEROUPPER
+	RET
+
+// func packPanel64Z(k int, b *float32, ldb int, panel *float32, cols uint64)
+// panel[p*64+j] = b[p*ldb+j] for p < k, j < 64, reading only the columns
+// whose bits are set in cols and writing zero for the others (k >= 1). Each
+// row also prefetches the next 256 bytes, the same row of the next panel:
+// with rows 4 KiB apart the hardware prefetchers do not follow.
+TEXT ·packPanel64Z(SB), NOSPLIT, $0-40
+	MOVQ  k+0(FP), CX
+	MOVQ  b+8(FP), SI
+	MOVQ  ldb+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  panel+24(FP), DI
+	MOVQ  cols+32(FP), AX
+	KMOVW AX, K1
+	SHRQ  $16, AX
+	KMOVW AX, K2
+	SHRQ  $16, AX
+	KMOVW AX, K3
+	SHRQ  $16, AX
+	KMOVW AX, K4
+
+pp64loop:
+	PREFETCHT0 256(SI)
+	PREFETCHT0 320(SI)
+	PREFETCHT0 384(SI)
+	PREFETCHT0 448(SI)
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS.Z 128(SI), K3, Z2
+	VMOVUPS.Z 192(SI), K4, Z3
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	VMOVUPS   Z2, 128(DI)
+	VMOVUPS   Z3, 192(DI)
+	ADDQ      R8, SI
+	ADDQ      $256, DI
+	DECQ      CX
+	JNZ       pp64loop
+	VZEROUPPER
+	RET
+
+// func gemmDot4x4Z(n16 int, tail uint64, a *float32, lda int, b *float32, ldb int, out *[16]float32)
+// AVX-512 dot-product tile: out[4r+j] = Σ_p A[r][p]·B[j][p] over p <
+// 16*n16 + t, rows of A at a+r*lda, rows of B at b+j*ldb, where tail holds
+// t low one bits (t < 16; the last t elements are read with masked loads).
+// Lane l of each accumulator sums p ≡ l (mod 16) in order with FMA; the 16
+// lanes are then added as (l, l+8), then (l, l+4), (l, l+2), (l, l+1).
+TEXT ·gemmDot4x4Z(SB), NOSPLIT, $0-56
+	MOVQ n16+0(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	TESTQ CX, CX
+	JZ    gd44tail
+
+gd44loop:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R10*1), Z17
+	VMOVUPS (BX)(R10*2), Z18
+	VMOVUPS (BX)(R11*1), Z19
+	VMOVUPS (SI), Z20
+	VMOVUPS (SI)(R8*1), Z21
+	VMOVUPS (SI)(R8*2), Z22
+	VMOVUPS (SI)(R9*1), Z23
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z17, Z20, Z2
+	VFMADD231PS Z18, Z20, Z1
+	VFMADD231PS Z19, Z20, Z3
+	VFMADD231PS Z16, Z21, Z8
+	VFMADD231PS Z17, Z21, Z10
+	VFMADD231PS Z18, Z21, Z9
+	VFMADD231PS Z19, Z21, Z11
+	VFMADD231PS Z16, Z22, Z4
+	VFMADD231PS Z17, Z22, Z6
+	VFMADD231PS Z18, Z22, Z5
+	VFMADD231PS Z19, Z22, Z7
+	VFMADD231PS Z16, Z23, Z12
+	VFMADD231PS Z17, Z23, Z14
+	VFMADD231PS Z18, Z23, Z13
+	VFMADD231PS Z19, Z23, Z15
+	ADDQ $64, SI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  gd44loop
+
+gd44tail:
+	MOVQ  tail+8(FP), AX
+	TESTQ AX, AX
+	JZ    gd44reduce
+	KMOVW AX, K1
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R10*1), K1, Z17
+	VMOVUPS.Z (BX)(R10*2), K1, Z18
+	VMOVUPS.Z (BX)(R11*1), K1, Z19
+	VMOVUPS.Z (SI), K1, Z20
+	VMOVUPS.Z (SI)(R8*1), K1, Z21
+	VMOVUPS.Z (SI)(R8*2), K1, Z22
+	VMOVUPS.Z (SI)(R9*1), K1, Z23
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z17, Z20, Z2
+	VFMADD231PS Z18, Z20, Z1
+	VFMADD231PS Z19, Z20, Z3
+	VFMADD231PS Z16, Z21, Z8
+	VFMADD231PS Z17, Z21, Z10
+	VFMADD231PS Z18, Z21, Z9
+	VFMADD231PS Z19, Z21, Z11
+	VFMADD231PS Z16, Z22, Z4
+	VFMADD231PS Z17, Z22, Z6
+	VFMADD231PS Z18, Z22, Z5
+	VFMADD231PS Z19, Z22, Z7
+	VFMADD231PS Z16, Z23, Z12
+	VFMADD231PS Z17, Z23, Z14
+	VFMADD231PS Z18, Z23, Z13
+	VFMADD231PS Z19, Z23, Z15
+
+gd44reduce:
+	VSHUFF64X2 $0x44, Z8, Z0, Z24
+	VSHUFF64X2 $0xEE, Z8, Z0, Z25
+	VADDPS     Z25, Z24, Z0
+	VSHUFF64X2 $0x44, Z9, Z1, Z24
+	VSHUFF64X2 $0xEE, Z9, Z1, Z25
+	VADDPS     Z25, Z24, Z1
+	VSHUFF64X2 $0x44, Z10, Z2, Z24
+	VSHUFF64X2 $0xEE, Z10, Z2, Z25
+	VADDPS     Z25, Z24, Z2
+	VSHUFF64X2 $0x44, Z11, Z3, Z24
+	VSHUFF64X2 $0xEE, Z11, Z3, Z25
+	VADDPS     Z25, Z24, Z3
+	VSHUFF64X2 $0x44, Z12, Z4, Z24
+	VSHUFF64X2 $0xEE, Z12, Z4, Z25
+	VADDPS     Z25, Z24, Z4
+	VSHUFF64X2 $0x44, Z13, Z5, Z24
+	VSHUFF64X2 $0xEE, Z13, Z5, Z25
+	VADDPS     Z25, Z24, Z5
+	VSHUFF64X2 $0x44, Z14, Z6, Z24
+	VSHUFF64X2 $0xEE, Z14, Z6, Z25
+	VADDPS     Z25, Z24, Z6
+	VSHUFF64X2 $0x44, Z15, Z7, Z24
+	VSHUFF64X2 $0xEE, Z15, Z7, Z25
+	VADDPS     Z25, Z24, Z7
+	VSHUFF32X4 $0x88, Z4, Z0, Z24
+	VSHUFF32X4 $0xDD, Z4, Z0, Z25
+	VADDPS     Z25, Z24, Z0
+	VSHUFF32X4 $0x88, Z5, Z1, Z24
+	VSHUFF32X4 $0xDD, Z5, Z1, Z25
+	VADDPS     Z25, Z24, Z1
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xDD, Z6, Z2, Z25
+	VADDPS     Z25, Z24, Z2
+	VSHUFF32X4 $0x88, Z7, Z3, Z24
+	VSHUFF32X4 $0xDD, Z7, Z3, Z25
+	VADDPS     Z25, Z24, Z3
+	VUNPCKLPD  Z2, Z0, Z24
+	VUNPCKHPD  Z2, Z0, Z25
+	VADDPS     Z25, Z24, Z0
+	VUNPCKLPD  Z3, Z1, Z24
+	VUNPCKHPD  Z3, Z1, Z25
+	VADDPS     Z25, Z24, Z1
+	VSHUFPS    $0x88, Z1, Z0, Z24
+	VSHUFPS    $0xDD, Z1, Z0, Z25
+	VADDPS     Z25, Z24, Z0
+	MOVQ    out+48(FP), DI
+	VMOVUPS Z0, (DI)
+	VZEROUPPER
+	RET
+
 // HSUM reduces the 8 lanes of Y(acc) into its lowest lane using X(tmp).
 #define HSUM(acc, xacc, xtmp) \
 	VEXTRACTF128 $1, acc, xtmp \
@@ -552,7 +871,8 @@ as2next:
 	RET
 
 // func packPanel24K(k int, b *float32, ldb int, panel *float32)
-// panel[p*24 : p*24+24] = b[p*ldb : p*ldb+24] for p < k (k >= 1).
+// panel[p*24 : p*24+24] = b[p*ldb : p*ldb+24] for p < k (k >= 1), each row
+// prefetching the next panel's part of it (as packPanel64Z).
 TEXT ·packPanel24K(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), CX
 	MOVQ b+8(FP), SI
@@ -561,6 +881,8 @@ TEXT ·packPanel24K(SB), NOSPLIT, $0-32
 	MOVQ panel+24(FP), DI
 
 pp24loop:
+	PREFETCHT0 96(SI)
+	PREFETCHT0 160(SI)
 	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y1
 	VMOVUPS 64(SI), Y2
@@ -1040,5 +1362,80 @@ dwdoout:
 	JMP  dwdone
 
 dwddone:
+	VZEROUPPER
+	RET
+
+// func transposePanelK(nr8, k8 int, b *float32, ldb int, panel *float32, ldp int)
+// panel[p*ldp + j] = b[j*ldb + p] for j < 8*nr8, p < 8*k8 (nr8, k8 >= 1), in
+// 8×8 blocks (unpack, shuffle, 128-bit permute).
+TEXT ·transposePanelK(SB), NOSPLIT, $0-48
+	MOVQ nr8+0(FP), DX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ panel+32(FP), DI
+	MOVQ ldp+40(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+
+tpgroup:
+	MOVQ k8+8(FP), CX
+	MOVQ SI, AX
+	LEAQ (SI)(R8*4), BX
+	MOVQ DI, R10
+
+tpblock:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (AX)(R8*1), Y1
+	VMOVUPS     (AX)(R8*2), Y2
+	VMOVUPS     (AX)(R9*1), Y3
+	VMOVUPS     (BX), Y4
+	VMOVUPS     (BX)(R8*1), Y5
+	VMOVUPS     (BX)(R8*2), Y6
+	VMOVUPS     (BX)(R9*1), Y7
+	VUNPCKLPS   Y1, Y0, Y8
+	VUNPCKHPS   Y1, Y0, Y9
+	VUNPCKLPS   Y3, Y2, Y10
+	VUNPCKHPS   Y3, Y2, Y11
+	VUNPCKLPS   Y5, Y4, Y12
+	VUNPCKHPS   Y5, Y4, Y13
+	VUNPCKLPS   Y7, Y6, Y14
+	VUNPCKHPS   Y7, Y6, Y15
+	VSHUFPS     $0x44, Y10, Y8, Y0
+	VSHUFPS     $0xEE, Y10, Y8, Y1
+	VSHUFPS     $0x44, Y11, Y9, Y2
+	VSHUFPS     $0xEE, Y11, Y9, Y3
+	VSHUFPS     $0x44, Y14, Y12, Y4
+	VSHUFPS     $0xEE, Y14, Y12, Y5
+	VSHUFPS     $0x44, Y15, Y13, Y6
+	VSHUFPS     $0xEE, Y15, Y13, Y7
+	VPERM2F128  $0x20, Y4, Y0, Y8
+	VPERM2F128  $0x20, Y5, Y1, Y9
+	VPERM2F128  $0x20, Y6, Y2, Y10
+	VPERM2F128  $0x20, Y7, Y3, Y11
+	VPERM2F128  $0x31, Y4, Y0, Y12
+	VPERM2F128  $0x31, Y5, Y1, Y13
+	VPERM2F128  $0x31, Y6, Y2, Y14
+	VPERM2F128  $0x31, Y7, Y3, Y15
+	LEAQ        (R10)(R11*4), R13
+	VMOVUPS     Y8, (R10)
+	VMOVUPS     Y9, (R10)(R11*1)
+	VMOVUPS     Y10, (R10)(R11*2)
+	VMOVUPS     Y11, (R10)(R12*1)
+	VMOVUPS     Y12, (R13)
+	VMOVUPS     Y13, (R13)(R11*1)
+	VMOVUPS     Y14, (R13)(R11*2)
+	VMOVUPS     Y15, (R13)(R12*1)
+	ADDQ        $32, AX
+	ADDQ        $32, BX
+	LEAQ        (R10)(R11*8), R10
+	DECQ        CX
+	JNZ         tpblock
+
+	LEAQ (SI)(R8*8), SI
+	ADDQ $32, DI
+	DECQ DX
+	JNZ  tpgroup
 	VZEROUPPER
 	RET

@@ -32,17 +32,23 @@ func addStrided2Asm(rows, n int, dst []float32, ds int, src []float32, ss int, o
 	panic("kern: no assembly")
 }
 
-func axpyAsm(n int, alpha float32, x, y []float32)                       { panic("kern: no assembly") }
-func scaleAsm(n int, alpha float32, x []float32)                         { panic("kern: no assembly") }
-func reluAsm(n int, dst, src []float32)                                  { panic("kern: no assembly") }
-func reluBackwardAsm(n int, dx, dy, y []float32)                         { panic("kern: no assembly") }
-func sumAsm(n int, x []float32, p *[16]float64, squares bool)            { panic("kern: no assembly") }
-func reluBackwardAddAsm(n int, dx, dy, y []float32)                      { panic("kern: no assembly") }
-func shiftedMomentsAsm(n int, x []float32, k float32, s, q *[16]float32) { panic("kern: no assembly") }
-func dotDevAsm(n int, g, x []float32, m float32, a, b *[16]float32)      { panic("kern: no assembly") }
-func scaleShiftAsm(n int, y, x []float32, a, b float32)                  { panic("kern: no assembly") }
-func scaleShiftReluAsm(n int, y, x []float32, a, b float32)              { panic("kern: no assembly") }
-func affineAxpyAsm(n int, dst, x, g []float32, a, b, k float32, add bool) {
+func axpyAsm(n int, alpha float32, x, y []float32)            { panic("kern: no assembly") }
+func scaleAsm(n int, alpha float32, x []float32)              { panic("kern: no assembly") }
+func reluAsm(n int, dst, src []float32)                       { panic("kern: no assembly") }
+func reluBackwardAsm(n int, dx, dy, y []float32)              { panic("kern: no assembly") }
+func sumAsm(n int, x []float32, p *[16]float64, squares bool) { panic("kern: no assembly") }
+func reluBackwardAddAsm(n int, dx, dy, y []float32)           { panic("kern: no assembly") }
+func momentsPlanesAsm(planes, hw int, x []float32, stride int, k float32, s, q *[16]float64) {
+	panic("kern: no assembly")
+}
+func dotDevPlanesAsm(planes, hw int, g, x []float32, stride int, m float32, a, b *[16]float64) {
+	panic("kern: no assembly")
+}
+func scaleShiftAsm(planes, hw int, y, x []float32, stride int, a, b float32) {
+	panic("kern: no assembly")
+}
+func scaleShiftReluAsm(n int, y, x []float32, a, b float32) { panic("kern: no assembly") }
+func affineAxpyAsm(planes, hw int, dst, x, g []float32, stride int, a, b, k float32, add bool) {
 	panic("kern: no assembly")
 }
 func copyRowsAsm(rows, w int, src []float32, sstride int, dst []float32, dstride int, add bool) {

@@ -6,3 +6,6 @@ var asmVariants []struct {
 	name string
 	set  func() (restore func())
 }
+
+// avx2Only: no AVX-512 kernels to switch off in this build.
+var avx2Only func() (restore func())

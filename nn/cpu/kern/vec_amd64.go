@@ -53,29 +53,48 @@ func reluBackwardAddAsm(n int, dx, dy, y []float32) {
 }
 
 //go:noescape
-func shiftedMomentsK(n int, x *float32, k float32, s, q *[16]float32)
+func momentsPlanesK(planes, n16 int, x *float32, stride int, k float32, mask *int32, s, q *[16]float64)
 
 //go:noescape
-func dotDevK(n int, dy, x *float32, m float32, a, b *[16]float32)
+func dotDevPlanesK(planes, n16 int, dy, x *float32, stride int, m float32, mask *int32, a, b *[16]float64)
+
+// planeTail returns the number of whole 16-element blocks of a plane of hw
+// elements and the mask of the rest (nil when none).
+func planeTail(hw int) (int, *int32) {
+	if t := hw % 16; t != 0 {
+		return hw / 16, &tailMask16[16-t]
+	}
+	return hw / 16, nil
+}
+
+// tailMask16[16-t : 32-t] has t leading all-ones lanes.
+var tailMask16 = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+// momentsPlanesAsm and dotDevPlanesAsm take planes, hw > 0 with the last
+// plane in range (checked by the caller).
+
+func momentsPlanesAsm(planes, hw int, x []float32, stride int, k float32, s, q *[16]float64) {
+	_ = x[(planes-1)*stride+hw-1]
+	n16, mask := planeTail(hw)
+	momentsPlanesK(planes, n16, &x[0], stride, k, mask, s, q)
+}
+
+func dotDevPlanesAsm(planes, hw int, g, x []float32, stride int, m float32, a, b *[16]float64) {
+	_, _ = g[(planes-1)*stride+hw-1], x[(planes-1)*stride+hw-1]
+	n16, mask := planeTail(hw)
+	dotDevPlanesK(planes, n16, &g[0], &x[0], stride, m, mask, a, b)
+}
 
 //go:noescape
-func scaleShiftK(n int, y, x *float32, a, b float32)
+func scaleShiftPlanesK(planes, n32 int, y, x *float32, stride int, a, b float32)
 
-// n > 0 a multiple of 16 (scaleShiftAsm: 32).
+// scaleShiftAsm and affineAxpyAsm take planes > 0, hw > 0 a multiple of 32,
+// stride >= 0, and check that the last plane is in range.
 
-func shiftedMomentsAsm(n int, x []float32, k float32, s, q *[16]float32) {
-	_ = x[n-1]
-	shiftedMomentsK(n, &x[0], k, s, q)
-}
-
-func dotDevAsm(n int, g, x []float32, m float32, a, b *[16]float32) {
-	_, _ = g[n-1], x[n-1]
-	dotDevK(n, &g[0], &x[0], m, a, b)
-}
-
-func scaleShiftAsm(n int, y, x []float32, a, b float32) {
-	_, _ = y[n-1], x[n-1]
-	scaleShiftK(n, &y[0], &x[0], a, b)
+func scaleShiftAsm(planes, hw int, y, x []float32, stride int, a, b float32) {
+	last := (planes-1)*stride + hw - 1
+	_, _ = y[last], x[last]
+	scaleShiftPlanesK(planes, hw/32, &y[0], &x[0], stride, a, b)
 }
 
 //go:noescape
@@ -87,9 +106,10 @@ func scaleShiftReluAsm(n int, y, x []float32, a, b float32) {
 }
 
 //go:noescape
-func affineAxpyK(n int, dst, x, gy *float32, a, b, k float32, add bool)
+func affineAxpyPlanesK(planes, n32 int, dst, x, gy *float32, stride int, a, b, k float32, add bool)
 
-func affineAxpyAsm(n int, dst, x, g []float32, a, b, k float32, add bool) {
-	_, _, _ = dst[n-1], x[n-1], g[n-1]
-	affineAxpyK(n, &dst[0], &x[0], &g[0], a, b, k, add)
+func affineAxpyAsm(planes, hw int, dst, x, g []float32, stride int, a, b, k float32, add bool) {
+	last := (planes-1)*stride + hw - 1
+	_, _, _ = dst[last], x[last], g[last]
+	affineAxpyPlanesK(planes, hw/32, &dst[0], &x[0], &g[0], stride, a, b, k, add)
 }

@@ -194,89 +194,22 @@ sumdone:
 	VZEROUPPER
 	RET
 
-// func shiftedMomentsK(n int, x *float32, k float32, s, q *[16]float32)
-// d = x[i]-k; s[i%16] += d; q[i%16] += d*d (multiply and add rounded
-// separately), for i < n (n a multiple of 16); s and q start from their
-// current values.
-TEXT ·shiftedMomentsK(SB), NOSPLIT, $0-40
-	MOVQ         n+0(FP), CX
-	MOVQ         x+8(FP), SI
-	VBROADCASTSS k+16(FP), Y8
-	MOVQ         s+24(FP), DI
-	MOVQ         q+32(FP), DX
-	VMOVUPS      (DI), Y0
-	VMOVUPS      32(DI), Y1
-	VMOVUPS      (DX), Y2
-	VMOVUPS      32(DX), Y3
+// func scaleShiftPlanesK(planes, n32 int, y, x *float32, stride int, a, b float32)
+// y = x*a + b (rounded separately) over planes planes of 32*n32 elements,
+// plane p at y + p*stride and x + p*stride (in elements).
+TEXT ·scaleShiftPlanesK(SB), NOSPLIT, $0-48
+	MOVQ         planes+0(FP), R9
+	MOVQ         y+16(FP), R10
+	MOVQ         x+24(FP), R11
+	MOVQ         stride+32(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS a+40(FP), Y8
+	VBROADCASTSS b+44(FP), Y9
 
-smloop:
-	VMOVUPS (SI), Y4
-	VMOVUPS 32(SI), Y5
-	VSUBPS  Y8, Y4, Y4
-	VSUBPS  Y8, Y5, Y5
-	VADDPS  Y4, Y0, Y0
-	VADDPS  Y5, Y1, Y1
-	VMULPS  Y4, Y4, Y4
-	VMULPS  Y5, Y5, Y5
-	VADDPS  Y4, Y2, Y2
-	VADDPS  Y5, Y3, Y3
-	ADDQ    $64, SI
-	SUBQ    $16, CX
-	JNZ     smloop
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	VZEROUPPER
-	RET
-
-// func dotDevK(n int, dy, x *float32, m float32, a, b *[16]float32)
-// a[i%16] += dy[i]; b[i%16] += dy[i]*(x[i]-m) (rounded separately), i < n
-// (n a multiple of 16).
-TEXT ·dotDevK(SB), NOSPLIT, $0-48
-	MOVQ         n+0(FP), CX
-	MOVQ         dy+8(FP), SI
-	MOVQ         x+16(FP), BX
-	VBROADCASTSS m+24(FP), Y8
-	MOVQ         a+32(FP), DI
-	MOVQ         b+40(FP), DX
-	VMOVUPS      (DI), Y0
-	VMOVUPS      32(DI), Y1
-	VMOVUPS      (DX), Y2
-	VMOVUPS      32(DX), Y3
-
-ddloop:
-	VMOVUPS (SI), Y4
-	VMOVUPS 32(SI), Y5
-	VMOVUPS (BX), Y6
-	VMOVUPS 32(BX), Y7
-	VADDPS  Y4, Y0, Y0
-	VADDPS  Y5, Y1, Y1
-	VSUBPS  Y8, Y6, Y6
-	VSUBPS  Y8, Y7, Y7
-	VMULPS  Y6, Y4, Y4
-	VMULPS  Y7, Y5, Y5
-	VADDPS  Y4, Y2, Y2
-	VADDPS  Y5, Y3, Y3
-	ADDQ    $64, SI
-	ADDQ    $64, BX
-	SUBQ    $16, CX
-	JNZ     ddloop
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	VZEROUPPER
-	RET
-
-// func scaleShiftK(n int, y, x *float32, a, b float32)
-// y = x*a + b (rounded separately), n a multiple of 32.
-TEXT ·scaleShiftK(SB), NOSPLIT, $0-32
-	MOVQ         n+0(FP), CX
-	MOVQ         y+8(FP), DI
-	MOVQ         x+16(FP), SI
-	VBROADCASTSS a+24(FP), Y8
-	VBROADCASTSS b+28(FP), Y9
+ssplane:
+	MOVQ n32+8(FP), CX
+	MOVQ R10, DI
+	MOVQ R11, SI
 
 ssloop:
 	VMULPS  (SI), Y8, Y0
@@ -293,8 +226,12 @@ ssloop:
 	VMOVUPS Y3, 96(DI)
 	ADDQ    $128, SI
 	ADDQ    $128, DI
-	SUBQ    $32, CX
+	DECQ    CX
 	JNZ     ssloop
+	ADDQ    R8, R10
+	ADDQ    R8, R11
+	DECQ    R9
+	JNZ     ssplane
 	VZEROUPPER
 	RET
 
@@ -333,20 +270,29 @@ ssrloop:
 	VZEROUPPER
 	RET
 
-// func affineAxpyK(n int, dst, x, g *float32, a, b, k float32, add bool)
+// func affineAxpyPlanesK(planes, n32 int, dst, x, gy *float32, stride int, a, b, k float32, add bool)
 // t = (x*a + b) + k*g, every product and sum rounded on its own; dst = t,
-// or dst += t when add. n a multiple of 32.
-TEXT ·affineAxpyK(SB), NOSPLIT, $0-45
-	MOVQ         n+0(FP), CX
-	MOVQ         dst+8(FP), DI
-	MOVQ         x+16(FP), SI
-	MOVQ         gy+24(FP), DX
-	VBROADCASTSS a+32(FP), Y8
-	VBROADCASTSS b+36(FP), Y9
-	VBROADCASTSS k+40(FP), Y10
-	MOVBLZX      add+44(FP), AX
-	TESTQ        AX, AX
-	JNZ          aaaddloop
+// or dst += t when add, over planes planes of 32*n32 elements, plane p at
+// dst, x, gy + p*stride (in elements).
+TEXT ·affineAxpyPlanesK(SB), NOSPLIT, $0-61
+	MOVQ         planes+0(FP), R9
+	MOVQ         dst+16(FP), R10
+	MOVQ         x+24(FP), R11
+	MOVQ         gy+32(FP), R12
+	MOVQ         stride+40(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS a+48(FP), Y8
+	VBROADCASTSS b+52(FP), Y9
+	VBROADCASTSS k+56(FP), Y10
+	MOVBLZX      add+60(FP), AX
+
+aaplane:
+	MOVQ  n32+8(FP), CX
+	MOVQ  R10, DI
+	MOVQ  R11, SI
+	MOVQ  R12, DX
+	TESTQ AX, AX
+	JNZ   aaaddloop
 
 aasetloop:
 	VMULPS  (SI), Y8, Y0
@@ -372,10 +318,9 @@ aasetloop:
 	ADDQ    $128, SI
 	ADDQ    $128, DX
 	ADDQ    $128, DI
-	SUBQ    $32, CX
+	DECQ    CX
 	JNZ     aasetloop
-	VZEROUPPER
-	RET
+	JMP     aanext
 
 aaaddloop:
 	VMULPS  (SI), Y8, Y0
@@ -405,7 +350,207 @@ aaaddloop:
 	ADDQ    $128, SI
 	ADDQ    $128, DX
 	ADDQ    $128, DI
-	SUBQ    $32, CX
+	DECQ    CX
 	JNZ     aaaddloop
+
+aanext:
+	ADDQ R8, R10
+	ADDQ R8, R11
+	ADDQ R8, R12
+	DECQ R9
+	JNZ  aaplane
+	VZEROUPPER
+	RET
+
+// Shared by momentsPlanesK and dotDevPlanesK: each plane is summed into 16
+// float32 partials (element i of the plane to partial i mod 16, in index
+// order, from +0), then float64(p[l]) is added to the float64 sum l. A
+// plane's last n mod 16 elements are read with masked loads (mask: t
+// all-ones lanes then zeros, nil when t = 0) and the lanes past them
+// contribute +0.
+
+// func momentsPlanesK(planes, n16 int, x *float32, stride int, k float32, mask *int32, s, q *[16]float64)
+// For each of the planes x + p*stride (in elements): d = x[i]-k; s-partial
+// += d; q-partial += d*d (multiply and add rounded separately).
+TEXT ·momentsPlanesK(SB), NOSPLIT, $0-64
+	MOVQ         planes+0(FP), R9
+	MOVQ         x+16(FP), SI
+	MOVQ         stride+24(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS k+32(FP), Y14
+	MOVQ         mask+40(FP), R10
+	MOVQ         s+48(FP), DI
+	MOVQ         q+56(FP), DX
+
+mpplane:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, AX
+	MOVQ   n16+8(FP), CX
+	TESTQ  CX, CX
+	JZ     mptail
+
+mploop:
+	VMOVUPS (AX), Y8
+	VMOVUPS 32(AX), Y9
+	VSUBPS  Y14, Y8, Y8
+	VSUBPS  Y14, Y9, Y9
+	VADDPS  Y8, Y0, Y0
+	VADDPS  Y9, Y1, Y1
+	VMULPS  Y8, Y8, Y8
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y8, Y2, Y2
+	VADDPS  Y9, Y3, Y3
+	ADDQ    $64, AX
+	DECQ    CX
+	JNZ     mploop
+
+mptail:
+	TESTQ      R10, R10
+	JZ         mpfold
+	VMOVUPS    (R10), Y12
+	VMASKMOVPS (AX), Y12, Y8
+	VSUBPS     Y14, Y8, Y8
+	VANDPS     Y12, Y8, Y8
+	VMOVUPS    32(R10), Y13
+	VMASKMOVPS 32(AX), Y13, Y9
+	VSUBPS     Y14, Y9, Y9
+	VANDPS     Y13, Y9, Y9
+	VADDPS     Y8, Y0, Y0
+	VADDPS     Y9, Y1, Y1
+	VMULPS     Y8, Y8, Y8
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y8, Y2, Y2
+	VADDPS     Y9, Y3, Y3
+
+mpfold:
+	VCVTPS2PD    X0, Y12
+	VADDPD       0(DI), Y12, Y12
+	VMOVUPD      Y12, 0(DI)
+	VEXTRACTF128 $1, Y0, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       32(DI), Y12, Y12
+	VMOVUPD      Y12, 32(DI)
+	VCVTPS2PD    X1, Y12
+	VADDPD       64(DI), Y12, Y12
+	VMOVUPD      Y12, 64(DI)
+	VEXTRACTF128 $1, Y1, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       96(DI), Y12, Y12
+	VMOVUPD      Y12, 96(DI)
+	VCVTPS2PD    X2, Y12
+	VADDPD       0(DX), Y12, Y12
+	VMOVUPD      Y12, 0(DX)
+	VEXTRACTF128 $1, Y2, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       32(DX), Y12, Y12
+	VMOVUPD      Y12, 32(DX)
+	VCVTPS2PD    X3, Y12
+	VADDPD       64(DX), Y12, Y12
+	VMOVUPD      Y12, 64(DX)
+	VEXTRACTF128 $1, Y3, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       96(DX), Y12, Y12
+	VMOVUPD      Y12, 96(DX)
+	ADDQ R8, SI
+	DECQ R9
+	JNZ  mpplane
+	VZEROUPPER
+	RET
+
+// func dotDevPlanesK(planes, n16 int, dy, x *float32, stride int, m float32, mask *int32, a, b *[16]float64)
+// For each of the planes dy + p*stride, x + p*stride (in elements): a-partial
+// += dy[i]; b-partial += dy[i]*(x[i]-m) (rounded separately).
+TEXT ·dotDevPlanesK(SB), NOSPLIT, $0-72
+	MOVQ         planes+0(FP), R9
+	MOVQ         dy+16(FP), SI
+	MOVQ         x+24(FP), BX
+	MOVQ         stride+32(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS m+40(FP), Y14
+	MOVQ         mask+48(FP), R10
+	MOVQ         a+56(FP), DI
+	MOVQ         b+64(FP), DX
+
+ddplane:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+	MOVQ   n16+8(FP), CX
+	TESTQ  CX, CX
+	JZ     ddtail
+
+ddploop:
+	VMOVUPS (SI)(AX*1), Y8
+	VMOVUPS 32(SI)(AX*1), Y9
+	VMOVUPS (BX)(AX*1), Y10
+	VMOVUPS 32(BX)(AX*1), Y11
+	VADDPS  Y8, Y0, Y0
+	VADDPS  Y9, Y1, Y1
+	VSUBPS  Y14, Y10, Y10
+	VSUBPS  Y14, Y11, Y11
+	VMULPS  Y10, Y8, Y8
+	VMULPS  Y11, Y9, Y9
+	VADDPS  Y8, Y2, Y2
+	VADDPS  Y9, Y3, Y3
+	ADDQ    $64, AX
+	DECQ    CX
+	JNZ     ddploop
+
+ddtail:
+	TESTQ      R10, R10
+	JZ         ddfold
+	VMOVUPS    (R10), Y12
+	VMASKMOVPS (SI)(AX*1), Y12, Y8
+	VMASKMOVPS (BX)(AX*1), Y12, Y10
+	VMOVUPS    32(R10), Y13
+	VMASKMOVPS 32(SI)(AX*1), Y13, Y9
+	VMASKMOVPS 32(BX)(AX*1), Y13, Y11
+	VADDPS     Y8, Y0, Y0
+	VADDPS     Y9, Y1, Y1
+	VSUBPS     Y14, Y10, Y10
+	VSUBPS     Y14, Y11, Y11
+	VMULPS     Y10, Y8, Y8
+	VMULPS     Y11, Y9, Y9
+	VADDPS     Y8, Y2, Y2
+	VADDPS     Y9, Y3, Y3
+
+ddfold:
+	VCVTPS2PD    X0, Y12
+	VADDPD       0(DI), Y12, Y12
+	VMOVUPD      Y12, 0(DI)
+	VEXTRACTF128 $1, Y0, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       32(DI), Y12, Y12
+	VMOVUPD      Y12, 32(DI)
+	VCVTPS2PD    X1, Y12
+	VADDPD       64(DI), Y12, Y12
+	VMOVUPD      Y12, 64(DI)
+	VEXTRACTF128 $1, Y1, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       96(DI), Y12, Y12
+	VMOVUPD      Y12, 96(DI)
+	VCVTPS2PD    X2, Y12
+	VADDPD       0(DX), Y12, Y12
+	VMOVUPD      Y12, 0(DX)
+	VEXTRACTF128 $1, Y2, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       32(DX), Y12, Y12
+	VMOVUPD      Y12, 32(DX)
+	VCVTPS2PD    X3, Y12
+	VADDPD       64(DX), Y12, Y12
+	VMOVUPD      Y12, 64(DX)
+	VEXTRACTF128 $1, Y3, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       96(DX), Y12, Y12
+	VMOVUPD      Y12, 96(DX)
+	ADDQ R8, SI
+	ADDQ R8, BX
+	DECQ R9
+	JNZ  ddplane
 	VZEROUPPER
 	RET
