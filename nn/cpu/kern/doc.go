@@ -12,7 +12,12 @@
 //
 // Every kernel exists twice: a pure-Go version, which is the reference and the
 // fallback on other architectures, and, on amd64 CPUs with AVX2 and FMA, a Go
-// assembly version selected at run time (golang.org/x/sys/cpu). The `purego`
+// assembly version selected at run time (golang.org/x/sys/cpu). On CPUs with
+// AVX-512F some kernels have a wider variant, also chosen at run time: the
+// GEMM uses 4x64 masked tiles (summing every element in the same order as
+// the AVX2 4x24 tiles, so both give the same bits) and, for transposed B
+// with long k, 4x4 dot-product tiles (16 lanes: their rounding differs from
+// the AVX2 4x3 tiles; each machine is still deterministic). The `purego`
 // build tag, or the environment variable PERTNAS_PUREGO=1 at program start,
 // forces the Go versions.
 //
