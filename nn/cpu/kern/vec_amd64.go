@@ -24,6 +24,10 @@ func sumK(n int, x *float32, p *[16]float64, squares bool)
 
 func axpyAsm(n int, alpha float32, x, y []float32) {
 	_, _ = x[n-1], y[n-1]
+	if useAVX512 {
+		axpyZ(n, alpha, &x[0], &y[0])
+		return
+	}
 	axpyK(n, alpha, &x[0], &y[0])
 }
 
@@ -34,11 +38,19 @@ func scaleAsm(n int, alpha float32, x []float32) {
 
 func reluAsm(n int, dst, src []float32) {
 	_, _ = dst[n-1], src[n-1]
+	if useAVX512 {
+		reluZ(n, &dst[0], &src[0])
+		return
+	}
 	reluK(n, &dst[0], &src[0])
 }
 
 func reluBackwardAsm(n int, dx, dy, y []float32) {
 	_, _, _ = dx[n-1], dy[n-1], y[n-1]
+	if useAVX512 {
+		reluBackwardZ(n, &dx[0], &dy[0], &y[0])
+		return
+	}
 	reluBackwardK(n, &dx[0], &dy[0], &y[0])
 }
 
@@ -49,6 +61,10 @@ func sumAsm(n int, x []float32, p *[16]float64, squares bool) {
 
 func reluBackwardAddAsm(n int, dx, dy, y []float32) {
 	_, _, _ = dx[n-1], dy[n-1], y[n-1]
+	if useAVX512 {
+		reluBackwardAddZ(n, &dx[0], &dy[0], &y[0])
+		return
+	}
 	reluBackwardAddK(n, &dx[0], &dy[0], &y[0])
 }
 
@@ -75,12 +91,20 @@ var tailMask16 = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -
 
 func momentsPlanesAsm(planes, hw int, x []float32, stride int, k float32, s, q *[16]float64) {
 	_ = x[(planes-1)*stride+hw-1]
+	if useAVX512 {
+		momentsPlanesZ(planes, hw/16, &x[0], stride, k, uint64(1)<<(hw%16)-1, s, q)
+		return
+	}
 	n16, mask := planeTail(hw)
 	momentsPlanesK(planes, n16, &x[0], stride, k, mask, s, q)
 }
 
 func dotDevPlanesAsm(planes, hw int, g, x []float32, stride int, m float32, a, b *[16]float64) {
 	_, _ = g[(planes-1)*stride+hw-1], x[(planes-1)*stride+hw-1]
+	if useAVX512 {
+		dotDevPlanesZ(planes, hw/16, &g[0], &x[0], stride, m, uint64(1)<<(hw%16)-1, a, b)
+		return
+	}
 	n16, mask := planeTail(hw)
 	dotDevPlanesK(planes, n16, &g[0], &x[0], stride, m, mask, a, b)
 }
@@ -94,6 +118,10 @@ func scaleShiftPlanesK(planes, n32 int, y, x *float32, stride int, a, b float32)
 func scaleShiftAsm(planes, hw int, y, x []float32, stride int, a, b float32) {
 	last := (planes-1)*stride + hw - 1
 	_, _ = y[last], x[last]
+	if useAVX512 {
+		scaleShiftPlanesZ(planes, hw/32, &y[0], &x[0], stride, a, b)
+		return
+	}
 	scaleShiftPlanesK(planes, hw/32, &y[0], &x[0], stride, a, b)
 }
 
@@ -102,6 +130,10 @@ func scaleShiftReluK(n int, y, x *float32, a, b float32)
 
 func scaleShiftReluAsm(n int, y, x []float32, a, b float32) {
 	_, _ = y[n-1], x[n-1]
+	if useAVX512 {
+		scaleShiftReluZ(n, &y[0], &x[0], a, b)
+		return
+	}
 	scaleShiftReluK(n, &y[0], &x[0], a, b)
 }
 
@@ -111,5 +143,40 @@ func affineAxpyPlanesK(planes, n32 int, dst, x, gy *float32, stride int, a, b, k
 func affineAxpyAsm(planes, hw int, dst, x, g []float32, stride int, a, b, k float32, add bool) {
 	last := (planes-1)*stride + hw - 1
 	_, _, _ = dst[last], x[last], g[last]
+	if useAVX512 {
+		affineAxpyPlanesZ(planes, hw/32, &dst[0], &x[0], &g[0], stride, a, b, k, add)
+		return
+	}
 	affineAxpyPlanesK(planes, hw/32, &dst[0], &x[0], &g[0], stride, a, b, k, add)
 }
+
+// AVX-512 forms of the loops above (vec512_amd64.s), used when useAVX512:
+// the same contracts and bits; the plane reductions take the tail as a
+// 16-bit lane mask.
+
+//go:noescape
+func axpyZ(n int, alpha float32, x, y *float32)
+
+//go:noescape
+func reluZ(n int, dst, src *float32)
+
+//go:noescape
+func reluBackwardZ(n int, dx, dy, y *float32)
+
+//go:noescape
+func reluBackwardAddZ(n int, dx, dy, y *float32)
+
+//go:noescape
+func scaleShiftReluZ(n int, y, x *float32, a, b float32)
+
+//go:noescape
+func scaleShiftPlanesZ(planes, n32 int, y, x *float32, stride int, a, b float32)
+
+//go:noescape
+func affineAxpyPlanesZ(planes, n32 int, dst, x, gy *float32, stride int, a, b, k float32, add bool)
+
+//go:noescape
+func momentsPlanesZ(planes, n16 int, x *float32, stride int, k float32, tail uint64, s, q *[16]float64)
+
+//go:noescape
+func dotDevPlanesZ(planes, n16 int, dy, x *float32, stride int, m float32, tail uint64, a, b *[16]float64)
