@@ -205,9 +205,7 @@ func (be *Backend) Shift(n, c, h, w, offY, offX int, x, y nn.Buffer) {
 	oh, ow := h-offY, w-offX
 	be.pool.run(n, func(i, _ int) {
 		for ch := i * c; ch < (i+1)*c; ch++ {
-			for r := 0; r < oh; r++ {
-				copy(yd[(ch*oh+r)*ow:(ch*oh+r+1)*ow], xd[(ch*h+r+offY)*w+offX:(ch*h+r+offY+1)*w])
-			}
+			kern.CopyRows(oh, ow, xd[ch*h*w+offY*w+offX:(ch+1)*h*w], w, yd[ch*oh*ow:(ch+1)*oh*ow], ow, false)
 		}
 	})
 }
@@ -218,12 +216,7 @@ func (be *Backend) ShiftBackward(n, c, h, w, offY, offX int, dy, dx nn.Buffer) {
 	oh, ow := h-offY, w-offX
 	be.pool.run(n, func(i, _ int) {
 		for ch := i * c; ch < (i+1)*c; ch++ {
-			for r := 0; r < oh; r++ {
-				d := xd[(ch*h+r+offY)*w+offX : (ch*h+r+offY+1)*w]
-				for j, v := range gd[(ch*oh+r)*ow : (ch*oh+r+1)*ow] {
-					d[j] += v
-				}
-			}
+			kern.CopyRows(oh, ow, gd[ch*oh*ow:(ch+1)*oh*ow], ow, xd[ch*h*w+offY*w+offX:(ch+1)*h*w], w, true)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"pertnas/nn"
+	"pertnas/nn/cpu/kern"
 )
 
 // Pooling: items are fixed groups of (sample, channel) planes.
@@ -51,14 +52,19 @@ func divisor1(o, stride, pad, k, n int, countPad bool) int {
 // Pooling is separable: a pass along each row into a [H, OW] scratch, then
 // a pass down the columns.
 
-// MaxPool sets y to the window maxima.
+// MaxPool sets y to the window maxima. 3×3 windows with stride 1 or 2 and
+// padding 1 go through kern's assembly where the CPU has it: the same
+// results except with NaN inputs (see kern.MaxPool3Forward).
 func (be *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
 	xd, yd := data(x), data(y)
 	checkPool("MaxPool", d, xd, yd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
-	same3 := isSame3(d)
+	same3, kern3 := isSame3(d), isKernPool3(d)
 	be.planes(d, func(p, worker int) {
 		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
+		if kern3 && kern.MaxPool3ForwardAccel(d.H, d.W, d.Stride, in, out) {
+			return
+		}
 		tmp := be.scratchFor(worker, d.H*d.OW)
 		for iy := 0; iy < d.H; iy++ {
 			row, t := in[iy*d.W:(iy+1)*d.W], tmp[iy*d.OW:(iy+1)*d.OW]
@@ -105,13 +111,17 @@ func (be *Backend) maxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulat
 	xd, gd, dxd := data(x), data(dy), data(dx)
 	checkPool("MaxPoolBackward", d, xd, gd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
+	kern3 := isKernPool3(d)
 	be.planes(d, func(p, worker int) {
 		in, g, din := xd[p*hw:(p+1)*hw], gd[p*ohw:(p+1)*ohw], dxd[p*hw:(p+1)*hw]
 		if !accumulate {
 			clear(din)
 		}
-		tmp := be.scratchFor(worker, 2*d.H*d.OW)
+		if kern3 && kern.MaxPool3BackwardAccel(d.H, d.W, d.Stride, in, g, din) {
+			return
+		}
 		same3 := isSame3(d)
+		tmp := be.scratchFor(worker, 2*d.H*d.OW)
 		// Branch-free arg-max (random data would mispredict every compare):
 		// compare order-preserving integer keys of the floats; val holds
 		// the row maxima's keys, idx their columns (both as raw bits).
@@ -175,6 +185,13 @@ func (be *Backend) maxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulat
 // the same order as the general loops, so the same bits.
 func isSame3(d nn.PoolDesc) bool {
 	return d.K == 3 && d.Stride == 1 && d.Pad == 1 && d.W >= 2 && d.OW == d.W
+}
+
+// isKernPool3 reports a 3×3 window, padding 1, stride 1 or 2 (the DARTS
+// max pools), which kern's MaxPool3 kernels take.
+func isKernPool3(d nn.PoolDesc) bool {
+	return d.K == 3 && d.Pad == 1 && (d.Stride == 1 || d.Stride == 2) &&
+		d.OH == (d.H-1)/d.Stride+1 && d.OW == (d.W-1)/d.Stride+1
 }
 
 // max3Row sets t[ox] = the maximum of row[ox-1:ox+2] clipped to the row
@@ -281,7 +298,9 @@ func floatKey(v float32) int64 {
 	return int64(b ^ (b >> 31 & 0x7fffffff))
 }
 
-// AvgPool sets y to the window averages.
+// AvgPool sets y to the window averages (3×3 windows with stride 1,
+// padding 1 and countPad false through kern's assembly where the CPU has
+// it, with the same bits).
 func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 	xd, yd := data(x), data(y)
 	checkPool("AvgPool", d, xd, yd)
@@ -289,6 +308,9 @@ func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 	same3 := isSame3(d)
 	be.planes(d, func(p, worker int) {
 		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
+		if same3 && !countPad && kern.AvgPool3ForwardAccel(d.H, d.W, in, out) {
+			return
+		}
 		tmp := be.scratchFor(worker, d.H*d.OW+d.OW)
 		inv := tmp[d.H*d.OW:]
 		for ox := range inv {
@@ -347,6 +369,9 @@ func (be *Backend) avgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffe
 		g, din := gd[p*ohw:(p+1)*ohw], dxd[p*hw:(p+1)*hw]
 		if !accumulate {
 			clear(din)
+		}
+		if same3 && !countPad && kern.AvgPool3BackwardAccel(d.H, d.W, g, din) {
+			return
 		}
 		tmp := be.scratchFor(worker, d.H*d.OW+d.OW)
 		t, div := tmp[:d.H*d.OW], tmp[d.H*d.OW:]

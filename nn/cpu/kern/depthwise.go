@@ -17,11 +17,14 @@ import (
 // Columns ox >= ow of the flat output are computed and thrown away.
 //
 // On the assembly path, when the output rows are a whole number of 8-float
-// vectors, the same sums are formed row by row instead (dwRowsAsm,
-// dwDotsAsm): output row oy is flat row oy, so the forward pass writes
-// straight into out, the filter gradient reads dout in place, and the
-// stride-1 data gradient adds straight into din, with no unused columns.
+// vectors, the same sums are formed row by row instead (dwRows, dwDots):
+// output row oy is flat row oy, so the forward pass writes straight into
+// out, the filter gradient reads dout in place, and the stride-1 data
+// gradient adds straight into din, with no unused columns.
 // dwRowsAsm sums the taps in flatConv's order, so both give the same bits.
+// With AVX-512 (dw512_amd64.go) the rows go in 16-float vectors (dwRows,
+// the same bits again), the dot products too (dwDots, another summation
+// order), and the plane copies and stride-2 splits use 64-byte moves.
 
 // dwGeom is the flat layout of one depthwise convolution.
 type dwGeom struct {
@@ -153,7 +156,7 @@ func (sc *dwScratch) fillPlanes(in []float32) []float32 {
 			for iy0 := range min(2, g.h) {
 				y := iy0 + g.pad
 				base := (y&1)*2*g.psize + (y>>1)*g.p
-				deinterleaveAsm((g.h-iy0+1)/2, 2*j0, in[iy0*g.w:], 2*g.w, pl[base+offE:], pl[base+offO:], g.p)
+				deinterleave((g.h-iy0+1)/2, 2*j0, in[iy0*g.w:], 2*g.w, pl[base+offE:], pl[base+offO:], g.p)
 			}
 			if j0 == half && g.w&1 == 0 {
 				return pl
@@ -299,7 +302,7 @@ func (sc *dwScratch) forward(in, wt, out []float32) {
 	planes := sc.fillPlanes(in)
 	if useAsm && g.ow%8 == 0 {
 		// Output row oy is flat row oy: compute it in place.
-		dwRowsAsm(g.oh, g.ow, planes, g.p, sc.offs, g.maxOff, wt, out, g.ow, false)
+		dwRows(g.oh, g.ow, planes, g.p, sc.offs, g.maxOff, wt, out, g.ow, false)
 		return
 	}
 	flatConv(g.nflat, planes, sc.offs, wt, sc.out)
@@ -313,7 +316,7 @@ func (sc *dwScratch) backwardFilter(in, dout, dwt []float32) {
 	planes := sc.fillPlanes(in)
 	if useAsm && g.ow%8 == 0 {
 		// Output row oy is flat row oy: read dout in place.
-		dwDotsAsm(g.oh, g.ow, dout, g.ow, planes, g.p, sc.offs, g.maxOff, sc.res)
+		dwDots(g.oh, g.ow, dout, g.ow, planes, g.p, sc.offs, g.maxOff, sc.res)
 	} else {
 		copyRows(g.oh, g.ow, dout, g.ow, sc.dflat, g.p, false)
 		flatDots(g.nflat, sc.dflat, planes, sc.offs, sc.res)
@@ -334,7 +337,7 @@ func (sc *dwScratch) backwardData(dout, wt, din []float32, accumulate bool) {
 		// One phase plane with every tap in order (ptap[t] = t, poff[t]
 		// <= m): din row iy is phase row iy+pad from column pad, so write
 		// the sums straight into it.
-		dwRowsAsm(h, w, d[g.pad*g.p+g.pad:], g.p, sc.poff, g.m, wt[:k*k], din, w, accumulate)
+		dwRows(h, w, d[g.pad*g.p+g.pad:], g.p, sc.poff, g.m, wt[:k*k], din, w, accumulate)
 		return
 	}
 	if !accumulate {
@@ -437,7 +440,7 @@ func copyRows(rows, w int, src []float32, sstride int, dst []float32, dstride in
 		return
 	}
 	if useAsm {
-		copyRowsAsm(rows, w, src, sstride, dst, dstride, add)
+		copyRowsFast(rows, w, src, sstride, dst, dstride, add)
 		return
 	}
 	for r := range rows {

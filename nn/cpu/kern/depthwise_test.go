@@ -404,3 +404,73 @@ func mustPanic(t *testing.T, what string, f func()) {
 	}()
 	f()
 }
+
+// TestDwRowsMatchesAVX2: dwRows (AVX-512 tiles of 16-float vectors where
+// the CPU has them) gives dwRowsAsm's bits over every tile shape, the rows
+// left under a tile and an 8-column remainder; inputs end at guard pages.
+func TestDwRowsMatchesAVX2(t *testing.T) {
+	if !hasAsm || avx2Only == nil {
+		t.Skip("no AVX-512 kernels in this build or on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(25, 26))
+	for n := 0; n < 400; n++ {
+		rows, w := 1+rng.IntN(27), 8*(1+rng.IntN(12))
+		offs := make([]int, 1+rng.IntN(26))
+		maxOff := 0
+		for i := range offs {
+			offs[i] = rng.IntN(70)
+			maxOff = max(maxOff, offs[i])
+		}
+		ss, ds := w+rng.IntN(9), w+rng.IntN(9)
+		src := randSlice(rng, guarded(t, (rows-1)*ss+w+maxOff))
+		wts := randSlice(rng, guarded(t, len(offs)))
+		add := rng.IntN(2) == 1
+		dst := randSlice(rng, guarded(t, (rows-1)*ds+w))
+		want := append([]float32(nil), dst...)
+		dwRowsAsm(rows, w, src, ss, offs, maxOff, wts, want, ds, add)
+		dwRows(rows, w, src, ss, offs, maxOff, wts, dst, ds, add)
+		for i := range dst {
+			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("rows %d w %d ss %d ds %d taps %v add %v: dst[%d] = %g, AVX2 %g", rows, w, ss, ds, offs, add, i, dst[i], want[i])
+			}
+		}
+	}
+}
+
+// TestDwDots: dwDots (AVX-512 dot products over 16-float vectors where the
+// CPU has them, else dwDotsAsm) against float64 sums, over row pairs and a
+// last odd row, tap quads and single taps, widths of whole and half
+// 16-float vectors; inputs end at guard pages.
+func TestDwDots(t *testing.T) {
+	if !hasAsm {
+		t.Skip("no assembly kernels in this build")
+	}
+	rng := rand.New(rand.NewPCG(31, 32))
+	for n := 0; n < 400; n++ {
+		rows, w := 1+rng.IntN(19), 8*(1+rng.IntN(8))
+		offs := make([]int, 1+rng.IntN(27))
+		maxOff := 0
+		for i := range offs {
+			offs[i] = rng.IntN(60)
+			maxOff = max(maxOff, offs[i])
+		}
+		xs, ss := w+rng.IntN(9), w+rng.IntN(9)
+		x := randSlice(rng, guarded(t, (rows-1)*xs+w))
+		src := randSlice(rng, guarded(t, (rows-1)*ss+w+maxOff))
+		out := randSlice(rng, guarded(t, len(offs)))
+		dwDots(rows, w, x, xs, src, ss, offs, maxOff, out)
+		for tp, off := range offs {
+			var want, scale float64
+			for r := range rows {
+				for i := range w {
+					p := float64(x[r*xs+i]) * float64(src[r*ss+i+off])
+					want += p
+					scale += math.Abs(p)
+				}
+			}
+			if !closeTo(out[tp], want, scale) {
+				t.Fatalf("rows %d w %d xs %d ss %d taps %v: out[%d] = %g, want %g", rows, w, xs, ss, offs, tp, out[tp], want)
+			}
+		}
+	}
+}
