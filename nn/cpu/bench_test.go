@@ -127,35 +127,48 @@ func BenchmarkBatchNorm(b *testing.B) {
 	}
 }
 
-// BenchmarkPool counts K*K FLOPs per output element.
+// BenchmarkPool: the normal cells' pools (3×3, stride 1, padding 1) at the
+// DARTS search shapes; K*K FLOPs per output element.
 func BenchmarkPool(b *testing.B) {
 	for _, s := range dartsShapes {
-		d := nn.PoolDesc{N: benchN, C: s.c, H: s.hw, W: s.hw, OH: s.hw, OW: s.hw, K: 3, Stride: 1, Pad: 1}
-		n := d.N * d.C * d.H * d.W
-		flops := float64(n * 9)
-		for _, op := range []string{"max_fwd", "max_bwd", "avg_fwd", "avg_bwd"} {
-			b.Run(fmt.Sprintf("C%d_%dx%d/%s", s.c, s.hw, s.hw, op), func(b *testing.B) {
-				be := cpu.New(0)
-				defer be.Close()
-				x, y := randBuf(be, n, 1), randBuf(be, n, 2)
-				dx := be.Alloc(n)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					switch op {
-					case "max_fwd":
-						be.MaxPool(d, x, y)
-					case "max_bwd":
-						be.MaxPoolBackward(d, x, y, dx)
-					case "avg_fwd":
-						be.AvgPool(d, false, x, y)
-					case "avg_bwd":
-						be.AvgPoolBackward(d, false, y, dx)
-					}
+		benchPool(b, s.c, s.hw, 1)
+	}
+}
+
+// BenchmarkPoolStride2: the reduction cells' pools (3×3, stride 2,
+// padding 1).
+func BenchmarkPoolStride2(b *testing.B) {
+	for _, s := range dartsShapes[:2] {
+		benchPool(b, s.c, s.hw, 2)
+	}
+}
+
+// benchPool times max and avg pooling, forward and backward, of a
+// batch of c×hw×hw planes.
+func benchPool(b *testing.B, c, hw, stride int) {
+	d := nn.PoolDesc{N: benchN, C: c, H: hw, W: hw, OH: hw / stride, OW: hw / stride, K: 3, Stride: stride, Pad: 1}
+	n, on := d.N*d.C*d.H*d.W, d.N*d.C*d.OH*d.OW
+	for _, op := range []string{"max_fwd", "max_bwd", "avg_fwd", "avg_bwd"} {
+		b.Run(fmt.Sprintf("C%d_%dx%d/%s", c, hw, hw, op), func(b *testing.B) {
+			be := cpu.New(0)
+			defer be.Close()
+			x, y, dx := randBuf(be, n, 1), randBuf(be, on, 2), be.Alloc(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				switch op {
+				case "max_fwd":
+					be.MaxPool(d, x, y)
+				case "max_bwd":
+					be.MaxPoolBackward(d, x, y, dx)
+				case "avg_fwd":
+					be.AvgPool(d, false, x, y)
+				case "avg_bwd":
+					be.AvgPoolBackward(d, false, y, dx)
 				}
-				report(b, flops)
-			})
-		}
+			}
+			report(b, float64(on*9))
+		})
 	}
 }
 

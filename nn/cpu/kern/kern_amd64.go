@@ -108,12 +108,7 @@ func gemmAsm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32
 	tile := (*sp)[28*k:]
 	mFull := m &^ 3
 	if mFull < m {
-		clear(aEdge)
-		for r := range m - mFull {
-			for p := range k {
-				aEdge[r*k+p] = a[(mFull+r)*ra+p*ca]
-			}
-		}
+		packEdgeRows(a, ra, ca, mFull, m, k, aEdge)
 	}
 	pack := transB || ldb%512 == 0
 	for j0 := 0; j0 < n; j0 += 24 {
@@ -167,12 +162,7 @@ func gemmAsmZ(transA, transB bool, m, n, k int, a []float32, lda int, b []float3
 	tile := (*sp)[68*k:]
 	mFull := m &^ 3
 	if mFull < m {
-		clear(aEdge)
-		for r := range m - mFull {
-			for p := range k {
-				aEdge[r*k+p] = a[(mFull+r)*ra+p*ca]
-			}
-		}
+		packEdgeRows(a, ra, ca, mFull, m, k, aEdge)
 	}
 	inPlace := !transB && ldb%512 != 0
 	for j0 := 0; j0 < n; j0 += 64 {
@@ -461,4 +451,16 @@ func copyRowsAsm(rows, w int, src []float32, sstride int, dst []float32, dstride
 		mask = &tailMask[8-t]
 	}
 	copyRowsK(rows, w/8, mask, &src[0], sstride, &dst[0], dstride, add)
+}
+
+// packEdgeRows copies rows mFull..m-1 of op(A) (element (i, p) at
+// a[i*ra+p*ca]) into aEdge, k values per row, and zeroes the rest of aEdge:
+// the rows left over by 4-row tiles, run through a zero-padded tile.
+func packEdgeRows(a []float32, ra, ca, mFull, m, k int, aEdge []float32) {
+	clear(aEdge)
+	for r := range m - mFull {
+		for p := range k {
+			aEdge[r*k+p] = a[(mFull+r)*ra+p*ca]
+		}
+	}
 }
