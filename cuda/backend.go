@@ -516,22 +516,10 @@ func (b *Backend) MatMul(transA, transB bool, m, n, k int, a, bm nn.Buffer, accu
 		}
 	}
 	must(b.l.blas.check("cublasSgemm_v2", b.l.blas.Sgemm(b.blas, opB, opA, int32(n), int32(m), int32(k),
-		&alpha, b.f32Operand("matmul-b", bm, k*n), ldb, b.f32Operand("matmul-a", a, m*k), lda, &beta, cp, int32(n))))
+		&alpha, b.operand("matmul-b", bm, k*n, f32), ldb, b.operand("matmul-a", a, m*k, f32), lda, &beta, cp, int32(n))))
 	if cb.dt != f32 {
 		b.convert(cb.ptr, cb.dt, cp, f32, m*n)
 	}
-}
-
-// f32Operand returns the address of the first n values of x as float32: x
-// itself, or a copy in the scratch buffer of role.
-func (b *Backend) f32Operand(role string, x nn.Buffer, n int) uint64 {
-	xb := b.buf(x)
-	if xb.dt == f32 {
-		return xb.ptr
-	}
-	s := b.scratchBuf(role, n)
-	b.convert(s.ptr, f32, xb.ptr, xb.dt, n)
-	return s.ptr
 }
 
 // AddRowBias: y[r, j] += bias[j].

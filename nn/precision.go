@@ -28,6 +28,15 @@ type SumSquarer interface {
 	SumSquaresAll(xs []Buffer) float64
 }
 
+// gradBuffers lists the gradient buffers of params.
+func gradBuffers(params []*Param) []Buffer {
+	bufs := make([]Buffer, len(params))
+	for i, p := range params {
+		bufs[i] = p.Grad.buf
+	}
+	return bufs
+}
+
 // sumSquaresAll is the sum of squares of the gradients of params, summed
 // per parameter in order (float64).
 func sumSquaresAll(params []*Param) float64 {
@@ -36,11 +45,7 @@ func sumSquaresAll(params []*Param) float64 {
 	}
 	be := params[0].Grad.b
 	if s, ok := be.(SumSquarer); ok {
-		bufs := make([]Buffer, len(params))
-		for i, p := range params {
-			bufs[i] = p.Grad.buf
-		}
-		return s.SumSquaresAll(bufs)
+		return s.SumSquaresAll(gradBuffers(params))
 	}
 	var ss float64
 	for _, p := range params {
@@ -89,11 +94,7 @@ func (s *LossScaler) Unscale(params []*Param) bool {
 	be := params[0].Grad.b
 	var finite bool
 	if u, ok := be.(GradUnscaler); ok {
-		bufs := make([]Buffer, len(params))
-		for i, p := range params {
-			bufs[i] = p.Grad.buf
-		}
-		finite = u.UnscaleGrads(bufs, inv)
+		finite = u.UnscaleGrads(gradBuffers(params), inv)
 	} else {
 		for _, p := range params {
 			be.Scale(p.Grad.buf, inv, p.Grad.buf)
