@@ -85,6 +85,7 @@ func BenchmarkConvGeneral(b *testing.B) {
 	cases := map[string]nn.ConvDesc{
 		"stem3x3": {N: benchN, C: 3, H: 32, W: 32, OC: 48, OH: 32, OW: 32, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: 1},
 		"fr1x1s2": {N: benchN, C: 64, H: 16, W: 16, OC: 32, OH: 8, OW: 8, K: 1, Stride: 2, Dilation: 1, Groups: 1},
+		"fr1x1s2_32": {N: benchN, C: 64, H: 32, W: 32, OC: 16, OH: 16, OW: 16, K: 1, Stride: 2, Dilation: 1, Groups: 1},
 	}
 	for name, d := range cases {
 		for _, dir := range []string{"fwd", "bwd_data", "bwd_filter"} {
@@ -193,5 +194,36 @@ func BenchmarkElementwise(b *testing.B) {
 			}
 			report(b, float64(n))
 		})
+	}
+}
+
+// BenchmarkConvDWStage: the pointwise half of a separable convolution reading
+// its depthwise stage (3x3) of relu(BN(x)) through an nn.Input, as the search
+// network runs it: forward and filter gradient. FLOPs: both convolutions.
+func BenchmarkConvDWStage(b *testing.B) {
+	for _, s := range dartsShapes {
+		dw := nn.ConvDesc{N: benchN, C: s.c, H: s.hw, W: s.hw, OC: s.c, OH: s.hw, OW: s.hw, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: s.c}
+		pw := nn.ConvDesc{N: benchN, C: s.c, H: s.hw, W: s.hw, OC: s.c, OH: s.hw, OW: s.hw, K: 1, Stride: 1, Dilation: 1, Groups: 1}
+		n := benchN * s.c * s.hw * s.hw
+		flops := 2 * float64(n) * float64(s.c+9)
+		for _, dir := range []string{"fwd", "bwd_filter"} {
+			b.Run(fmt.Sprintf("C%d_%dx%d/%s", s.c, s.hw, s.hw, dir), func(b *testing.B) {
+				be := cpu.New(0)
+				defer be.Close()
+				x, y := randBuf(be, n, 1), randBuf(be, n, 2)
+				in := nn.Input{X: x, Scale: randBuf(be, s.c, 3), Shift: randBuf(be, s.c, 4), ReLU: true, DW: dw, DWW: randBuf(be, 9*s.c, 5)}
+				w := randBuf(be, s.c*s.c, 6)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if dir == "fwd" {
+						be.Conv2DForwardIn(pw, in, w, y)
+					} else {
+						be.Conv2DBackwardFilterIn(pw, in, y, w)
+					}
+				}
+				report(b, flops)
+			})
+		}
 	}
 }

@@ -49,10 +49,20 @@ func isDepthwise(d nn.ConvDesc) bool { return d.Groups == d.C && d.OC == d.C }
 
 func isPointwise(d nn.ConvDesc) bool { return d.K == 1 && d.Stride == 1 && d.Pad == 0 }
 
+// isStride2Pointwise: a 1×1 stride-2 unpadded convolution (factorized
+// reduce), whose im2col is the even columns of the even rows.
+func isStride2Pointwise(d nn.ConvDesc) bool { return d.K == 1 && d.Stride == 2 && d.Pad == 0 }
+
 // im2col writes the cg channels starting at x (one sample, one group) as
 // col[(ci*K+ky)*K+kx][oy*OW+ox], zero where the window is in the padding.
 func im2col(d nn.ConvDesc, cg int, x, col []float32) {
 	hw, ohw := d.H*d.W, d.OH*d.OW
+	if isStride2Pointwise(d) {
+		for ci := 0; ci < cg; ci++ {
+			kern.Subsample2(d.OH, d.W, x[ci*hw:(ci+1)*hw], 2*d.W, col[ci*ohw:(ci+1)*ohw], d.OW)
+		}
+		return
+	}
 	for ci := 0; ci < cg; ci++ {
 		plane := x[ci*hw : (ci+1)*hw]
 		for ky := 0; ky < d.K; ky++ {
@@ -81,7 +91,28 @@ func im2col(d nn.ConvDesc, cg int, x, col []float32) {
 	}
 }
 
-// col2imAdd adds col (laid out as im2col's) back into the cg channels at dx.
+// col2im adds col (laid out as im2col's) into the cg channels at dx, or
+// sets them to it (zero where no window reads) unless accumulate.
+func col2im(d nn.ConvDesc, cg int, col, dx []float32, accumulate bool) {
+	hw, ohw := d.H*d.W, d.OH*d.OW
+	if isStride2Pointwise(d) {
+		for ci := 0; ci < cg; ci++ {
+			plane := dx[ci*hw : (ci+1)*hw]
+			kern.Spread2(d.OH, d.W, col[ci*ohw:(ci+1)*ohw], d.OW, plane, 2*d.W, accumulate)
+			if !accumulate {
+				for iy := 1; iy < d.H; iy += 2 {
+					clear(plane[iy*d.W : (iy+1)*d.W])
+				}
+			}
+		}
+		return
+	}
+	if !accumulate {
+		clear(dx[:cg*hw])
+	}
+	col2imAdd(d, cg, col, dx)
+}
+
 func col2imAdd(d nn.ConvDesc, cg int, col, dx []float32) {
 	hw, ohw := d.H*d.W, d.OH*d.OW
 	for ci := 0; ci < cg; ci++ {
@@ -207,12 +238,9 @@ func (be *Backend) conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumu
 				kern.Gemm(true, false, ckk, ohw, og, wd[g*og*ckk:], ckk, dyg, ohw, accumulate, dxg, hw)
 				continue
 			}
-			if !accumulate {
-				clear(dxg[:cg*hw])
-			}
 			col := be.scratchFor(worker, ckk*ohw)
 			kern.Gemm(true, false, ckk, ohw, og, wd[g*og*ckk:], ckk, dyg, ohw, false, col, ohw)
-			col2imAdd(d, cg, col, dxg)
+			col2im(d, cg, col, dxg, accumulate)
 		}
 	})
 }
