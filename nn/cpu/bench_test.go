@@ -83,8 +83,8 @@ func BenchmarkConvDepthwise(b *testing.B) {
 // reduce 1x1 stride 2, through im2col + GEMM.
 func BenchmarkConvGeneral(b *testing.B) {
 	cases := map[string]nn.ConvDesc{
-		"stem3x3": {N: benchN, C: 3, H: 32, W: 32, OC: 48, OH: 32, OW: 32, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: 1},
-		"fr1x1s2": {N: benchN, C: 64, H: 16, W: 16, OC: 32, OH: 8, OW: 8, K: 1, Stride: 2, Dilation: 1, Groups: 1},
+		"stem3x3":    {N: benchN, C: 3, H: 32, W: 32, OC: 48, OH: 32, OW: 32, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: 1},
+		"fr1x1s2":    {N: benchN, C: 64, H: 16, W: 16, OC: 32, OH: 8, OW: 8, K: 1, Stride: 2, Dilation: 1, Groups: 1},
 		"fr1x1s2_32": {N: benchN, C: 64, H: 32, W: 32, OC: 16, OH: 16, OW: 16, K: 1, Stride: 2, Dilation: 1, Groups: 1},
 	}
 	for name, d := range cases {

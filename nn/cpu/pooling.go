@@ -187,6 +187,12 @@ func isSame3(d nn.PoolDesc) bool {
 	return d.K == 3 && d.Stride == 1 && d.Pad == 1 && d.W >= 2 && d.OW == d.W
 }
 
+// isHalf3 reports a 3×3 window, stride 2, padding 1 whose outputs are the
+// even rows and columns of isSame3's.
+func isHalf3(d nn.PoolDesc) bool {
+	return d.K == 3 && d.Stride == 2 && d.Pad == 1 && d.W >= 2 && d.H >= 2 && d.OW == (d.W+1)/2 && d.OH == (d.H+1)/2
+}
+
 // isKernPool3 reports a 3×3 window, padding 1, stride 1 or 2 (the DARTS
 // max pools), which kern's MaxPool3 kernels take.
 func isKernPool3(d nn.PoolDesc) bool {
@@ -305,49 +311,64 @@ func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 	xd, yd := data(x), data(y)
 	checkPool("AvgPool", d, xd, yd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
-	same3 := isSame3(d)
+	same3, half3 := isSame3(d), isHalf3(d)
 	be.planes(d, func(p, worker int) {
 		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
 		if same3 && !countPad && kern.AvgPool3ForwardAccel(d.H, d.W, in, out) {
 			return
 		}
-		tmp := be.scratchFor(worker, d.H*d.OW+d.OW)
-		inv := tmp[d.H*d.OW:]
-		for ox := range inv {
-			inv[ox] = float32(divisor1(ox, d.Stride, d.Pad, d.K, d.W, countPad))
-		}
-		for iy := 0; iy < d.H; iy++ {
-			row, t := in[iy*d.W:(iy+1)*d.W], tmp[iy*d.OW:(iy+1)*d.OW]
-			if same3 {
-				sum3Row(row, t)
-				continue
-			}
-			for ox := range t {
-				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
-				var s float32
-				for _, v := range row[lo:hi] {
-					s += v
-				}
-				t[ox] = s
+		if half3 && !countPad {
+			// The stride-2 outputs are the stride-1 ones at even rows and
+			// columns, with the same sums: take those from the kernel.
+			full := be.scratchFor(worker, hw)
+			if kern.AvgPool3ForwardAccel(d.H, d.W, in, full) {
+				kern.Subsample2(d.OH, d.W, full, 2*d.W, out, d.OW)
+				return
 			}
 		}
-		for oy := 0; oy < d.OH; oy++ {
-			lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
-			dy := float32(divisor1(oy, d.Stride, d.Pad, d.K, d.H, countPad))
-			o := out[oy*d.OW : (oy+1)*d.OW]
-			copy(o, tmp[lo*d.OW:(lo+1)*d.OW])
-			for iy := lo + 1; iy < hi; iy++ {
-				t := tmp[iy*d.OW : (iy+1)*d.OW]
-				t = t[:len(o)]
-				for ox, v := range t {
-					o[ox] += v
-				}
-			}
-			for ox := range o {
-				o[ox] /= dy * inv[ox]
-			}
-		}
+		avgPoolPlane(d, countPad, in, out, be.scratchFor(worker, d.H*d.OW+d.OW))
 	})
+}
+
+// avgPoolPlane is AvgPool on one plane in Go: row sums, then column sums of
+// those, then the division by the window's size (tmp: H·OW+OW scratch).
+func avgPoolPlane(d nn.PoolDesc, countPad bool, in, out, tmp []float32) {
+	same3 := isSame3(d)
+	inv := tmp[d.H*d.OW:]
+	for ox := range inv {
+		inv[ox] = float32(divisor1(ox, d.Stride, d.Pad, d.K, d.W, countPad))
+	}
+	for iy := 0; iy < d.H; iy++ {
+		row, t := in[iy*d.W:(iy+1)*d.W], tmp[iy*d.OW:(iy+1)*d.OW]
+		if same3 {
+			sum3Row(row, t)
+			continue
+		}
+		for ox := range t {
+			lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
+			var s float32
+			for _, v := range row[lo:hi] {
+				s += v
+			}
+			t[ox] = s
+		}
+	}
+	for oy := 0; oy < d.OH; oy++ {
+		lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
+		dy := float32(divisor1(oy, d.Stride, d.Pad, d.K, d.H, countPad))
+		o := out[oy*d.OW : (oy+1)*d.OW]
+		copy(o, tmp[lo*d.OW:(lo+1)*d.OW])
+		for iy := lo + 1; iy < hi; iy++ {
+			t := tmp[iy*d.OW : (iy+1)*d.OW]
+			t = t[:len(o)]
+			for ox, v := range t {
+				o[ox] += v
+			}
+		}
+		for ox := range o {
+			o[ox] /= dy * inv[ox]
+		}
+	}
 }
 
 // AvgPoolBackward spreads each output gradient over its window.
@@ -364,7 +385,7 @@ func (be *Backend) avgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffe
 	gd, dxd := data(dy), data(dx)
 	checkPool("AvgPoolBackward", d, dxd, gd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
-	same3 := isSame3(d)
+	same3, half3 := isSame3(d), isHalf3(d)
 	be.planes(d, func(p, worker int) {
 		g, din := gd[p*ohw:(p+1)*ohw], dxd[p*hw:(p+1)*hw]
 		if !accumulate {
@@ -373,41 +394,62 @@ func (be *Backend) avgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffe
 		if same3 && !countPad && kern.AvgPool3BackwardAccel(d.H, d.W, g, din) {
 			return
 		}
-		tmp := be.scratchFor(worker, d.H*d.OW+d.OW)
-		t, div := tmp[:d.H*d.OW], tmp[d.H*d.OW:]
-		clear(t)
-		for ox := range div {
-			div[ox] = float32(divisor1(ox, d.Stride, d.Pad, d.K, d.W, countPad))
-		}
-		// Down the columns: t[iy, ox] = Σ over outputs oy covering iy of g/div.
-		for oy := 0; oy < d.OH; oy++ {
-			lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
-			dvy := float32(divisor1(oy, d.Stride, d.Pad, d.K, d.H, countPad))
-			grow := g[oy*d.OW : (oy+1)*d.OW]
-			for iy := lo; iy < hi; iy++ {
-				tr := t[iy*d.OW : (iy+1)*d.OW]
-				tr = tr[:len(grow)]
-				for ox, v := range grow {
-					tr[ox] += v / (dvy * div[ox])
-				}
+		if half3 && !countPad && kern.Accelerated() {
+			// The stride-1 gradient of g spread to the even rows and
+			// columns (zeros elsewhere) adds the same sums, plus +0 terms
+			// (which can only turn a -0 in din into +0).
+			full := be.scratchFor(worker, hw)
+			kern.Spread2(d.OH, d.W, g, d.OW, full, 2*d.W, false)
+			for iy := 1; iy < d.H; iy += 2 {
+				clear(full[iy*d.W : (iy+1)*d.W])
+			}
+			if kern.AvgPool3BackwardAccel(d.H, d.W, full, din) {
+				return
 			}
 		}
-		// Along the rows.
-		for iy := 0; iy < d.H; iy++ {
-			tr, row := t[iy*d.OW:(iy+1)*d.OW], din[iy*d.W:(iy+1)*d.W]
-			if same3 {
-				spread3Row(tr, row)
-				continue
-			}
-			for ox, v := range tr {
-				lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
-				seg := row[lo:hi]
-				for i := range seg {
-					seg[i] += v
-				}
-			}
-		}
+		avgPoolBackwardPlane(d, countPad, g, din, be.scratchFor(worker, d.H*d.OW+d.OW))
 	})
+}
+
+// avgPoolBackwardPlane adds AvgPool's input gradient of one plane in Go:
+// g divided by the window sizes summed down the columns (from +0, top to
+// bottom), then along the rows into din, left to right (tmp: H·OW+OW
+// scratch).
+func avgPoolBackwardPlane(d nn.PoolDesc, countPad bool, g, din, tmp []float32) {
+	same3 := isSame3(d)
+	t, div := tmp[:d.H*d.OW], tmp[d.H*d.OW:]
+	clear(t)
+	for ox := range div {
+		div[ox] = float32(divisor1(ox, d.Stride, d.Pad, d.K, d.W, countPad))
+	}
+	// Down the columns: t[iy, ox] = Σ over outputs oy covering iy of g/div.
+	for oy := 0; oy < d.OH; oy++ {
+		lo, hi := span1(oy, d.Stride, d.Pad, d.K, d.H)
+		dvy := float32(divisor1(oy, d.Stride, d.Pad, d.K, d.H, countPad))
+		grow := g[oy*d.OW : (oy+1)*d.OW]
+		for iy := lo; iy < hi; iy++ {
+			tr := t[iy*d.OW : (iy+1)*d.OW]
+			tr = tr[:len(grow)]
+			for ox, v := range grow {
+				tr[ox] += v / (dvy * div[ox])
+			}
+		}
+	}
+	// Along the rows.
+	for iy := 0; iy < d.H; iy++ {
+		tr, row := t[iy*d.OW:(iy+1)*d.OW], din[iy*d.W:(iy+1)*d.W]
+		if same3 {
+			spread3Row(tr, row)
+			continue
+		}
+		for ox, v := range tr {
+			lo, hi := span1(ox, d.Stride, d.Pad, d.K, d.W)
+			seg := row[lo:hi]
+			for i := range seg {
+				seg[i] += v
+			}
+		}
+	}
 }
 
 // GlobalAvgPool sets y[n, c] to the mean of plane (n, c) (float64 sum).
