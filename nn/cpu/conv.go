@@ -161,6 +161,20 @@ func (be *Backend) dwPlanes(n, hw int, fn func(p, worker int)) {
 	})
 }
 
+// dwValueGroup is the number of input values (about 32 KiB, in L1) that
+// the depthwise filter gradient forms at a time for a virtual input.
+const dwValueGroup = 8192
+
+// dwSamples runs fn over the N samples of the depthwise convolution d, with
+// a kern.Depthwise for d per item.
+func (be *Backend) dwSamples(d nn.ConvDesc, fn func(conv kern.Depthwise, n, worker int)) {
+	be.pool.run(d.N, func(n, worker int) {
+		conv := kern.GetDepthwise(d.H, d.W, d.K, d.Stride, d.Pad, d.Dilation, d.OH, d.OW)
+		fn(conv, n, worker)
+		conv.Release()
+	})
+}
+
 // dwConvPlanes is dwPlanes over the N·C input planes of the depthwise
 // convolution d, with a kern.Depthwise for d per group of planes.
 func (be *Backend) dwConvPlanes(d nn.ConvDesc, fn func(conv kern.Depthwise, p, worker int)) {
@@ -183,6 +197,18 @@ func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
 	in.check("Conv2DForward", d.C)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
+		if in.parts == nil {
+			// Per sample: one call over its C contiguous planes, forming
+			// the input's values as it loads them.
+			var scale, shift []float32
+			if in.scale != nil {
+				scale, shift = in.scale[:d.C], in.shift[:d.C]
+			}
+			be.dwSamples(d, func(conv kern.Depthwise, n, _ int) {
+				conv.ForwardPlanesAffine(d.C, in.x[n*d.C*hw:(n+1)*d.C*hw], wd, scale, shift, in.relu, yd[n*d.C*ohw:(n+1)*d.C*ohw])
+			})
+			return
+		}
 		be.dwConvPlanes(d, func(conv kern.Depthwise, p, worker int) {
 			c := p % d.C
 			conv.Forward(be.planeValues(in, c, in.plane(p, d.C, hw), worker), wd[c*kk:(c+1)*kk], yd[p*ohw:(p+1)*ohw])
@@ -221,9 +247,8 @@ func (be *Backend) conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumu
 	checkConv("Conv2DBackwardData", d, xd, wd, gd)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
-		be.dwConvPlanes(d, func(conv kern.Depthwise, p, _ int) {
-			c := p % d.C
-			conv.BackwardData(gd[p*ohw:(p+1)*ohw], wd[c*kk:(c+1)*kk], xd[p*hw:(p+1)*hw], accumulate)
+		be.dwSamples(d, func(conv kern.Depthwise, n, _ int) {
+			conv.BackwardDataPlanes(d.C, gd[n*d.C*ohw:(n+1)*d.C*ohw], wd, xd[n*d.C*hw:(n+1)*d.C*hw], accumulate)
 		})
 		return
 	}
@@ -263,11 +288,25 @@ func (be *Backend) conv2DBackwardFilter(d nn.ConvDesc, x nn.Input, dy, dw nn.Buf
 	in.check("Conv2DBackwardFilter", d.C)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
+		// Per channel, its plane of every sample in order. The kernel adds
+		// each plane's sums to wd plane by plane, so feeding the planes in
+		// groups (values formed in scratch) gives the bits of one call.
 		be.pool.run(d.C, func(c, worker int) {
 			conv := kern.GetDepthwise(d.H, d.W, d.K, d.Stride, d.Pad, d.Dilation, d.OH, d.OW)
-			for n := 0; n < d.N; n++ {
-				p := n*d.C + c
-				conv.BackwardFilter(be.planeValues(in, c, in.plane(p, d.C, hw), worker), gd[p*ohw:(p+1)*ohw], wd[c*kk:(c+1)*kk])
+			dwc := wd[c*kk : (c+1)*kk]
+			if in.parts == nil && in.scale == nil && !in.relu {
+				conv.BackwardFilterPlanes(d.N, in.x[c*hw:], d.C*hw, gd[c*ohw:], d.C*ohw, dwc)
+				conv.Release()
+				return
+			}
+			group := max(1, min(d.N, dwValueGroup/hw))
+			vals := be.valueScratch(worker, group*hw)
+			for n0 := 0; n0 < d.N; n0 += group {
+				m := min(group, d.N-n0)
+				for i := range m {
+					in.values(vals[i*hw:(i+1)*hw], c, in.plane((n0+i)*d.C+c, d.C, hw), false)
+				}
+				conv.BackwardFilterPlanes(m, vals, hw, gd[(n0*d.C+c)*ohw:], d.C*ohw, dwc)
 			}
 			conv.Release()
 		})

@@ -153,16 +153,22 @@ func (be *Backend) sampleValues(in input, n, c, hw int, worker int) []float32 {
 		}
 		return out
 	}
-	// The sample's c source planes, contiguous: x itself or the values of
-	// the elementwise stage in value scratch; then one depthwise call.
-	var src []float32
-	if in.parts == nil && in.scale == nil && !in.relu {
-		src = in.x[n*c*ihw : (n+1)*c*ihw]
-	} else {
-		src = be.valueScratch(worker, c*ihw)
-		for ch := 0; ch < c; ch++ {
-			in.values(src[ch*ihw:(ch+1)*ihw], ch, in.plane(n*c+ch, c, ihw), false)
+	if in.parts == nil {
+		// The sample's c planes are contiguous in x: one depthwise call,
+		// which forms the values of the elementwise stage itself (as
+		// in.values would, bit for bit).
+		var scale, shift []float32
+		if in.scale != nil {
+			scale, shift = in.scale[:c], in.shift[:c]
 		}
+		kern.DepthwiseForwardPlanesAffine(c, in.x[n*c*ihw:(n+1)*c*ihw], d.H, d.W, in.dww, d.K, d.Stride, d.Pad, d.Dilation, scale, shift, in.relu, out, d.OH, d.OW)
+		return out
+	}
+	// The values of the parts' planes, contiguous in value scratch; then
+	// one depthwise call.
+	src := be.valueScratch(worker, c*ihw)
+	for ch := 0; ch < c; ch++ {
+		in.values(src[ch*ihw:(ch+1)*ihw], ch, in.plane(n*c+ch, c, ihw), false)
 	}
 	kern.DepthwiseForwardPlanes(c, src, d.H, d.W, in.dww, d.K, d.Stride, d.Pad, d.Dilation, out, d.OH, d.OW)
 	return out

@@ -29,6 +29,20 @@ func benchPaths(b *testing.B, f func(b *testing.B)) {
 	b.Run("go", f)
 }
 
+// benchDWPaths is benchPaths plus, where the register-shift depthwise
+// kernels run, "asm-flat": the assembly path without them (the flat-layout
+// AVX-512 kernels).
+func benchDWPaths(b *testing.B, f func(b *testing.B)) {
+	benchPaths(b, f)
+	if hasAsm && avx2Only != nil && useDWShift {
+		saved := useAsm
+		useAsm = true
+		useDWShift = false
+		b.Run("asm-flat", f)
+		useAsm, useDWShift = saved, true
+	}
+}
+
 // loop runs op b.N times on a locked thread and returns the thread CPU
 // seconds it took (-1 when unknown).
 func loop(b *testing.B, op func()) float64 {
@@ -116,7 +130,7 @@ func BenchmarkDepthwise(b *testing.B) {
 		}
 		for _, cs := range cases {
 			b.Run(cs.name+"/"+name, func(b *testing.B) {
-				benchPaths(b, func(b *testing.B) {
+				benchDWPaths(b, func(b *testing.B) {
 					reportRate(b, flops, loop(b, cs.run), "GFLOP/s")
 				})
 			})
@@ -124,22 +138,47 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
-// BenchmarkDepthwisePlanes times DepthwiseForwardPlanes on the channel
-// planes of one sample of the DARTS search network (C 16, 32, 64 at 32×32,
-// 16×16, 8×8), sep_conv_3x3 geometry.
+// BenchmarkDepthwisePlanes times the depthwise convolutions of one sample
+// of the DARTS search network (C 16, 32, 64 planes at 32×32, 16×16, 8×8) in
+// one call for all planes: sep_conv_3x3 (k3d1) and dil_conv_5x5 (k5d2)
+// forward (DepthwiseForwardPlanes), forward of relu(x·scale + shift)
+// (DepthwiseForwardPlanesAffine) and data gradient (BackwardDataPlanes,
+// accumulating).
 func BenchmarkDepthwisePlanes(b *testing.B) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, s := range [][2]int{{16, 32}, {32, 16}, {64, 8}} {
 		c, hw := s[0], s[1]
-		in := randSlice(rng, make([]float32, c*hw*hw))
-		wt := randSlice(rng, make([]float32, c*9))
-		out := make([]float32, c*hw*hw)
-		b.Run(fmt.Sprintf("C%d_%dx%d", c, hw, hw), func(b *testing.B) {
-			benchPaths(b, func(b *testing.B) {
-				cpu := loop(b, func() { DepthwiseForwardPlanes(c, in, hw, hw, wt, 3, 1, 1, 1, out, hw, hw) })
-				reportRate(b, 2*9*float64(c*hw*hw), cpu, "GFLOP/s")
-			})
-		})
+		for _, kd := range [][2]int{{3, 1}, {5, 2}} {
+			k, dil := kd[0], kd[1]
+			pad := dil * (k - 1) / 2
+			in := randSlice(rng, make([]float32, c*hw*hw))
+			wt := randSlice(rng, make([]float32, c*k*k))
+			scale := randSlice(rng, make([]float32, c))
+			shift := randSlice(rng, make([]float32, c))
+			out := make([]float32, c*hw*hw)
+			cases := []struct {
+				name string
+				run  func()
+			}{
+				{"fwd", func() { DepthwiseForwardPlanes(c, in, hw, hw, wt, k, 1, pad, dil, out, hw, hw) }},
+				{"fwdAffineReLU", func() {
+					DepthwiseForwardPlanesAffine(c, in, hw, hw, wt, k, 1, pad, dil, scale, shift, true, out, hw, hw)
+				}},
+				{"bwdData", func() {
+					d := GetDepthwise(hw, hw, k, 1, pad, dil, hw, hw)
+					d.BackwardDataPlanes(c, in, wt, out, true)
+					d.Release()
+				}},
+			}
+			for _, cs := range cases {
+				b.Run(fmt.Sprintf("%s/C%d_%dx%d_k%d_d%d", cs.name, c, hw, hw, k, dil), func(b *testing.B) {
+					benchDWPaths(b, func(b *testing.B) {
+						cpu := loop(b, cs.run)
+						reportRate(b, 2*float64(k*k*c*hw*hw), cpu, "GFLOP/s")
+					})
+				})
+			}
+		}
 	}
 }
 
@@ -233,6 +272,32 @@ func BenchmarkGemmBatch(b *testing.B) {
 						}
 					})
 					reportRate(b, flops, cpu, "GFLOP/s")
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkDepthwiseFilterPlanes times Depthwise.BackwardFilterPlanes over
+// the 64 planes of one channel (one per sample), the sep_conv_3x3 geometry
+// at 32×32, 16×16 and 8×8: planes contiguous (in cache), and as in a batch
+// of 64 samples of C 16, 32, 64 channels (stride C·h·w).
+func BenchmarkDepthwiseFilterPlanes(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const np = 64
+	for _, s := range [][2]int{{16, 32}, {32, 16}, {64, 8}} {
+		hw := s[1]
+		for _, c := range []int{1, s[0]} {
+			stride := c * hw * hw
+			in := randSlice(rng, make([]float32, np*stride))
+			dout := randSlice(rng, make([]float32, np*stride))
+			dwt := make([]float32, 9)
+			b.Run(fmt.Sprintf("N%d_C%d_%dx%d", np, c, hw, hw), func(b *testing.B) {
+				benchPaths(b, func(b *testing.B) {
+					d := GetDepthwise(hw, hw, 3, 1, 1, 1, hw, hw)
+					defer d.Release()
+					cpu := loop(b, func() { d.BackwardFilterPlanes(np, in, stride, dout, stride, dwt) })
+					reportRate(b, 2*9*float64(np*hw*hw), cpu, "GFLOP/s")
 				})
 			})
 		}

@@ -25,6 +25,20 @@ import (
 // With AVX-512 (dw512_amd64.go) the rows go in 16-float vectors (dwRows,
 // the same bits again), the dot products too (dwDots, another summation
 // order), and the plane copies and stride-2 splits use 64-byte moves.
+//
+// The forward pass and data gradient of the DARTS geometries (stride 1,
+// "same" padding, k 3 or 5, dilation 1 or 2, rows of 8, 16 or 32) skip the
+// flat layout on AVX-512: the register-shift kernels (dwshift_amd64.s) read
+// the unpadded rows in place, make the shifted copies the taps read in
+// registers, zero-filled where they reach the padding, and run all planes
+// of a call at once. They sum the taps in the same order, as FMAs from +0,
+// so they give the same bits as the flat kernels; they skip the rows of
+// padding, which the flat kernels add as w·0: that leaves a sum unchanged
+// unless it is -0 (a product that underflowed) or w is not finite. Their
+// filter gradient (dwdots_amd64.s) likewise reads the unpadded rows, shifts
+// them in registers (masked lanes: the padding) and keeps one vector sum
+// per tap, running many planes per call (Depthwise.BackwardFilterPlanes);
+// its summation order is its own, each plane's sums added to dwt in turn.
 
 // dwGeom is the flat layout of one depthwise convolution.
 type dwGeom struct {
@@ -203,6 +217,10 @@ func (sc *dwScratch) fillPlanes(in []float32) []float32 {
 // oh and ow must equal DepthwiseOutSize of h and w.
 func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
 	checkDW("DepthwiseForward", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
+	if f := dwShift(&dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}, false); f != nil {
+		dwShiftPlanes(f, 1, in, h, w, wt, k, out, false) // no scratch needed
+		return
+	}
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
 	sc.forward(in, wt[:k*k], out)
 	dwPool.Put(sc)
@@ -223,17 +241,46 @@ func DepthwiseForwardPlanes(c int, in []float32, h, w int, wt []float32, k, stri
 		panic(fmt.Sprintf("kern.DepthwiseForwardPlanes: slices too short for %d planes: in %d, out %d, weights %d", c, len(in), len(out), len(wt)))
 	}
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
-	for i := range c {
-		sc.forward(in[i*hw:(i+1)*hw], wt[i*kk:(i+1)*kk], out[i*ohw:(i+1)*ohw])
-	}
+	sc.forwardPlanes(c, in, wt, out)
 	dwPool.Put(sc)
 }
+
+// DepthwiseForwardPlanesAffine is DepthwiseForwardPlanes of value(x) for x
+// in in: plane i's values are x·scale[i] + shift[i] (the product rounded,
+// then the sum, as ScaleShift; no such step when scale is nil), then, when
+// relu, max(·, 0) with -0 and NaN kept (ReluForward), and the convolution
+// pads the values with zeros. The results are, bit for bit, those of
+// writing the values with ScaleShift, ScaleShiftReLU or ReluForward and then
+// calling DepthwiseForwardPlanes; geometries with a register-shift kernel
+// (stride 1, "same" padding, k 3 or 5, dilation 1 or 2, w 8, 16 or 32, on
+// AVX-512) form the values as they load the rows, in one pass. scale and
+// shift are both nil or both hold c values.
+func DepthwiseForwardPlanesAffine(c int, in []float32, h, w int, wt []float32, k, stride, pad, dil int, scale, shift []float32, relu bool, out []float32, oh, ow int) {
+	if c < 1 {
+		panic(fmt.Sprintf("kern.DepthwiseForwardPlanesAffine: %d planes", c))
+	}
+	hw, ohw, kk := h*w, oh*ow, k*k
+	checkDW("DepthwiseForwardPlanesAffine", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
+	if len(in) < c*hw || len(out) < c*ohw || len(wt) < c*kk {
+		panic(fmt.Sprintf("kern.DepthwiseForwardPlanesAffine: slices too short for %d planes: in %d, out %d, weights %d", c, len(in), len(out), len(wt)))
+	}
+	checkAffine("DepthwiseForwardPlanesAffine", c, scale, shift)
+	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
+	sc.forwardPlanesAffine(c, in, wt, scale, shift, relu, out)
+	dwPool.Put(sc)
+}
+
+// dwValues holds value planes for forwardPlanesAffine.
+var dwValues = sync.Pool{New: func() any { return new([]float32) }}
 
 // DepthwiseBackwardFilter adds to dwt[ky·k+kx] the gradient of the loss with
 // respect to that weight: Σ_{oy,ox} dout[oy,ox]·in(padded)[oy·stride+ky·dil-pad, ox·stride+kx·dil-pad].
 // Each tap's sum is formed in full and then added to dwt.
 func DepthwiseBackwardFilter(in []float32, h, w int, dout []float32, oh, ow int, k, stride, pad, dil int, dwt []float32) {
 	checkDW("DepthwiseBackwardFilter", in, h, w, dwt, k, stride, pad, dil, dout, oh, ow)
+	if dwGradFast(h, w, k, stride, pad, dil, 1, in, 0, dout, 0, dwt) {
+		return
+	}
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
 	sc.backwardFilter(in, dout, dwt)
 	dwPool.Put(sc)
@@ -245,6 +292,10 @@ func DepthwiseBackwardFilter(in []float32, h, w int, dout []float32, oh, ow int,
 // sum then added to din.
 func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, pad, dil int, din []float32, h, w int) {
 	checkDW("DepthwiseBackwardData", din, h, w, wt, k, stride, pad, dil, dout, oh, ow)
+	if f := dwShift(&dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}, true); f != nil {
+		dwShiftPlanes(f, 1, dout, h, w, wt, k, din, true) // no scratch needed
+		return
+	}
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
 	sc.backwardData(dout, wt, din, true)
 	dwPool.Put(sc)
@@ -290,15 +341,87 @@ func (d Depthwise) BackwardData(dout, wt, din []float32, accumulate bool) {
 	d.sc.backwardData(dout, wt, din, accumulate)
 }
 
+// ForwardPlanes is Forward over c planes: plane i of in (h·w floats at
+// i·h·w) with weights wt[i·k·k:(i+1)·k·k] gives plane i of out (oh·ow
+// floats at i·oh·ow), as DepthwiseForwardPlanes.
+func (d Depthwise) ForwardPlanes(c int, in, wt, out []float32) {
+	g := &d.sc.g
+	d.checkPlanesN("ForwardPlanes", c, in, g.h*g.w, wt, out, g.oh*g.ow)
+	d.sc.forwardPlanes(c, in, wt, out)
+}
+
+// ForwardPlanesAffine is ForwardPlanes of value(x), as
+// DepthwiseForwardPlanesAffine: plane i's values are x·scale[i] + shift[i]
+// (none when scale is nil), then max(·, 0) when relu.
+func (d Depthwise) ForwardPlanesAffine(c int, in, wt, scale, shift []float32, relu bool, out []float32) {
+	g := &d.sc.g
+	d.checkPlanesN("ForwardPlanesAffine", c, in, g.h*g.w, wt, out, g.oh*g.ow)
+	checkAffine("Depthwise.ForwardPlanesAffine", c, scale, shift)
+	d.sc.forwardPlanesAffine(c, in, wt, scale, shift, relu, out)
+}
+
+// BackwardDataPlanes is BackwardData over c planes: plane i of dout (oh·ow
+// floats at i·oh·ow) with weights wt[i·k·k:(i+1)·k·k] gives plane i of din
+// (h·w floats at i·h·w), added to it when accumulate, else stored.
+func (d Depthwise) BackwardDataPlanes(c int, dout, wt, din []float32, accumulate bool) {
+	g := &d.sc.g
+	d.checkPlanesN("BackwardDataPlanes", c, din, g.h*g.w, wt, dout, g.oh*g.ow)
+	if f := dwShift(g, true); f != nil {
+		dwShiftPlanes(f, c, dout, g.h, g.w, wt, g.k, din, accumulate)
+		return
+	}
+	hw, ohw, kk := g.h*g.w, g.oh*g.ow, g.k*g.k
+	for i := range c {
+		d.sc.backwardData(dout[i*ohw:(i+1)*ohw], wt[i*kk:(i+1)*kk], din[i*hw:(i+1)*hw], accumulate)
+	}
+}
+
+// checkPlanesN panics unless the slices hold c input planes of n1 floats,
+// c output planes of n2 and c kernels.
+func (d Depthwise) checkPlanesN(fn string, c int, a []float32, n1 int, wt, b []float32, n2 int) {
+	kk := d.sc.g.k * d.sc.g.k
+	if c < 1 || len(a) < c*n1 || len(b) < c*n2 || len(wt) < c*kk {
+		panic(fmt.Sprintf("kern.Depthwise.%s: %d planes: input %d < %d, output %d < %d or weights %d < %d", fn, c, len(a), c*n1, len(b), c*n2, len(wt), c*kk))
+	}
+}
+
 // BackwardFilter is DepthwiseBackwardFilter: dwt += the filter gradient.
 func (d Depthwise) BackwardFilter(in, dout, dwt []float32) {
 	d.checkPlanes("BackwardFilter", in, dwt, dout)
 	d.sc.backwardFilter(in, dout, dwt)
 }
 
+// BackwardFilterPlanes adds to dwt the filter gradients of np planes, plane
+// i of the input at in[i·inStride:] with plane i of dout at
+// dout[i·doutStride:] (strides in elements, >= 0), as np BackwardFilter
+// calls in order would, with the same bits: each plane's sum per tap is
+// formed in full and then added to dwt.
+func (d Depthwise) BackwardFilterPlanes(np int, in []float32, inStride int, dout []float32, doutStride int, dwt []float32) {
+	g := &d.sc.g
+	if np < 0 || inStride < 0 || doutStride < 0 {
+		panic(fmt.Sprintf("kern.Depthwise.BackwardFilterPlanes: %d planes, strides %d and %d", np, inStride, doutStride))
+	}
+	if np == 0 {
+		return
+	}
+	if len(in) < (np-1)*inStride+g.h*g.w || len(dout) < (np-1)*doutStride+g.oh*g.ow || len(dwt) < g.k*g.k {
+		panic(fmt.Sprintf("kern.Depthwise.BackwardFilterPlanes: slices too short for %d planes: input %d (stride %d), output %d (stride %d), weights %d", np, len(in), inStride, len(dout), doutStride, len(dwt)))
+	}
+	if dwGradFast(g.h, g.w, g.k, g.s, g.pad, g.dil, np, in, inStride, dout, doutStride, dwt) {
+		return
+	}
+	for i := range np {
+		d.sc.backwardFilter(in[i*inStride:], dout[i*doutStride:], dwt)
+	}
+}
+
 // forward computes one output plane from in (DepthwiseForward).
 func (sc *dwScratch) forward(in, wt, out []float32) {
 	g := &sc.g
+	if f := dwShift(g, false); f != nil {
+		dwShiftPlanes(f, 1, in, g.h, g.w, wt, g.k, out, false)
+		return
+	}
 	planes := sc.fillPlanes(in)
 	if useAsm && g.ow%8 == 0 {
 		// Output row oy is flat row oy: compute it in place.
@@ -309,10 +432,70 @@ func (sc *dwScratch) forward(in, wt, out []float32) {
 	copyRows(g.oh, g.ow, sc.out, g.p, out, g.ow, false)
 }
 
+// forwardPlanes runs forward over c planes (DepthwiseForwardPlanes), in one
+// register-shift kernel call when the geometry has one.
+func (sc *dwScratch) forwardPlanes(c int, in, wt, out []float32) {
+	g := &sc.g
+	if f := dwShift(g, false); f != nil {
+		dwShiftPlanes(f, c, in, g.h, g.w, wt, g.k, out, false)
+		return
+	}
+	hw, ohw, kk := g.h*g.w, g.oh*g.ow, g.k*g.k
+	for i := range c {
+		sc.forward(in[i*hw:(i+1)*hw], wt[i*kk:(i+1)*kk], out[i*ohw:(i+1)*ohw])
+	}
+}
+
+// forwardPlanesAffine runs forwardPlanes on the values of c planes
+// (DepthwiseForwardPlanesAffine), formed by a register-shift kernel as it
+// loads the rows when the geometry has one, else a plane at a time in
+// pooled scratch.
+func (sc *dwScratch) forwardPlanesAffine(c int, in, wt, scale, shift []float32, relu bool, out []float32) {
+	if scale == nil && !relu {
+		sc.forwardPlanes(c, in, wt, out)
+		return
+	}
+	g := &sc.g
+	if f := dwShiftAff(g); f != nil {
+		dwShiftAffPlanes(f, c, in, g.h, g.w, wt, g.k, out, scale, shift, relu)
+		return
+	}
+	hw, ohw, kk := g.h*g.w, g.oh*g.ow, g.k*g.k
+	vp := dwValues.Get().(*[]float32)
+	defer dwValues.Put(vp)
+	if cap(*vp) < hw {
+		*vp = make([]float32, hw)
+	}
+	v := (*vp)[:hw]
+	for i := range c {
+		x := in[i*hw : (i+1)*hw]
+		switch {
+		case scale != nil && relu:
+			ScaleShiftReLU(v, x, scale[i], shift[i])
+		case scale != nil:
+			ScaleShift(v, x, scale[i], shift[i])
+		default:
+			ReluForward(v, x)
+		}
+		sc.forward(v, wt[i*kk:(i+1)*kk], out[i*ohw:(i+1)*ohw])
+	}
+}
+
+// checkAffine panics unless scale and shift are both nil or both hold c
+// values.
+func checkAffine(fn string, c int, scale, shift []float32) {
+	if (scale == nil) != (shift == nil) || scale != nil && (len(scale) < c || len(shift) < c) {
+		panic(fmt.Sprintf("kern.%s: scale/shift of %d/%d for %d planes", fn, len(scale), len(shift), c))
+	}
+}
+
 // backwardFilter adds the filter gradient of one plane to dwt
 // (DepthwiseBackwardFilter).
 func (sc *dwScratch) backwardFilter(in, dout, dwt []float32) {
 	g := &sc.g
+	if dwGradFast(g.h, g.w, g.k, g.s, g.pad, g.dil, 1, in, 0, dout, 0, dwt) {
+		return
+	}
 	planes := sc.fillPlanes(in)
 	if useAsm && g.ow%8 == 0 {
 		// Output row oy is flat row oy: read dout in place.
@@ -330,6 +513,10 @@ func (sc *dwScratch) backwardFilter(in, dout, dwt []float32) {
 // it unless accumulate (DepthwiseBackwardData).
 func (sc *dwScratch) backwardData(dout, wt, din []float32, accumulate bool) {
 	g := &sc.g
+	if f := dwShift(g, true); f != nil {
+		dwShiftPlanes(f, 1, dout, g.h, g.w, wt, g.k, din, accumulate)
+		return
+	}
 	h, w, k := g.h, g.w, g.k
 	s, d, dp := g.s, sc.dbuf, sc.dplane
 	copyRows(g.oh, g.ow, dout, g.ow, d[g.m:], g.p, false)
