@@ -177,8 +177,4 @@ type FusedInput interface {
 	// ReLUBackwardIn: dx (+)= dy where X·Scale+Shift > 0 (x.ReLU is
 	// ignored), writing instead of adding when !accumulate; dx may be dy.
 	ReLUBackwardIn(n, c, hw int, x Input, dy, dx Buffer, accumulate bool)
-	// SumInputs sets y = Σ value(xs[i]) over [n, c, hw] in one pass,
-	// rounded as ApplyInput(xs[0], 1, y, false) and then ApplyInput(xs[i],
-	// 1, y, true) for i = 1, 2, ... (no xs[i] has a depthwise stage).
-	SumInputs(n, c, hw int, xs []Input, y Buffer)
 }

@@ -79,7 +79,6 @@ type Graph struct {
 	scratch []float32 // per-call host scratch (drop-path scales)
 	parts   []Buffer  // Input.Parts of the last input call
 	partC   []int     // Input.PartC of the last input call
-	sumIns  []Input   // the terms of the last SumInputs call
 	done    bool      // Backward has run since the last Reset
 }
 

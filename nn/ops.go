@@ -170,38 +170,11 @@ func (g *Graph) Add(xs ...*Tensor) *Tensor {
 		}
 	}
 	y := g.tensorLike(xs[0])
-	if !g.sumInputs(y, xs) {
-		for i, x := range xs {
-			g.addInto(y, 1, x, i > 0)
-		}
+	for i, x := range xs {
+		g.addInto(y, 1, x, i > 0)
 	}
 	g.record(opAdd, y, xs...)
 	return y
-}
-
-// sumInputs sets y to the sum of xs in one FusedInput.SumInputs pass when
-// the backend has it and no term reads a channel concatenation (whose
-// Input shares the graph's parts slices), reporting whether it did.
-func (g *Graph) sumInputs(y *Tensor, xs []*Tensor) bool {
-	if g.fi == nil || len(xs) < 2 {
-		return false
-	}
-	for _, x := range xs {
-		if x.vparts != nil || (x.vsrc != nil && x.vsrc.vparts != nil) {
-			return false
-		}
-	}
-	g.sumIns = g.sumIns[:0]
-	for _, x := range xs {
-		if !x.isElementwise() {
-			g.real(x)
-		}
-		g.sumIns = append(g.sumIns, g.input(x))
-	}
-	n, c, hw := y.planes()
-	g.fi.SumInputs(n, c, hw, g.sumIns, y.buf)
-	clear(g.sumIns) // drop the buffer references until the next call
-	return true
 }
 
 // addInto sets y = alpha*x (Copy when alpha is 1), or adds alpha*x when

@@ -33,7 +33,6 @@ type Backend struct {
 	scratch [][]float32 // per worker
 	values  [][]float32 // per worker: values of a virtual input (see fused.go)
 	partial []float32   // per-item partial sums, reduced in item order
-	terms   []input     // the inputs of the current SumInputs call
 }
 
 var _ nn.Backend = (*Backend)(nil)
