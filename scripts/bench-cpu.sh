@@ -5,12 +5,16 @@
 # (scripts/bench_cpu_torch.py, 2 threads), same networks, batch 64, random
 # 32x32 inputs, SGD momentum 0.9, weight decay 3e-4.
 #
-# Usage: scripts/bench-cpu.sh [STEPS]   (timed steps per network, default 5)
+# Usage: scripts/bench-cpu.sh [STEPS]   (timed steps per network and run, default 5)
 # Env:   PYTHON (default /usr/bin/python3), NETS (default "search5 eval20"),
-#        THREADS (default 2): GOMAXPROCS of the Go side and torch.set_num_threads.
+#        THREADS (default 2): GOMAXPROCS of the Go side and torch.set_num_threads,
+#        REPEATS (default 3): runs of each side, interleaved (go, torch, go, ...).
 # PyTorch's OpenMP threads spin while waiting, which costs it far more than Go
 # when other processes compete for the cores: run on a quiet machine (the
-# load averages are printed), or compare THREADS=1 runs.
+# load averages are printed), or compare THREADS=1 runs. The host may also be
+# shared with other machines: a run during which a neighbour takes the cores
+# loses up to half its speed, so each side runs REPEATS times, interleaved,
+# and the table compares the medians (every run is printed below it).
 # Prints images/s of both and the ratio Go/PyTorch per network, the same for
 # images per CPU-second (all threads of the process), and the load average
 # before and after (the machine is shared: compare only side by side).
@@ -21,28 +25,38 @@ steps=${1:-5}
 python=${PYTHON:-/usr/bin/python3}
 nets=${NETS:-search5 eval20}
 threads=${THREADS:-2}
+repeats=${REPEATS:-3}
 export GOMAXPROCS=$threads
 
 declare -A bench=([search5]=BenchmarkSearch5Train [eval20]=BenchmarkEval20Train)
 
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   GOMAXPROCS=$GOMAXPROCS   steps=$steps"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   GOMAXPROCS=$GOMAXPROCS   steps=$steps   repeats=$repeats"
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go test -c -o "$bin/darts.test" ./darts/
+
+# metric NAME: the number before the word NAME in a line of "value unit" pairs.
+metric() { awk -v m="$1" '{for (i = 2; i <= NF; i++) if ($i == m) print $(i-1)}'; }
+# median: the median of the numbers on standard input, one per line.
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.4g\n", (v[NR/2] + v[NR/2+1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
 printf '%-8s %12s %15s %7s   %14s %17s %7s\n' network "go images/s" "torch images/s" ratio "go images/cpu-s" "torch images/cpu-s" ratio
 for net in $nets; do
 	name=${bench[$net]:?unknown network $net}
-	goline=$("$bin/darts.test" -test.run '^$' -test.bench "^${name}\$" -test.benchtime "${steps}x" | grep "^${name}")
-	metric() { awk -v m="$1" '{for (i = 2; i <= NF; i++) if ($i == m) print $(i-1)}'; }
-	goips=$(metric images/s <<<"$goline")
-	gocpu=$(metric images/cpu-s <<<"$goline")
-	pyline=$("$python" scripts/bench_cpu_torch.py "$net" --steps "$steps" --threads "$threads")
-	pyips=$(awk '{print $4}' <<<"$pyline")
-	pycpu=$(awk '{print $6}' <<<"$pyline")
-	ratio=$(awk -v a="$goips" -v b="$pyips" 'BEGIN { printf "%.2f", a / b }')
-	ratiocpu=$(awk -v a="$gocpu" -v b="$pycpu" 'BEGIN { printf "%.2f", a / b }')
-	printf '%-8s %12s %15s %7s   %14s %17s %7s\n' "$net" "$goips" "$pyips" "${ratio}x" "$gocpu" "$pycpu" "${ratiocpu}x"
-	echo "  go:    $goline" | tr -s ' \t' ' '
-	echo "  torch: $pyline"
+	golines=() pylines=()
+	for ((r = 0; r < repeats; r++)); do
+		golines+=("$("$bin/darts.test" -test.run '^$' -test.bench "^${name}\$" -test.benchtime "${steps}x" | grep "^${name}" | tr -s ' \t' ' ')")
+		pylines+=("$("$python" scripts/bench_cpu_torch.py "$net" --steps "$steps" --threads "$threads")")
+	done
+	goips=$(printf '%s\n' "${golines[@]}" | metric images/s | median)
+	gocpu=$(printf '%s\n' "${golines[@]}" | metric images/cpu-s | median)
+	pyips=$(printf '%s\n' "${pylines[@]}" | awk '{print $4}' | median)
+	pycpu=$(printf '%s\n' "${pylines[@]}" | awk '{print $6}' | median)
+	printf '%-8s %12s %15s %7s   %14s %17s %7s\n' "$net" "$goips" "$pyips" "$(ratio "$goips" "$pyips")x" "$gocpu" "$pycpu" "$(ratio "$gocpu" "$pycpu")x"
+	for ((r = 0; r < repeats; r++)); do
+		echo "  run $((r + 1)) go:    ${golines[r]}"
+		echo "  run $((r + 1)) torch: ${pylines[r]}"
+	done
 done
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
