@@ -232,17 +232,7 @@ func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil 
 // saves the per-plane checks and scratch look-ups; the results are those of
 // DepthwiseForward plane by plane.
 func DepthwiseForwardPlanes(c int, in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
-	if c < 1 {
-		panic(fmt.Sprintf("kern.DepthwiseForwardPlanes: %d planes", c))
-	}
-	hw, ohw, kk := h*w, oh*ow, k*k
-	checkDW("DepthwiseForwardPlanes", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
-	if len(in) < c*hw || len(out) < c*ohw || len(wt) < c*kk {
-		panic(fmt.Sprintf("kern.DepthwiseForwardPlanes: slices too short for %d planes: in %d, out %d, weights %d", c, len(in), len(out), len(wt)))
-	}
-	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
-	sc.forwardPlanes(c, in, wt, out)
-	dwPool.Put(sc)
+	depthwiseForwardPlanes("DepthwiseForwardPlanes", c, in, h, w, wt, k, stride, pad, dil, nil, nil, false, out, oh, ow)
 }
 
 // DepthwiseForwardPlanesAffine is DepthwiseForwardPlanes of value(x) for x
@@ -256,15 +246,20 @@ func DepthwiseForwardPlanes(c int, in []float32, h, w int, wt []float32, k, stri
 // AVX-512) form the values as they load the rows, in one pass. scale and
 // shift are both nil or both hold c values.
 func DepthwiseForwardPlanesAffine(c int, in []float32, h, w int, wt []float32, k, stride, pad, dil int, scale, shift []float32, relu bool, out []float32, oh, ow int) {
+	depthwiseForwardPlanes("DepthwiseForwardPlanesAffine", c, in, h, w, wt, k, stride, pad, dil, scale, shift, relu, out, oh, ow)
+}
+
+// depthwiseForwardPlanes checks the operands of fn and runs it.
+func depthwiseForwardPlanes(fn string, c int, in []float32, h, w int, wt []float32, k, stride, pad, dil int, scale, shift []float32, relu bool, out []float32, oh, ow int) {
 	if c < 1 {
-		panic(fmt.Sprintf("kern.DepthwiseForwardPlanesAffine: %d planes", c))
+		panic(fmt.Sprintf("kern.%s: %d planes", fn, c))
 	}
 	hw, ohw, kk := h*w, oh*ow, k*k
-	checkDW("DepthwiseForwardPlanesAffine", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
+	checkDW(fn, in, h, w, wt, k, stride, pad, dil, out, oh, ow)
 	if len(in) < c*hw || len(out) < c*ohw || len(wt) < c*kk {
-		panic(fmt.Sprintf("kern.DepthwiseForwardPlanesAffine: slices too short for %d planes: in %d, out %d, weights %d", c, len(in), len(out), len(wt)))
+		panic(fmt.Sprintf("kern.%s: slices too short for %d planes: in %d, out %d, weights %d", fn, c, len(in), len(out), len(wt)))
 	}
-	checkAffine("DepthwiseForwardPlanesAffine", c, scale, shift)
+	checkAffine(fn, c, scale, shift)
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
 	sc.forwardPlanesAffine(c, in, wt, scale, shift, relu, out)
 	dwPool.Put(sc)
