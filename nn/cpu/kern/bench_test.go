@@ -182,6 +182,50 @@ func BenchmarkDepthwisePlanes(b *testing.B) {
 	}
 }
 
+// BenchmarkDepthwisePlanesS2 times the stride-2 depthwise convolutions of
+// one sample of the DARTS search network's reduction cells (C 32 planes at
+// 32×32→16×16, C 64 at 16×16→8×8) in one call for all planes, for each
+// kernel (sep_conv k3d1 and k5d1, dil_conv k3d2 and k5d2): forward
+// (Depthwise.ForwardPlanes), forward of relu(x·scale + shift)
+// (ForwardPlanesAffine), data gradient (BackwardDataPlanes, setting din)
+// and filter gradient (BackwardFilterPlanes).
+func BenchmarkDepthwisePlanesS2(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, s := range [][2]int{{32, 32}, {64, 16}} {
+		c, hw := s[0], s[1]
+		ohw := hw / 2
+		for _, kd := range [][2]int{{3, 1}, {5, 1}, {3, 2}, {5, 2}} {
+			k, dil := kd[0], kd[1]
+			pad := dil * (k - 1) / 2
+			in := randSlice(rng, make([]float32, c*hw*hw))
+			wt := randSlice(rng, make([]float32, c*k*k))
+			scale := randSlice(rng, make([]float32, c))
+			shift := randSlice(rng, make([]float32, c))
+			out := make([]float32, c*ohw*ohw)
+			dwt := make([]float32, k*k)
+			cases := []struct {
+				name string
+				run  func(d Depthwise)
+			}{
+				{"fwd", func(d Depthwise) { d.ForwardPlanes(c, in, wt, out) }},
+				{"fwdAffineReLU", func(d Depthwise) { d.ForwardPlanesAffine(c, in, wt, scale, shift, true, out) }},
+				{"bwdData", func(d Depthwise) { d.BackwardDataPlanes(c, out, wt, in, false) }},
+				{"bwdFilter", func(d Depthwise) { d.BackwardFilterPlanes(c, in, hw*hw, out, ohw*ohw, dwt) }},
+			}
+			for _, cs := range cases {
+				b.Run(fmt.Sprintf("%s/C%d_%dx%d_k%d_d%d", cs.name, c, hw, hw, k, dil), func(b *testing.B) {
+					benchDWPaths(b, func(b *testing.B) {
+						d := GetDepthwise(hw, hw, k, 2, pad, dil, ohw, ohw)
+						defer d.Release()
+						cpu := loop(b, func() { cs.run(d) })
+						reportRate(b, 2*float64(k*k*c*ohw*ohw), cpu, "GFLOP/s")
+					})
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkVector times the vector helpers on a 64×16×32×32 activation
 // (random signs, the worst case for branchy ReLU code); metric: GB/s moved.
 func BenchmarkVector(b *testing.B) {

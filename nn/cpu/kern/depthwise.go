@@ -26,18 +26,24 @@ import (
 // the same bits again), the dot products too (dwDots, another summation
 // order), and the plane copies and stride-2 splits use 64-byte moves.
 //
-// The forward pass and data gradient of the DARTS geometries (stride 1,
-// "same" padding, k 3 or 5, dilation 1 or 2, rows of 8, 16 or 32) skip the
+// The forward pass and data gradient of the DARTS geometries (k 3 or 5,
+// dilation 1 or 2, pad = dil·(k-1)/2; stride 1 with rows of 8, 16 or 32,
+// or stride 2 with rows of 16 or 32 and an even number of them) skip the
 // flat layout on AVX-512: the register-shift kernels (dwshift_amd64.s) read
 // the unpadded rows in place, make the shifted copies the taps read in
 // registers, zero-filled where they reach the padding, and run all planes
-// of a call at once. They sum the taps in the same order, as FMAs from +0,
-// so they give the same bits as the flat kernels; they skip the rows of
-// padding, which the flat kernels add as w·0: that leaves a sum unchanged
-// unless it is -0 (a product that underflowed) or w is not finite. Their
-// filter gradient (dwdots_amd64.s) likewise reads the unpadded rows, shifts
-// them in registers (masked lanes: the padding) and keeps one vector sum
-// per tap, running many planes per call (Depthwise.BackwardFilterPlanes);
+// of a call at once. At stride 2 they split each input row into its even
+// and odd columns (the phase planes' columns) in registers, and the data
+// gradient merges the two halves of its sums back into din order, adding
+// them to din or storing +0 + sum as the flat path's scatter does. They sum
+// the taps in the same order, as FMAs from +0, so they give the same bits
+// as the flat kernels; they skip the rows of padding, which the flat
+// kernels add as w·0: that leaves a sum unchanged unless it is -0 (a
+// product that underflowed) or w is not finite. Their filter gradient
+// (dwdots_amd64.s; at stride 2 the S2G kernels of dwshift_amd64.s)
+// likewise reads the unpadded rows, shifts them in registers (masked
+// lanes: the padding) and keeps one vector sum per tap, running many
+// planes per call (Depthwise.BackwardFilterPlanes);
 // its summation order is its own, each plane's sums added to dwt in turn.
 
 // dwGeom is the flat layout of one depthwise convolution.
@@ -217,8 +223,9 @@ func (sc *dwScratch) fillPlanes(in []float32) []float32 {
 // oh and ow must equal DepthwiseOutSize of h and w.
 func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
 	checkDW("DepthwiseForward", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
-	if f := dwShift(&dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}, false); f != nil {
-		dwShiftPlanes(f, 1, in, h, w, wt, k, out, false) // no scratch needed
+	g := dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}
+	if f := dwShift(&g, false); f != nil {
+		dwShiftPlanes(f, 1, &g, false, in, wt, out, false) // no scratch needed
 		return
 	}
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
@@ -242,9 +249,10 @@ func DepthwiseForwardPlanes(c int, in []float32, h, w int, wt []float32, k, stri
 // pads the values with zeros. The results are, bit for bit, those of
 // writing the values with ScaleShift, ScaleShiftReLU or ReluForward and then
 // calling DepthwiseForwardPlanes; geometries with a register-shift kernel
-// (stride 1, "same" padding, k 3 or 5, dilation 1 or 2, w 8, 16 or 32, on
-// AVX-512) form the values as they load the rows, in one pass. scale and
-// shift are both nil or both hold c values.
+// (k 3 or 5, dilation 1 or 2, pad = dil·(k-1)/2, stride 1 with w 8, 16 or
+// 32 or stride 2 with w 16 or 32 and h even, on AVX-512) form the values
+// as they load the rows, in one pass. scale and shift are both nil or both
+// hold c values.
 func DepthwiseForwardPlanesAffine(c int, in []float32, h, w int, wt []float32, k, stride, pad, dil int, scale, shift []float32, relu bool, out []float32, oh, ow int) {
 	depthwiseForwardPlanes("DepthwiseForwardPlanesAffine", c, in, h, w, wt, k, stride, pad, dil, scale, shift, relu, out, oh, ow)
 }
@@ -287,8 +295,9 @@ func DepthwiseBackwardFilter(in []float32, h, w int, dout []float32, oh, ow int,
 // sum then added to din.
 func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, pad, dil int, din []float32, h, w int) {
 	checkDW("DepthwiseBackwardData", din, h, w, wt, k, stride, pad, dil, dout, oh, ow)
-	if f := dwShift(&dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}, true); f != nil {
-		dwShiftPlanes(f, 1, dout, h, w, wt, k, din, true) // no scratch needed
+	g := dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}
+	if f := dwShift(&g, true); f != nil {
+		dwShiftPlanes(f, 1, &g, true, dout, wt, din, true) // no scratch needed
 		return
 	}
 	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
@@ -362,7 +371,7 @@ func (d Depthwise) BackwardDataPlanes(c int, dout, wt, din []float32, accumulate
 	g := &d.sc.g
 	d.checkPlanesN("BackwardDataPlanes", c, din, g.h*g.w, wt, dout, g.oh*g.ow)
 	if f := dwShift(g, true); f != nil {
-		dwShiftPlanes(f, c, dout, g.h, g.w, wt, g.k, din, accumulate)
+		dwShiftPlanes(f, c, g, true, dout, wt, din, accumulate)
 		return
 	}
 	hw, ohw, kk := g.h*g.w, g.oh*g.ow, g.k*g.k
@@ -414,7 +423,7 @@ func (d Depthwise) BackwardFilterPlanes(np int, in []float32, inStride int, dout
 func (sc *dwScratch) forward(in, wt, out []float32) {
 	g := &sc.g
 	if f := dwShift(g, false); f != nil {
-		dwShiftPlanes(f, 1, in, g.h, g.w, wt, g.k, out, false)
+		dwShiftPlanes(f, 1, g, false, in, wt, out, false)
 		return
 	}
 	planes := sc.fillPlanes(in)
@@ -432,7 +441,7 @@ func (sc *dwScratch) forward(in, wt, out []float32) {
 func (sc *dwScratch) forwardPlanes(c int, in, wt, out []float32) {
 	g := &sc.g
 	if f := dwShift(g, false); f != nil {
-		dwShiftPlanes(f, c, in, g.h, g.w, wt, g.k, out, false)
+		dwShiftPlanes(f, c, g, false, in, wt, out, false)
 		return
 	}
 	hw, ohw, kk := g.h*g.w, g.oh*g.ow, g.k*g.k
@@ -452,7 +461,7 @@ func (sc *dwScratch) forwardPlanesAffine(c int, in, wt, scale, shift []float32, 
 	}
 	g := &sc.g
 	if f := dwShiftAff(g); f != nil {
-		dwShiftAffPlanes(f, c, in, g.h, g.w, wt, g.k, out, scale, shift, relu)
+		dwShiftAffPlanes(f, c, g, in, wt, out, scale, shift, relu)
 		return
 	}
 	hw, ohw, kk := g.h*g.w, g.oh*g.ow, g.k*g.k
@@ -509,7 +518,7 @@ func (sc *dwScratch) backwardFilter(in, dout, dwt []float32) {
 func (sc *dwScratch) backwardData(dout, wt, din []float32, accumulate bool) {
 	g := &sc.g
 	if f := dwShift(g, true); f != nil {
-		dwShiftPlanes(f, 1, dout, g.h, g.w, wt, g.k, din, accumulate)
+		dwShiftPlanes(f, 1, g, true, dout, wt, din, accumulate)
 		return
 	}
 	h, w, k := g.h, g.w, g.k

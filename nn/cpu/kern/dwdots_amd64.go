@@ -15,6 +15,12 @@ import "sync/atomic"
 // accumulator per tap. A tap's lanes are summed at the end of each plane
 // and that sum is added to dwt[tap]: as DepthwiseBackwardFilter's contract
 // asks, in another order than the flat path's.
+//
+// At stride 2 (w ∈ {16, 32}, h even) the kernels are generated with the
+// other register-shift kernels (dwshift_gen.go, s2grad): the input rows
+// are split into even and odd columns in registers, the dout rows shifted
+// instead of the input, and the lanes of the k² accumulators summed in a
+// tree at the end of each plane.
 
 //go:noescape
 func dwGradV1K3(np int, in *float32, ins int, dout *float32, douts int, nu int, tab *uint16, ctl *[14][16]int32, dwt *float32)
@@ -27,6 +33,42 @@ func dwGradV2K3(np int, in *float32, ins int, dout *float32, douts int, nu int, 
 
 //go:noescape
 func dwGradV2K5(np int, in *float32, ins int, dout *float32, douts int, nu int, tab *uint16, ctl *[14][16]int32, dwt *float32)
+
+// The stride-2 filter gradient kernels (dwshift_gen.go, s2grad): np
+// planes of h×w input (ins floats apart) and h/2 × w/2 dout (douts floats
+// apart), w 16 or 32, h even; the same contract as the kernels above.
+
+//go:noescape
+func dwsK3D1W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
+func dwsK3D1W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
+func dwsK5D1W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
+func dwsK5D1W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
+func dwsK3D2W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
+func dwsK3D2W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
+func dwsK5D2W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
+func dwsK5D2W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+// dwGrad2Fns[kd][wi]: kd 0..3 for k3d1, k5d1, k3d2, k5d2; wi 0, 1 for w 16, 32.
+var dwGrad2Fns = [4][2]func(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32){
+	{dwsK3D1W16S2G, dwsK3D1W32S2G},
+	{dwsK5D1W16S2G, dwsK5D1W32S2G},
+	{dwsK3D2W16S2G, dwsK3D2W32S2G},
+	{dwsK5D2W16S2G, dwsK5D2W32S2G},
+}
 
 // dwGradPlan holds the tables of one geometry for the kernels above
 // (dwdots_amd64.s describes how they read them). It is not changed once
@@ -148,16 +190,27 @@ func newDWGradPlan(h, w, k, dil int) *dwGradPlan {
 }
 
 // dwGradCovers reports whether dwGradFast takes the geometry: the assembly
-// kernels in use, AVX-512, stride 1, "same" padding, k 3 or 5, dilation 1
-// or 2, w 8, 16 or 32 and 1 <= h <= dwGradMaxH.
+// kernels in use, AVX-512, k 3 or 5, dilation 1 or 2, pad = dil·(k-1)/2,
+// and either stride 1 with w 8, 16 or 32 and 1 <= h <= dwGradMaxH, or
+// stride 2 with w 16 or 32 and h even (any height: no plan), a kernel of
+// dwshift_amd64.s that useDWShift switches off with the others there.
 func dwGradCovers(h, w, k, s, pad, dil int) bool {
-	return useAsm && useAVX512 && s == 1 && h >= 1 && h <= dwGradMaxH && (k == 3 || k == 5) && (dil == 1 || dil == 2) &&
-		pad == dil*(k-1)/2 && (w == 8 || w == 16 || w == 32)
+	if !useAsm || !useAVX512 || k != 3 && k != 5 || dil != 1 && dil != 2 || pad != dil*(k-1)/2 {
+		return false
+	}
+	switch s {
+	case 1:
+		return h >= 1 && h <= dwGradMaxH && (w == 8 || w == 16 || w == 32)
+	case 2:
+		return useDWShift && h >= 2 && h%2 == 0 && (w == 16 || w == 32)
+	}
+	return false
 }
 
-// dwGradFast adds to dwt the filter gradients of np planes of a stride-1
-// "same" depthwise convolution, plane i of in at in[i·inStride:] and of
-// dout at dout[i·doutStride:] (h×w each), one plane after another: for
+// dwGradFast adds to dwt the filter gradients of np planes of a "same"
+// depthwise convolution, plane i of in at in[i·inStride:] (h×w) and of
+// dout at dout[i·doutStride:] (h×w, or h/2 × w/2 at stride 2), one plane
+// after another: for
 // each tap the plane's sum, formed in full, is added to dwt[tap]. It
 // reports false, doing nothing, unless the register-shift kernels cover
 // the geometry and the CPU has AVX-512. The caller checks the slices.
@@ -168,10 +221,16 @@ func dwGradFast(h, w, k, s, pad, dil, np int, in []float32, inStride int, dout [
 	if np < 1 {
 		return true
 	}
-	wc := w / 16 // 8, 16, 32 → 0, 1, 2
 	_ = in[(np-1)*inStride+h*w-1]
-	_ = dout[(np-1)*doutStride+h*w-1]
 	_ = dwt[k*k-1]
+	if s == 2 {
+		_ = dout[(np-1)*doutStride+h*w/4-1]
+		kd := 2*(dil-1) + k/5 // k3d1, k5d1, k3d2, k5d2: 0..3
+		dwGrad2Fns[kd][w/32](np, &in[0], inStride, &dout[0], doutStride, h, &dwt[0])
+		return true
+	}
+	wc := w / 16 // 8, 16, 32 → 0, 1, 2
+	_ = dout[(np-1)*doutStride+h*w-1]
 	slot := &dwGradPlans[k/5][dil-1][wc][h]
 	p := slot.Load()
 	if p == nil {

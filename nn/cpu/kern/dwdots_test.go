@@ -8,8 +8,9 @@ import (
 )
 
 // dwGradCases are the geometries of the register-shift filter gradient:
-// stride 1, "same" padding, k3d1, k5d1, k3d2, k5d2, w 8/16/32, h from 1
-// (shorter than every kernel) to 32.
+// "same" padding, k3d1, k5d1, k3d2, k5d2; stride 1 with w 8/16/32, h from 1
+// (shorter than every kernel) to 32; stride 2 with w 16/32, even h from 2
+// (one output row) to 34.
 func dwGradCases() []dwCase {
 	var cs []dwCase
 	for _, kd := range [][2]int{{3, 1}, {5, 1}, {3, 2}, {5, 2}} {
@@ -17,6 +18,11 @@ func dwGradCases() []dwCase {
 		for _, w := range []int{8, 16, 32} {
 			for _, h := range []int{1, 2, 3, 5, 8, 16, 32} {
 				cs = append(cs, dwCase{h, w, k, 1, dil * (k - 1) / 2, dil})
+			}
+		}
+		for _, w := range []int{16, 32} {
+			for _, h := range []int{2, 4, 6, 16, 32, 34} {
+				cs = append(cs, dwCase{h, w, k, 2, dil * (k - 1) / 2, dil})
 			}
 		}
 	}
@@ -44,13 +50,17 @@ func dwGradRef(c dwCase, np int, in []float32, inStride int, dout []float32, dou
 // dwGradTol is the error bound of one plane's float32 tap sum as the
 // register-shift kernel forms it, relative to the sum of the magnitudes of
 // its terms (and of the dwt it is added to): each vector lane sums h·w/16
-// terms one after another, the 16 lanes then in a tree of depth 4, and the
-// plane sum is added to dwt: at most h·w/16 + 5 roundings of 2⁻²⁴ each,
-// rounded up here to h·w/16 + 8.
+// terms one after another (stride 2: h/2, one per output row), the 16
+// lanes then in a tree of depth 4, and the plane sum is added to dwt: at
+// most h·w/16 + 5 roundings of 2⁻²⁴ each (h/2 + 5), rounded up here to
+// h·w/16 + 8 (h/2 + 8).
 // Other paths sum otherwise: for them the package's 1e-5 (closeTo).
 func dwGradTol(c dwCase) float64 {
-	if !dwGradCovers(c.h, c.w, c.k, c.s, c.pad, c.dil) {
+	switch {
+	case !dwGradCovers(c.h, c.w, c.k, c.s, c.pad, c.dil):
 		return 1e-5
+	case c.s == 2:
+		return float64(c.h/2+8) * 0x1p-24
 	}
 	return float64(c.h*c.w/16+8) * 0x1p-24
 }
@@ -65,7 +75,7 @@ func TestDWGradFastCovers(t *testing.T) {
 			t.Errorf("%v: dwGradFast = %v, want %v", c, got, want)
 		}
 	}
-	for _, c := range []dwCase{{16, 16, 3, 2, 1, 1}, {16, 24, 3, 1, 1, 1}, {16, 16, 3, 1, 0, 1}, {16, 16, 7, 1, 3, 1},
+	for _, c := range []dwCase{{15, 16, 3, 2, 1, 1}, {16, 8, 3, 2, 1, 1}, {16, 16, 3, 2, 0, 1}, {16, 24, 3, 1, 1, 1}, {16, 16, 3, 1, 0, 1}, {16, 16, 7, 1, 3, 1},
 		{16, 16, 3, 1, 3, 3}, {100, 16, 3, 1, 1, 1}, {16, 4, 3, 1, 1, 1}} {
 		if dwGradFast(c.h, c.w, c.k, c.s, c.pad, c.dil, 1, in, 0, dout, 0, dwt) {
 			t.Errorf("%v: dwGradFast took a geometry it does not cover", c)
@@ -80,11 +90,12 @@ func TestDWGradRandom(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(41, 42))
 		for _, c := range dwGradCases() {
+			oh, ow := c.out()
 			in := randSlice(rng, guarded(t, c.h*c.w))
-			dout := randSlice(rng, guarded(t, c.h*c.w))
+			dout := randSlice(rng, guarded(t, oh*ow))
 			dwt := randSlice(rng, guarded(t, c.k*c.k))
 			want, scale := dwGradRef(c, 1, in, 0, dout, 0, dwt)
-			DepthwiseBackwardFilter(in, c.h, c.w, dout, c.h, c.w, c.k, c.s, c.pad, c.dil, dwt)
+			DepthwiseBackwardFilter(in, c.h, c.w, dout, oh, ow, c.k, c.s, c.pad, c.dil, dwt)
 			for tp := range want {
 				if math.Abs(float64(dwt[tp])-want[tp]) > dwGradTol(c)*scale[tp] {
 					t.Fatalf("%v: dwt[%d] = %g, want %g (scale %g)", c, tp, dwt[tp], want[tp], scale[tp])
@@ -103,14 +114,22 @@ func TestDWGradSingleNonZero(t *testing.T) {
 	rng := rand.New(rand.NewPCG(43, 44))
 	for _, c := range dwGradCases() {
 		n := c.h * c.w
+		oh, ow := c.out()
 		dwt := make([]float32, c.k*c.k)
 		for _, inOne := range []bool{true, false} {
-			in, dout := make([]float32, n), make([]float32, n)
-			for pos := range n {
+			in, dout := make([]float32, n), make([]float32, oh*ow)
+			np := n
+			if !inOne {
+				np = oh * ow
+			}
+			for pos := range np {
 				// The other operand random, the single value a power of
 				// two other than 1 (exact products that show where
 				// they came from).
 				y, x := pos/c.w, pos%c.w
+				if !inOne {
+					y, x = pos/ow, pos%ow
+				}
 				if inOne {
 					clear(in)
 					randSlice(rng, dout)
@@ -121,19 +140,22 @@ func TestDWGradSingleNonZero(t *testing.T) {
 					dout[pos] = 0.5
 				}
 				clear(dwt)
-				DepthwiseBackwardFilter(in, c.h, c.w, dout, c.h, c.w, c.k, c.s, c.pad, c.dil, dwt)
+				DepthwiseBackwardFilter(in, c.h, c.w, dout, oh, ow, c.k, c.s, c.pad, c.dil, dwt)
 				for ky := range c.k {
 					for kx := range c.k {
 						// Tap (ky, kx) pairs output (oy, ox) with input
-						// (oy+dy, ox+dx).
+						// (s·oy+dy, s·ox+dx).
 						dy, dx := ky*c.dil-c.pad, kx*c.dil-c.pad
-						oy, ox, iy, ix := y-dy, x-dx, y, x
+						oy, ox, iy, ix := (y-dy)/c.s, (x-dx)/c.s, y, x
+						if (y-dy)%c.s != 0 || (x-dx)%c.s != 0 {
+							oy = -1 // no output pairs with the input at this tap
+						}
 						if !inOne {
-							oy, ox, iy, ix = y, x, y+dy, x+dx
+							oy, ox, iy, ix = y, x, c.s*y+dy, c.s*x+dx
 						}
 						var want float32
-						if oy >= 0 && oy < c.h && ox >= 0 && ox < c.w && iy >= 0 && iy < c.h && ix >= 0 && ix < c.w {
-							want = dout[oy*c.w+ox] * in[iy*c.w+ix]
+						if oy >= 0 && oy < oh && ox >= 0 && ox < ow && iy >= 0 && iy < c.h && ix >= 0 && ix < c.w {
+							want = dout[oy*ow+ox] * in[iy*c.w+ix]
 						}
 						if tp := ky*c.k + kx; dwt[tp] != want {
 							t.Fatalf("%v, only %s[%d] non-zero: dwt[%d] = %g, want %g", c, map[bool]string{true: "in", false: "dout"}[inOne], pos, tp, dwt[tp], want)

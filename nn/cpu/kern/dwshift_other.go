@@ -20,7 +20,7 @@ func dwShiftOn() bool { return false }
 func dwShift(g *dwGeom, bwd bool) dwShiftFn { return nil }
 
 // dwShiftPlanes is never called in this build (dwShift is nil).
-func dwShiftPlanes(f dwShiftFn, n int, src []float32, h, w int, wt []float32, k int, dst []float32, add bool) {
+func dwShiftPlanes(f dwShiftFn, n int, g *dwGeom, bwd bool, src, wt, dst []float32, add bool) {
 	panic("kern: no register-shift depthwise kernels in this build")
 }
 
@@ -28,6 +28,9 @@ func dwShiftPlanes(f dwShiftFn, n int, src []float32, h, w int, wt []float32, k 
 func dwShiftAff(g *dwGeom) dwShiftAffFn { return nil }
 
 // dwShiftAffPlanes is never called in this build (dwShiftAff is nil).
-func dwShiftAffPlanes(f dwShiftAffFn, n int, src []float32, h, w int, wt []float32, k int, dst []float32, scale, shift []float32, relu bool) {
+func dwShiftAffPlanes(f dwShiftAffFn, n int, g *dwGeom, src, wt, dst, scale, shift []float32, relu bool) {
 	panic("kern: no register-shift depthwise kernels in this build")
 }
+
+// dwShiftIndex reports no kernel: none in this build.
+func dwShiftIndex(g *dwGeom) (kd, wi int, s2, ok bool) { return 0, 0, false, false }

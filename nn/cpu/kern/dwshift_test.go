@@ -11,15 +11,23 @@ import (
 	"testing"
 )
 
-// dwShiftCases are the geometries the register-shift kernels take: stride
-// 1, "same" padding, k 3/5, dilation 1/2, widths 8, 16, 32, heights below
-// and above the kernel size and the 8-row tile.
+// dwShiftCases are the geometries the register-shift kernels take, with
+// "same" padding pad = dil·(k-1)/2, k 3/5, dilation 1/2: stride 1 with
+// widths 8, 16, 32 and heights below and above the kernel size and the
+// 8-row tile; stride 2 with widths 16, 32 and even heights from 2 (one
+// output row) to above the 8- and 16-row tiles.
 func dwShiftCases() []dwCase {
 	var cs []dwCase
 	for _, kd := range [][2]int{{3, 1}, {5, 1}, {3, 2}, {5, 2}} {
+		pad := kd[1] * (kd[0] - 1) / 2
 		for _, w := range []int{8, 16, 32} {
 			for _, h := range []int{1, 2, 3, 5, 8, 9, 16, 32} {
-				cs = append(cs, dwCase{h, w, kd[0], 1, kd[1] * (kd[0] - 1) / 2, kd[1]})
+				cs = append(cs, dwCase{h, w, kd[0], 1, pad, kd[1]})
+			}
+		}
+		for _, w := range []int{16, 32} {
+			for _, h := range []int{2, 4, 6, 8, 16, 18, 32, 34} {
+				cs = append(cs, dwCase{h, w, kd[0], 2, pad, kd[1]})
 			}
 		}
 	}
@@ -76,18 +84,22 @@ func TestDWShiftMatchesFlat(t *testing.T) {
 	const planes = 3
 	for _, c := range dwShiftCases() {
 		name := c.String()
-		hw, kk := c.h*c.w, c.k*c.k
-		d := GetDepthwise(c.h, c.w, c.k, c.s, c.pad, c.dil, c.h, c.w)
-		if dwShift(&d.sc.g, false) == nil || dwShift(&d.sc.g, true) == nil {
+		oh, ow := c.out()
+		hw, ohw, kk := c.h*c.w, oh*ow, c.k*c.k
+		d := GetDepthwise(c.h, c.w, c.k, c.s, c.pad, c.dil, oh, ow)
+		if dwShift(&d.sc.g, false) == nil || dwShift(&d.sc.g, true) == nil || dwShiftAff(&d.sc.g) == nil {
 			t.Fatalf("%v: no register-shift kernel", c)
 		}
+		if _, _, s2, _ := dwShiftIndex(&d.sc.g); s2 != (c.s == 2) {
+			t.Fatalf("%v: stride-2 kernel %v", c, s2)
+		}
 		in := randSigned(rng, guarded(t, planes*hw))
-		dout := randSigned(rng, guarded(t, planes*hw))
+		dout := randSigned(rng, guarded(t, planes*ohw))
 		wt := randSigned(rng, guarded(t, planes*kk))
 		din0 := randSigned(rng, make([]float32, planes*hw))
 
 		// The flat path, plane by plane.
-		wantF, wantDSet, wantDAdd := make([]float32, planes*hw), make([]float32, planes*hw), make([]float32, planes*hw)
+		wantF, wantDSet, wantDAdd := make([]float32, planes*ohw), make([]float32, planes*hw), make([]float32, planes*hw)
 		copy(wantDAdd, din0)
 		withDWShift(false, func() {
 			if dwShift(&d.sc.g, false) != nil {
@@ -95,30 +107,36 @@ func TestDWShiftMatchesFlat(t *testing.T) {
 			}
 			for p := range planes {
 				pl, pw := in[p*hw:(p+1)*hw], wt[p*kk:(p+1)*kk]
-				DepthwiseForward(pl, c.h, c.w, pw, c.k, 1, c.pad, c.dil, wantF[p*hw:], c.h, c.w)
-				d.BackwardData(dout[p*hw:(p+1)*hw], pw, wantDSet[p*hw:(p+1)*hw], false)
-				DepthwiseBackwardData(dout[p*hw:(p+1)*hw], c.h, c.w, pw, c.k, 1, c.pad, c.dil, wantDAdd[p*hw:], c.h, c.w)
+				po := dout[p*ohw : (p+1)*ohw]
+				DepthwiseForward(pl, c.h, c.w, pw, c.k, c.s, c.pad, c.dil, wantF[p*ohw:], oh, ow)
+				d.BackwardData(po, pw, wantDSet[p*hw:(p+1)*hw], false)
+				DepthwiseBackwardData(po, oh, ow, pw, c.k, c.s, c.pad, c.dil, wantDAdd[p*hw:], c.h, c.w)
 			}
 		})
 
 		got := randSigned(rng, guarded(t, planes*hw))
+		gotF := randSigned(rng, guarded(t, planes*ohw))
 		for p := range planes {
 			// One plane, ending at the guard page.
-			one := guarded(t, hw)
-			DepthwiseForward(in[p*hw:(p+1)*hw], c.h, c.w, wt[p*kk:(p+1)*kk], c.k, 1, c.pad, c.dil, one, c.h, c.w)
-			sameBitsAt(t, fmt.Sprintf("%s plane %d DepthwiseForward", name, p), one, wantF[p*hw:])
+			one, oneF := guarded(t, hw), guarded(t, ohw)
+			po := dout[p*ohw : (p+1)*ohw]
+			DepthwiseForward(in[p*hw:(p+1)*hw], c.h, c.w, wt[p*kk:(p+1)*kk], c.k, c.s, c.pad, c.dil, oneF, oh, ow)
+			sameBitsAt(t, fmt.Sprintf("%s plane %d DepthwiseForward", name, p), oneF, wantF[p*ohw:])
+			randSigned(rng, oneF)
+			d.Forward(in[p*hw:(p+1)*hw], wt[p*kk:(p+1)*kk], oneF)
+			sameBitsAt(t, fmt.Sprintf("%s plane %d Forward", name, p), oneF, wantF[p*ohw:])
 			copy(one, din0[p*hw:])
-			DepthwiseBackwardData(dout[p*hw:(p+1)*hw], c.h, c.w, wt[p*kk:(p+1)*kk], c.k, 1, c.pad, c.dil, one, c.h, c.w)
+			DepthwiseBackwardData(po, oh, ow, wt[p*kk:(p+1)*kk], c.k, c.s, c.pad, c.dil, one, c.h, c.w)
 			sameBitsAt(t, fmt.Sprintf("%s plane %d DepthwiseBackwardData", name, p), one, wantDAdd[p*hw:])
 			randSigned(rng, one)
-			d.BackwardData(dout[p*hw:(p+1)*hw], wt[p*kk:(p+1)*kk], one, false)
+			d.BackwardData(po, wt[p*kk:(p+1)*kk], one, false)
 			sameBitsAt(t, fmt.Sprintf("%s plane %d BackwardData (set)", name, p), one, wantDSet[p*hw:])
 		}
-		DepthwiseForwardPlanes(planes, in, c.h, c.w, wt, c.k, 1, c.pad, c.dil, got, c.h, c.w)
-		sameBitsAt(t, name+" DepthwiseForwardPlanes", got, wantF)
-		randSigned(rng, got)
-		d.ForwardPlanes(planes, in, wt, got)
-		sameBitsAt(t, name+" ForwardPlanes", got, wantF)
+		DepthwiseForwardPlanes(planes, in, c.h, c.w, wt, c.k, c.s, c.pad, c.dil, gotF, oh, ow)
+		sameBitsAt(t, name+" DepthwiseForwardPlanes", gotF, wantF)
+		randSigned(rng, gotF)
+		d.ForwardPlanes(planes, in, wt, gotF)
+		sameBitsAt(t, name+" ForwardPlanes", gotF, wantF)
 		randSigned(rng, got)
 		d.BackwardDataPlanes(planes, dout, wt, got, false)
 		sameBitsAt(t, name+" BackwardDataPlanes (set)", got, wantDSet)
@@ -136,22 +154,20 @@ func TestDWShiftMatchesFlat(t *testing.T) {
 // form the values as they load, padding with zero and not with shift) and
 // others; all slices end at guard pages.
 func TestDepthwiseForwardPlanesAffine(t *testing.T) {
-	cases := append(dwShiftCases(), dwCase{8, 8, 3, 2, 1, 1}, dwCase{7, 13, 3, 1, 1, 1}, dwCase{16, 16, 5, 2, 2, 1}, dwCase{8, 8, 3, 1, 0, 1})
+	cases := append(dwShiftCases(), dwCase{8, 8, 3, 2, 1, 1}, dwCase{7, 13, 3, 1, 1, 1}, dwCase{15, 16, 5, 2, 2, 1}, dwCase{8, 8, 3, 1, 0, 1})
 	paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(43, 44))
 		const planes = 3
-		for _, c := range cases {
+		for i, c := range cases {
 			oh, ow := c.out()
 			hw, ohw, kk := c.h*c.w, oh*ow, c.k*c.k
 			in := randSigned(rng, guarded(t, planes*hw))
 			wt := randSigned(rng, guarded(t, planes*kk))
 			scale := randSigned(rng, guarded(t, planes))
 			shift := randSigned(rng, guarded(t, planes))
-			if dwShiftOn() && c.s == 1 && c.h == oh && c.w == ow && c.w%8 == 0 && c.w <= 32 && c.pad == c.dil*(c.k-1)/2 {
-				g := dwGeom{h: c.h, w: c.w, k: c.k, s: c.s, pad: c.pad, dil: c.dil, oh: oh, ow: ow}
-				if dwShiftAff(&g) == nil {
-					t.Fatalf("%v: no register-shift kernel", c)
-				}
+			g := dwGeom{h: c.h, w: c.w, k: c.k, s: c.s, pad: c.pad, dil: c.dil, oh: oh, ow: ow}
+			if want := dwShiftOn() && i < len(dwShiftCases()); (dwShiftAff(&g) != nil) != want {
+				t.Fatalf("%v: register-shift kernel %v, want %v", c, !want, want)
 			}
 			for mode := range 4 {
 				affine, relu := mode&1 != 0, mode&2 != 0
@@ -254,6 +270,11 @@ func TestDWShiftNoAllocations(t *testing.T) {
 			"DepthwiseForwardPlanesAffine": func() { DepthwiseForwardPlanesAffine(4, in, 16, 16, wt, 3, 1, 1, 1, scale, shift, true, out, 16, 16) },
 			"DepthwiseForwardPlanesAffine/stride2": func() {
 				DepthwiseForwardPlanesAffine(4, in, 16, 16, wt, 3, 2, 1, 1, scale, shift, true, out, 8, 8)
+			},
+			"DepthwiseForward/stride2":      func() { DepthwiseForward(in, 16, 16, wt, 5, 2, 2, 1, out, 8, 8) },
+			"DepthwiseBackwardData/stride2": func() { DepthwiseBackwardData(out, 8, 8, wt, 5, 2, 4, 2, in, 16, 16) },
+			"DepthwiseBackwardFilter/stride2": func() {
+				DepthwiseBackwardFilter(in, 16, 16, out, 8, 8, 5, 2, 2, 1, wt)
 			},
 			"ForwardPlanes":       func() { d.ForwardPlanes(4, in, wt, out) },
 			"ForwardPlanesAffine": func() { d.ForwardPlanesAffine(4, in, wt, nil, nil, true, out) },
