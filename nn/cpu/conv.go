@@ -200,10 +200,7 @@ func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
 		if in.parts == nil {
 			// Per sample: one call over its C contiguous planes, forming
 			// the input's values as it loads them.
-			var scale, shift []float32
-			if in.scale != nil {
-				scale, shift = in.scale[:d.C], in.shift[:d.C]
-			}
+			scale, shift := in.affine(d.C)
 			be.dwSamples(d, func(conv kern.Depthwise, n, _ int) {
 				conv.ForwardPlanesAffine(d.C, in.x[n*d.C*hw:(n+1)*d.C*hw], wd, scale, shift, in.relu, yd[n*d.C*ohw:(n+1)*d.C*ohw])
 			})

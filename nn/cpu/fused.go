@@ -73,6 +73,15 @@ func (in input) checkLen(op string, n, c, hw int) {
 	}
 }
 
+// affine returns the scale and shift of c channels (nil, nil: none), as the
+// kern depthwise kernels that form the values take them.
+func (in input) affine(c int) (scale, shift []float32) {
+	if in.scale == nil {
+		return nil, nil
+	}
+	return in.scale[:c], in.shift[:c]
+}
+
 // plain reports whether the values are x itself.
 func (in input) plain() bool { return in.scale == nil && !in.relu && in.dww == nil && in.parts == nil }
 
@@ -157,10 +166,7 @@ func (be *Backend) sampleValues(in input, n, c, hw int, worker int) []float32 {
 		// The sample's c planes are contiguous in x: one depthwise call,
 		// which forms the values of the elementwise stage itself (as
 		// in.values would, bit for bit).
-		var scale, shift []float32
-		if in.scale != nil {
-			scale, shift = in.scale[:c], in.shift[:c]
-		}
+		scale, shift := in.affine(c)
 		kern.DepthwiseForwardPlanesAffine(c, in.x[n*c*ihw:(n+1)*c*ihw], d.H, d.W, in.dww, d.K, d.Stride, d.Pad, d.Dilation, scale, shift, in.relu, out, d.OH, d.OW)
 		return out
 	}
