@@ -138,6 +138,17 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
+// dwPlanesInputs returns random operands for the depthwise plane
+// benchmarks, c planes of hw×hw with k×k filters: the input, the weights
+// and the per-plane scale and shift of the affine forward.
+func dwPlanesInputs(rng *rand.Rand, c, hw, k int) (in, wt, scale, shift []float32) {
+	in = randSlice(rng, make([]float32, c*hw*hw))
+	wt = randSlice(rng, make([]float32, c*k*k))
+	scale = randSlice(rng, make([]float32, c))
+	shift = randSlice(rng, make([]float32, c))
+	return in, wt, scale, shift
+}
+
 // BenchmarkDepthwisePlanes times the depthwise convolutions of one sample
 // of the DARTS search network (C 16, 32, 64 planes at 32×32, 16×16, 8×8) in
 // one call for all planes: sep_conv_3x3 (k3d1) and dil_conv_5x5 (k5d2)
@@ -151,10 +162,7 @@ func BenchmarkDepthwisePlanes(b *testing.B) {
 		for _, kd := range [][2]int{{3, 1}, {5, 2}} {
 			k, dil := kd[0], kd[1]
 			pad := dil * (k - 1) / 2
-			in := randSlice(rng, make([]float32, c*hw*hw))
-			wt := randSlice(rng, make([]float32, c*k*k))
-			scale := randSlice(rng, make([]float32, c))
-			shift := randSlice(rng, make([]float32, c))
+			in, wt, scale, shift := dwPlanesInputs(rng, c, hw, k)
 			out := make([]float32, c*hw*hw)
 			cases := []struct {
 				name string
@@ -197,10 +205,7 @@ func BenchmarkDepthwisePlanesS2(b *testing.B) {
 		for _, kd := range [][2]int{{3, 1}, {5, 1}, {3, 2}, {5, 2}} {
 			k, dil := kd[0], kd[1]
 			pad := dil * (k - 1) / 2
-			in := randSlice(rng, make([]float32, c*hw*hw))
-			wt := randSlice(rng, make([]float32, c*k*k))
-			scale := randSlice(rng, make([]float32, c))
-			shift := randSlice(rng, make([]float32, c))
+			in, wt, scale, shift := dwPlanesInputs(rng, c, hw, k)
 			out := make([]float32, c*ohw*ohw)
 			dwt := make([]float32, k*k)
 			cases := []struct {

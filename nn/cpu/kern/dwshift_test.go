@@ -225,27 +225,31 @@ func TestDepthwiseForwardPlanesAffine(t *testing.T) {
 	})
 }
 
-// TestDWShiftGenerated: dwshift_amd64.s is what dwshift_gen.go writes (run
-// go generate after changing the generator).
+// TestDWShiftGenerated: dwshift_amd64.s and dwshift_decl_amd64.go are what
+// dwshift_gen.go writes (run go generate after changing the generator).
 func TestDWShiftGenerated(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command to run the generator")
 	}
-	out := filepath.Join(t.TempDir(), "dwshift_amd64.s")
-	if msg, err := exec.Command(goTool, "run", "dwshift_gen.go", "-o", out).CombinedOutput(); err != nil {
+	dir := t.TempDir()
+	asm, decl := filepath.Join(dir, "dwshift_amd64.s"), filepath.Join(dir, "dwshift_decl_amd64.go")
+	if msg, err := exec.Command(goTool, "run", "dwshift_gen.go", "-o", asm, "-decl", decl).CombinedOutput(); err != nil {
 		t.Fatalf("go run dwshift_gen.go: %v\n%s", err, msg)
 	}
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile("dwshift_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("dwshift_amd64.s differs from the output of dwshift_gen.go: run go generate")
+	for _, got := range []string{asm, decl} {
+		name := filepath.Base(got)
+		gotText, err := os.ReadFile(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(gotText, want) {
+			t.Errorf("%s differs from the output of dwshift_gen.go: run go generate", name)
+		}
 	}
 }
 
