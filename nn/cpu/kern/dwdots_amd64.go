@@ -34,41 +34,10 @@ func dwGradV2K3(np int, in *float32, ins int, dout *float32, douts int, nu int, 
 //go:noescape
 func dwGradV2K5(np int, in *float32, ins int, dout *float32, douts int, nu int, tab *uint16, ctl *[14][16]int32, dwt *float32)
 
-// The stride-2 filter gradient kernels (dwshift_gen.go, s2grad): np
-// planes of h×w input (ins floats apart) and h/2 × w/2 dout (douts floats
-// apart), w 16 or 32, h even; the same contract as the kernels above.
-
-//go:noescape
-func dwsK3D1W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-//go:noescape
-func dwsK3D1W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-//go:noescape
-func dwsK5D1W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-//go:noescape
-func dwsK5D1W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-//go:noescape
-func dwsK3D2W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-//go:noescape
-func dwsK3D2W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-//go:noescape
-func dwsK5D2W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-//go:noescape
-func dwsK5D2W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
-
-// dwGrad2Fns[kd][wi]: kd 0..3 for k3d1, k5d1, k3d2, k5d2; wi 0, 1 for w 16, 32.
-var dwGrad2Fns = [4][2]func(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32){
-	{dwsK3D1W16S2G, dwsK3D1W32S2G},
-	{dwsK5D1W16S2G, dwsK5D1W32S2G},
-	{dwsK3D2W16S2G, dwsK3D2W32S2G},
-	{dwsK5D2W16S2G, dwsK5D2W32S2G},
-}
+// The stride-2 filter gradient kernels (dwsK*S2G: np planes of h×w input,
+// ins floats apart, and h/2 × w/2 dout, douts floats apart; w 16 or 32, h
+// even; the same contract as the kernels above) and their table dwGrad2Fns
+// are generated (dwshift_decl_amd64.go).
 
 // dwGradPlan holds the tables of one geometry for the kernels above
 // (dwdots_amd64.s describes how they read them). It is not changed once

@@ -122,6 +122,9 @@ func dwsK3D1W16S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 func dwsK3D1W16S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
 
 //go:noescape
+func dwsK3D1W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
 func dwsK3D1W32S2F(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool)
 
 //go:noescape
@@ -129,6 +132,9 @@ func dwsK3D1W32S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 
 //go:noescape
 func dwsK3D1W32S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
+
+//go:noescape
+func dwsK3D1W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
 
 //go:noescape
 func dwsK5D1W16S2F(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool)
@@ -140,6 +146,9 @@ func dwsK5D1W16S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 func dwsK5D1W16S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
 
 //go:noescape
+func dwsK5D1W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
 func dwsK5D1W32S2F(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool)
 
 //go:noescape
@@ -147,6 +156,9 @@ func dwsK5D1W32S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 
 //go:noescape
 func dwsK5D1W32S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
+
+//go:noescape
+func dwsK5D1W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
 
 //go:noescape
 func dwsK3D2W16S2F(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool)
@@ -158,6 +170,9 @@ func dwsK3D2W16S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 func dwsK3D2W16S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
 
 //go:noescape
+func dwsK3D2W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
 func dwsK3D2W32S2F(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool)
 
 //go:noescape
@@ -165,6 +180,9 @@ func dwsK3D2W32S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 
 //go:noescape
 func dwsK3D2W32S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
+
+//go:noescape
+func dwsK3D2W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
 
 //go:noescape
 func dwsK5D2W16S2F(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool)
@@ -176,6 +194,9 @@ func dwsK5D2W16S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 func dwsK5D2W16S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
 
 //go:noescape
+func dwsK5D2W16S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
+
+//go:noescape
 func dwsK5D2W32S2F(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool)
 
 //go:noescape
@@ -183,6 +204,9 @@ func dwsK5D2W32S2B(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, 
 
 //go:noescape
 func dwsK5D2W32S2A(n int, src *float32, sPlane, sRow int, dst *float32, dPlane, dRow int, wt *float32, h int, add bool, scale, shift *float32, relu bool)
+
+//go:noescape
+func dwsK5D2W32S2G(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32)
 
 // dwShiftFns[kd][wi][dir]: kd 0..3 for k3d1, k5d1, k3d2, k5d2; wi 0..2 for
 // w 8, 16, 32; dir 0 forward, 1 data gradient.
@@ -216,4 +240,13 @@ var dwShift2AffFns = [4][2]dwShiftAffFn{
 	{dwsK5D1W16S2A, dwsK5D1W32S2A},
 	{dwsK3D2W16S2A, dwsK3D2W32S2A},
 	{dwsK5D2W16S2A, dwsK5D2W32S2A},
+}
+
+// dwGrad2Fns[kd][wi]: the stride-2 filter gradient (G) kernels, indexed
+// as dwShift2AffFns.
+var dwGrad2Fns = [4][2]func(np int, in *float32, ins int, dout *float32, douts int, h int, dwt *float32){
+	{dwsK3D1W16S2G, dwsK3D1W32S2G},
+	{dwsK5D1W16S2G, dwsK5D1W32S2G},
+	{dwsK3D2W16S2G, dwsK3D2W32S2G},
+	{dwsK5D2W16S2G, dwsK5D2W32S2G},
 }
