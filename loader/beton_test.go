@@ -8,13 +8,13 @@ import (
 	"testing"
 
 	"pertnas/formats/beton"
-	"pertnas/internal/sharedpath"
+	"pertnas/internal/testroot"
 )
 
 // TestGoldenBeton loads FFCV's own golden file (5 samples, image i filled
 // with i except pixel (0,0) = 1,2,3, label i%10) through BetonSource.
 func TestGoldenBeton(t *testing.T) {
-	gz, err := os.Open(filepath.Join(sharedpath.Shared(t), "golden", "ffcv-5x32-page2m.beton.gz"))
+	gz, err := os.Open(testroot.Path(t, "formats", "beton", "testdata", "ffcv-5x32-page2m.beton.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"pertnas/internal/sharedpath"
+	"pertnas/internal/testroot"
 )
 
 // plan returns `make -n` output for the given targets and variables, run in
@@ -21,7 +21,7 @@ func plan(t *testing.T, args ...string) string {
 		t.Fatalf("make is needed: %v", err)
 	}
 	cmd := exec.Command("make", append([]string{"-n", "--no-print-directory"}, args...)...)
-	cmd.Dir = sharedpath.Root(t)
+	cmd.Dir = testroot.Root(t)
 	cmd.Env = append(os.Environ(), "NGPU=0")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -96,7 +96,7 @@ echo $n
 	if err := os.WriteFile(filepath.Join(fake, "sbatch"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("bash", filepath.Join(sharedpath.Root(t), "scripts/slurm/submit.sh"))
+	cmd := exec.Command("bash", filepath.Join(testroot.Root(t), "scripts/slurm/submit.sh"))
 	cmd.Env = append(os.Environ(), "PATH="+fake+":"+os.Getenv("PATH"), "RUN=runs/s", "DATA=data/s", "NPOP=3")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("submit.sh: %v\n%s", err, out)

@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"pertnas/internal/sharedpath"
 )
 
 // memFile is an in-memory io.WriterAt.
@@ -40,7 +38,7 @@ func writeGoldenSamples(t testing.TB, w *Writer) {
 var cifarFields = []Field{{"image", FieldImage}, {"label", FieldInt}}
 
 func TestGolden(t *testing.T) {
-	gz, err := os.Open(filepath.Join(sharedpath.Shared(t), "golden", "ffcv-5x32-page2m.beton.gz"))
+	gz, err := os.Open(filepath.Join("testdata", "ffcv-5x32-page2m.beton.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"pertnas/internal/sharedpath"
+	"pertnas/internal/testroot"
 )
 
-// specGenotypes reads the reference genotypes from spec/darts.md, expanding
+// specGenotypes reads the reference genotypes from docs/spec/darts.md, expanding
 // "reduce=<same as normal>".
 func specGenotypes(t *testing.T) map[string]string {
-	b, err := os.ReadFile(filepath.Join(sharedpath.Shared(t), "spec", "darts.md"))
+	b, err := os.ReadFile(testroot.Path(t, "docs", "spec", "darts.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestNamedMatchSpec(t *testing.T) {
 			t.Fatalf("%s from spec: %v", name, err)
 		}
 		if !g.Equal(fromSpec) {
-			t.Errorf("%s differs from spec/darts.md:\n got %s\nwant %s", name, g.Repr(), fromSpec.Repr())
+			t.Errorf("%s differs from docs/spec/darts.md:\n got %s\nwant %s", name, g.Repr(), fromSpec.Repr())
 		}
 		if lower, ok := Named(strings.ToLower(name)); !ok || !lower.Equal(g) {
 			t.Errorf("Named(%q) should find %s", strings.ToLower(name), name)
