@@ -2,46 +2,40 @@ package cuda
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
-
-	"pertnas/internal/sharedpath"
 )
 
-// abiSpec reads ../shared/spec/cuda-abi.md relative to the module root.
+// abiSpecFile is the repository's record of the C interface the backend
+// binds: signatures, enum values and struct layout.
+const abiSpecFile = "../docs/spec/cuda-abi.md"
+
+// abiSpec reads abiSpecFile.
 func abiSpec(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(sharedpath.Shared(t), "spec", "cuda-abi.md"))
+	data, err := os.ReadFile(abiSpecFile)
 	if err != nil {
 		t.Fatalf("reading the ABI spec: %v", err)
 	}
 	return string(data)
 }
 
-// specSignatures maps each exported symbol of the spec's function tables to
-// its C signature.
+// specSignatures maps each exported symbol of the spec's function tables
+// (rows "| `symbol` | `C signature` |") to its C signature.
 func specSignatures(spec string) map[string]string {
 	out := map[string]string{}
 	for _, line := range strings.Split(spec, "\n") {
-		if !strings.HasPrefix(line, "| ") {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		if !strings.HasPrefix(line, "| `") || len(cells) != 2 {
 			continue
 		}
-		cells := strings.Split(line, " | ")
-		if len(cells) < 4 {
-			continue
-		}
-		sym := strings.Trim(cells[1], "` ")
-		for _, c := range cells[2:] {
-			c = strings.Trim(c, "` ")
-			if strings.Contains(c, " "+sym+"(") || strings.Contains(c, "*"+sym+"(") {
-				out[sym] = c
-				break
-			}
+		sym, sig := strings.Trim(cells[0], "` "), strings.Trim(cells[1], "` ")
+		if strings.Contains(sig, " "+sym+"(") || strings.Contains(sig, "*"+sym+"(") {
+			out[sym] = sig
 		}
 	}
 	return out
@@ -141,7 +135,7 @@ func goClass(t reflect.Type) cArg {
 }
 
 // TestBindingsMatchSpec checks every bound function against the C signature
-// in cuda-abi.md: the symbol is listed there, and the Go function has the
+// in docs/spec/cuda-abi.md: the symbol is listed there, and the Go function has the
 // same number of parameters, each of the same ABI class (4-byte integer,
 // 8-byte word, float, double), and the same kind of result.
 func TestBindingsMatchSpec(t *testing.T) {
@@ -161,7 +155,7 @@ func TestBindingsMatchSpec(t *testing.T) {
 				sig, ok := sigs[sym]
 				if !ok && k > 0 {
 					// A fallback with the same arguments as the preferred
-					// name (cuda-abi.md: cuEventElapsedTime).
+					// name (docs/spec/cuda-abi.md: cuEventElapsedTime).
 					if s, ok2 := sigs[alts[0]]; ok2 {
 						sig, ok = strings.Replace(s, alts[0]+"(", sym+"(", 1), true
 					}
@@ -197,7 +191,7 @@ func TestBindingsMatchSpec(t *testing.T) {
 }
 
 // TestNoOldABINames: the unsuffixed names that are exported with an old ABI
-// (cuda-abi.md "Key pitfalls") must never be bound.
+// (docs/spec/cuda-abi.md, the rules at the top) must never be bound.
 func TestNoOldABINames(t *testing.T) {
 	bad := map[string]bool{}
 	for _, s := range strings.Fields(`cuMemAlloc cuMemFree cuMemGetInfo cuDeviceTotalMem cuMemcpyHtoD cuMemcpyDtoH cuMemcpyDtoD
@@ -292,7 +286,7 @@ func TestConvAlgoPerfLayout(t *testing.T) {
 		{"reserved", unsafe.Offsetof(p.Reserved), 32},
 	} {
 		if c.got != c.want {
-			t.Errorf("convAlgoPerf %s = %d, want %d (cuda-abi.md §6)", c.name, c.got, c.want)
+			t.Errorf("convAlgoPerf %s = %d, want %d (docs/spec/cuda-abi.md §6)", c.name, c.got, c.want)
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // TestCallABI calls every bound function, through purego and the Go function
 // type of its binding, into a host-compiled C stub declared with the C
-// signature of cuda-abi.md (types reduced to their ABI class: int, 64-bit
+// signature of docs/spec/cuda-abi.md (types reduced to their ABI class: int, 64-bit
 // integer/pointer, float, double). Each stub records the arguments it
 // received and returns a sentinel; the test checks that every argument (in
 // registers or on the stack, integer or floating point) and the result

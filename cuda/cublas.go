@@ -3,7 +3,7 @@ package cuda
 import "unsafe"
 
 // cublasFuncs binds cuBLAS (libcublas.so.13 or .12), by the exported _v2
-// names of the handle API (cuda-abi.md §2; the unsuffixed Sgemm/Saxpy/Sscal
+// names of the handle API (docs/spec/cuda-abi.md §2; the unsuffixed Sgemm/Saxpy/Sscal
 // are the legacy cublas.h ABI and must not be bound). All return cublasStatus_t
 // except the status-string functions.
 type cublasFuncs struct {
@@ -22,7 +22,7 @@ type cublasFuncs struct {
 	GetStatusString func(st int32) string                                                                                                                                                             `sym:"cublasGetStatusString"`
 }
 
-// cuBLAS constants (cuda-abi.md §5.2).
+// cuBLAS constants (docs/spec/cuda-abi.md §5).
 const (
 	cublasOpN              = 0  // CUBLAS_OP_N
 	cublasOpT              = 1  // CUBLAS_OP_T

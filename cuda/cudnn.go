@@ -3,7 +3,7 @@ package cuda
 import "unsafe"
 
 // cudnnFuncs binds cuDNN 9's legacy API from the libcudnn.so.9 shim
-// (cuda-abi.md §3). Descriptors and the handle are opaque pointers (uintptr),
+// (docs/spec/cuda-abi.md §3). Descriptors and the handle are opaque pointers (uintptr),
 // device memory is uint64, alpha/beta scalars are host pointers to float32,
 // and epsilon / average factor / activation coef are C doubles by value.
 // All return cudnnStatus_t except GetVersion (size_t) and GetErrorString.
@@ -59,7 +59,7 @@ type cudnnFuncs struct {
 	SoftmaxBwd                func(h uintptr, algo, mode int32, alpha unsafe.Pointer, yd uintptr, y uint64, dyd uintptr, dy uint64, beta unsafe.Pointer, dxd uintptr, dx uint64) int32                                                                                 `sym:"cudnnSoftmaxBackward"`
 }
 
-// cuDNN 9 constants (cuda-abi.md §5.3).
+// cuDNN 9 constants (docs/spec/cuda-abi.md §5).
 const (
 	cudnnDataFloat          = 0 // CUDNN_DATA_FLOAT
 	cudnnDataHalf           = 2 // CUDNN_DATA_HALF
@@ -91,7 +91,7 @@ const (
 )
 
 // convAlgoPerf mirrors cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t
-// (48 bytes, cuda-abi.md §6).
+// (48 bytes, docs/spec/cuda-abi.md §6).
 type convAlgoPerf struct {
 	Algo        int32
 	Status      int32

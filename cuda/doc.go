@@ -12,7 +12,7 @@
 // loader's own cache. OpenLibraries loads the first candidate that opens and,
 // when one library cannot be loaded, returns an error listing every path
 // tried. CheckSymbols resolves every bound symbol (the exact versioned ABI
-// names of shared/spec/cuda-abi.md: cuMemAlloc_v2, cublasSgemm_v2, ...) and
+// names of docs/spec/cuda-abi.md: cuMemAlloc_v2, cublasSgemm_v2, ...) and
 // lists any that is missing. Available says whether a GPU is usable and why
 // not; New / NewBackend open one.
 //

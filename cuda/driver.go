@@ -6,7 +6,7 @@ import (
 )
 
 // driverFuncs binds the CUDA driver API (libcuda.so.1). Each field's tag is the
-// exported symbol (versioned ABI name per shared/spec/cuda-abi.md §1); "a|b"
+// exported symbol (versioned ABI name per docs/spec/cuda-abi.md §1); "a|b"
 // means a, or b on a driver that lacks a. Every function returns a CUresult.
 type driverFuncs struct {
 	Init               func(flags uint32) int32                                                                                      `sym:"cuInit"`
@@ -51,7 +51,7 @@ type driverFuncs struct {
 	GraphDestroy       func(g uintptr) int32                                                                                         `sym:"cuGraphDestroy"`
 }
 
-// Driver API constants (cuda-abi.md §5.1).
+// Driver API constants (docs/spec/cuda-abi.md §5).
 const (
 	cudaSuccess         = 0
 	cudaErrorNoDevice   = 100

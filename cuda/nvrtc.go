@@ -7,7 +7,7 @@ import (
 	"unsafe"
 )
 
-// nvrtcFuncs binds NVRTC (libnvrtc.so.13 or .12), cuda-abi.md §4. All return
+// nvrtcFuncs binds NVRTC (libnvrtc.so.13 or .12), docs/spec/cuda-abi.md §4. All return
 // nvrtcResult except GetErrorString.
 type nvrtcFuncs struct {
 	Version           func(major, minor *int32) int32                                                              `sym:"nvrtcVersion"`
