@@ -28,7 +28,7 @@ import (
 // parameter array. The driver functions the backend calls are replaced by Go
 // functions over host memory, and cublasSgemm_v2 by a column-major reference
 // GEMM (which checks MatMul's row-major to column-major mapping). cuDNN is
-// faked in dnn_glue_test.go: it records the calls, and can delegate the
+// faked in convbn_test.go: it records the calls, and can delegate the
 // computation to the CPU backend (TestEmulatedTrainingStep). Only the real
 // libraries' numerics are left to the GPU parity tests.
 

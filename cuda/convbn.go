@@ -1,3 +1,7 @@
+// convbn.go: convolutions and batch normalisation built on cuDNN (the
+// bindings themselves are in cudnn.go): descriptors, algorithm choice,
+// workspace, and the backend's own depthwise kernels as an alternative.
+
 package cuda
 
 import (
