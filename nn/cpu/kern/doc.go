@@ -12,14 +12,25 @@
 //
 // Every kernel exists twice: a pure-Go version, which is the reference and the
 // fallback on other architectures, and, on amd64 CPUs with AVX2 and FMA, a Go
-// assembly version selected at run time (golang.org/x/sys/cpu). On CPUs with
-// AVX-512F some kernels have a wider variant, also chosen at run time: the
-// GEMM uses 4x64 masked tiles (summing every element in the same order as
-// the AVX2 4x24 tiles, so both give the same bits) and, for transposed B
-// with long k, 4x4 dot-product tiles (16 lanes: their rounding differs from
-// the AVX2 4x3 tiles; each machine is still deterministic). The `purego`
-// build tag, or the environment variable PERTNAS_PUREGO=1 at program start,
-// forces the Go versions.
+// assembly version. On CPUs with AVX-512 (F, DQ and VL) some kernels have a
+// wider variant: the GEMM uses 4x64 masked tiles (summing every element in
+// the same order as the AVX2 4x24 tiles, so both give the same bits) and,
+// for transposed B with long k, 4x4 dot-product tiles (16 lanes: their
+// rounding differs from the AVX2 4x3 tiles); the depthwise filter gradients
+// also sum in their own order.
+//
+// # Kernel paths
+//
+// Which versions run is one choice for the whole process, a Path: purego,
+// avx2 or avx512, each a fixed set of kernels with fixed summation orders.
+// Equal inputs give the same bits on every machine running the same path,
+// and only there. Supported lists the paths this CPU runs, Best the fastest,
+// Current the one in use; Use selects one at program start (an error if the
+// CPU lacks it), and Resolve turns a --kernels choice (auto or a path) and
+// the path a run was started on into the path to use, refusing a path this
+// CPU lacks rather than running other kernels. A program starts on Best, or
+// on purego under the `purego` build tag or with the environment variable
+// PERTNAS_PUREGO=1.
 //
 // Contracts shared by all kernels:
 //   - single-threaded; the caller parallelises over independent outputs;
@@ -32,5 +43,5 @@
 // For Gemm and the depthwise kernels the Go and assembly paths sum in
 // different orders and the assembly uses fused multiply-add, so their results
 // agree to float32 rounding, not bitwise. The vector and batch-norm helpers
-// give identical bits on both paths.
+// give identical bits on every path.
 package kern
