@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/alecthomas/kong"
 
@@ -64,9 +65,26 @@ func (c *synthCmd) Run() error {
 	return convert.WriteSynth(c.Out, c.Train, c.Test, c.Seed)
 }
 
+type fashionCmd struct {
+	Src   string `help:"Folder holding Fashion-MNIST's four idx files (gzipped or not)." default:"/usr/share/datasets/fashion-mnist" placeholder:"DIR"`
+	Out   string `help:"Folder to write cifar-10-binary.tar.gz in; then convert-cifar --out DIR converts it." required:"" placeholder:"DIR"`
+	Train int    `help:"Keep the first N training images (0: all 60000)." default:"0"`
+	Test  int    `help:"Keep the first N test images (0: all 10000)." default:"0"`
+}
+
+func (c *fashionCmd) Run() error {
+	out := filepath.Join(c.Out, cifar.CIFAR10.ArchiveName())
+	if err := convert.WriteFashionMNIST(c.Src, out, c.Train, c.Test); err != nil {
+		return err
+	}
+	slog.Info("wrote", "archive", out, "next", "convert-cifar --out "+c.Out)
+	return nil
+}
+
 type cli struct {
-	Convert convertCmd `cmd:"" default:"withargs" help:"Convert a CIFAR binary archive or folder to .beton files (the default command)."`
-	Synth   synthCmd   `cmd:"" help:"Write a learnable synthetic dataset as a CIFAR-10 binary archive."`
+	Convert      convertCmd `cmd:"" default:"withargs" help:"Convert a CIFAR binary archive or folder to .beton files (the default command)."`
+	Synth        synthCmd   `cmd:"" help:"Write a learnable synthetic dataset as a CIFAR-10 binary archive."`
+	FashionMNIST fashionCmd `cmd:"" name:"fashion-mnist" help:"Write Fashion-MNIST (idx files) as a CIFAR-10 binary archive: 28x28 grey padded with black to 32x32, grey copied to R, G, B."`
 }
 
 func main() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"pertnas/formats/artifact"
 	"pertnas/internal/stage"
 	"pertnas/pertnas"
 )
@@ -195,15 +196,35 @@ func printResult(run string, res *pertnas.Result) {
 	slog.Info("search done", "genotype", pertnas.GenotypePath(run), "node_order", res.NodeOrder)
 }
 
+// randomCmd draws a random cell of the search space: the baseline a search
+// is compared with.
+type randomCmd struct {
+	Seed uint64 `help:"Seed of the draw (the same seed gives the same cell)." default:"1"`
+	Out  string `help:"genotype.json to write (atomically)." required:"" placeholder:"FILE"`
+}
+
+func (c *randomCmd) Run() error {
+	g := pertnas.RandomGenotype(c.Seed)
+	if err := artifact.WriteJSON(c.Out, g); err != nil {
+		return err
+	}
+	fmt.Println(g.Repr())
+	return nil
+}
+
 type cli struct {
 	Member memberCmd `cmd:"" help:"Phases 1-2 for one population member: expand every edge and value its ops."`
 	Select selectCmd `cmd:"" help:"Phases 3-7 over the finished members: mean valuation, coarse and fine op selection, topology selection."`
 	Run    runCmd    `cmd:"" help:"Every member, then the selection, in one process."`
+	Random randomCmd `cmd:"" help:"Write a cell drawn uniformly from the search space (normal = reduce), the random-sampling baseline."`
+
+	// Tools over finished genotypes and runs.
+	Combine combineCmd `cmd:"" help:"Write a genotype with the normal cell of one genotype or run and the reduction cell of another (the published evaluation protocol)."`
 }
 
 func main() {
 	stage.Stage{Name: "search-evolve", Grammar: &cli{},
-		BadInput:    func(err error) bool { return errors.Is(err, pertnas.ErrBadConfig) },
+		BadInput:    func(err error) bool { return errors.Is(err, pertnas.ErrBadConfig) || isBadInput(err) },
 		Interrupted: "interrupted; the state is saved, rerun the same command to continue",
 		Options: []kong.Option{
 			kong.Description("PertNAS search: population members (phases 1-2) and selection (phases 3-7) over one run folder; every job resumes when rerun."),
