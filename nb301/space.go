@@ -165,6 +165,9 @@ const Inactive = -1.0
 //   - uniform float: (v - lo) / (hi - lo), on logarithms when Log, clipped to
 //     [0, 1]; uniform int: the same with bounds lo - 0.49999, hi + 0.49999;
 //   - normal float: v, or ln v when Log;
+//   - every logarithm correctly rounded (see ln), as the C library's log
+//     that ConfigSpace's numpy calls, so the vector equals ConfigSpace's
+//     bit for bit;
 //   - absent from config: -1, which is only legal for a hyperparameter whose
 //     condition is not met.
 //
@@ -241,7 +244,7 @@ func (hp Hyperparameter) encode(v any) (float64, error) {
 			return 0, fmt.Errorf("value %v is not a legal number", v)
 		}
 		if hp.Log {
-			return math.Log(x), nil
+			return ln(x), nil
 		}
 		return x, nil
 	}
@@ -250,7 +253,7 @@ func (hp Hyperparameter) encode(v any) (float64, error) {
 
 func unitInterval(x, lo, hi float64, log bool) float64 {
 	if log {
-		x, lo, hi = math.Log(x), math.Log(lo), math.Log(hi)
+		x, lo, hi = ln(x), ln(lo), ln(hi)
 	}
 	return min(1, max(0, (x-lo)/(hi-lo)))
 }
