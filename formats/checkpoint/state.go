@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"pertnas/formats/artifact"
+	"pertnas/nn/cpu/kern"
 )
 
 // StateFormat identifies the version of the training-state document.
@@ -43,6 +44,10 @@ type State struct {
 	Metrics json.RawMessage `json:"metrics"`
 	// LossScale is the dynamic loss scaler's state (fp16 training only).
 	LossScale json.RawMessage `json:"loss_scale,omitempty"`
+	// Kernels is the CPU kernel path (kern.Path) of the process that saved
+	// the state: a resume on another path would not give the numbers of an
+	// uninterrupted run.
+	Kernels string `json:"kernels,omitempty"`
 }
 
 // RNGState records the seed every stream derives from and how.
@@ -63,9 +68,10 @@ type FileRef struct {
 // then dir/state.json LAST (each write atomic), then removes older epoch
 // files. A kill at any moment leaves dir/state.json pointing at a complete,
 // matching pair of files: the previous checkpoint until the new state is in
-// place, the new one after. st's Format, Model and Optimizer are filled in.
+// place, the new one after. st's Format, Model, Optimizer and Kernels are
+// filled in.
 func Save(dir string, st *State, model, optimizer []Tensor) error {
-	st.Format = StateFormat
+	st.Format, st.Kernels = StateFormat, string(kern.Current())
 	sub := filepath.Join(dir, "checkpoint")
 	var err error
 	if st.Model, err = writeHashed(dir, filepath.Join("checkpoint", fmt.Sprintf("model-e%05d.safetensors", st.Epoch)), model); err != nil {
@@ -102,25 +108,37 @@ func writeHashed(dir, rel string, tensors []Tensor) (FileRef, error) {
 	return FileRef{Path: rel, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// ErrNoCheckpoint is returned by Load when dir holds no state.json.
+// ErrNoCheckpoint is returned by Load and ReadState when dir holds no
+// state.json.
 var ErrNoCheckpoint = errors.New("no checkpoint")
 
-// Load reads dir/state.json and the files it names, checking their SHA-256.
+// ReadState reads and checks dir/state.json alone (not the files it names).
 // It returns ErrNoCheckpoint (wrapped) when there is no state file.
-func Load(dir string) (*State, []Tensor, []Tensor, error) {
+func ReadState(dir string) (*State, error) {
 	path := filepath.Join(dir, "state.json")
 	var st State
 	if err := artifact.ReadJSON(path, &st); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, nil, fmt.Errorf("checkpoint %s: %w", dir, ErrNoCheckpoint)
+			return nil, fmt.Errorf("checkpoint %s: %w", dir, ErrNoCheckpoint)
 		}
-		return nil, nil, nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if st.Format != StateFormat {
-		return nil, nil, nil, fmt.Errorf("checkpoint %s: format %q, want %q", path, st.Format, StateFormat)
+		return nil, fmt.Errorf("checkpoint %s: format %q, want %q", path, st.Format, StateFormat)
 	}
 	if st.Epoch < 0 || st.Step < 0 {
-		return nil, nil, nil, fmt.Errorf("checkpoint %s: negative epoch %d or step %d", path, st.Epoch, st.Step)
+		return nil, fmt.Errorf("checkpoint %s: negative epoch %d or step %d", path, st.Epoch, st.Step)
+	}
+	return &st, nil
+}
+
+// Load reads dir/state.json (ReadState) and the files it names, checking
+// their SHA-256. It returns ErrNoCheckpoint (wrapped) when there is no
+// state file.
+func Load(dir string) (*State, []Tensor, []Tensor, error) {
+	st, err := ReadState(dir)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	model, err := readHashed(dir, st.Model)
 	if err != nil {
@@ -130,7 +148,7 @@ func Load(dir string) (*State, []Tensor, []Tensor, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return &st, model, opt, nil
+	return st, model, opt, nil
 }
 
 func readHashed(dir string, ref FileRef) ([]Tensor, error) {
