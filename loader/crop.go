@@ -161,7 +161,8 @@ func (c *coeffs) compute(inSize, outSize int) {
 	c.first = growInts(c.first, outSize)
 	c.count = growInts(c.count, outSize)
 	if n := outSize * c.ksize; cap(c.pre) < n {
-		c.pre, c.k = make([]float64, n), make([]int32, n)
+		// Headroom: the next boxes' filters are often a little wider.
+		c.pre, c.k = make([]float64, 2*n), make([]int32, 2*n)
 	}
 	c.pre, c.k = c.pre[:outSize*c.ksize], c.k[:outSize*c.ksize]
 	ss := 1 / filterscale
@@ -229,72 +230,175 @@ func clip8(v int32) byte {
 }
 
 // resizer resizes RGB HWC images like PIL's BILINEAR resize, reusing its
-// buffers between calls. It is not safe for concurrent use.
+// buffers (and its coefficients while the sizes repeat) between calls. It
+// is not safe for concurrent use.
 type resizer struct {
 	horiz, vert coeffs
+	hIn, hOut   int // the sizes horiz was computed for
+	vIn, vOut   int
 	tmp         []byte
+	acc         []int32
 }
 
-// resize resizes the box b of src (an RGB HWC image srcW pixels wide) to
+// srcImage is the part of an image a resize reads: pixel (y, x) of the
+// image is pix[((y-y0)*w + x-x0)*3:] (RGB HWC rows w pixels wide).
+type srcImage struct {
+	pix    []byte
+	w      int
+	y0, x0 int
+}
+
+// prepare computes the coefficients for resizing a bh x bw box to
+// outH x outW.
+func (rs *resizer) prepare(bh, bw, outH, outW int) {
+	if rs.hIn != bw || rs.hOut != outW {
+		rs.horiz.compute(bw, outW)
+		rs.hIn, rs.hOut = bw, outW
+	}
+	if rs.vIn != bh || rs.vOut != outH {
+		rs.vert.compute(bh, outH)
+		rs.vIn, rs.vOut = bh, outH
+	}
+}
+
+// reads returns the rows [y0, y1) and columns [x0, x1) of the box that the
+// output window at (wy, wx) of size dh x dw reads (prepare first).
+func (rs *resizer) reads(wy, wx, dh, dw int) (y0, y1, x0, x1 int) {
+	span := func(c *coeffs, lo, n int) (int, int) {
+		a, b := c.first[lo], 0
+		for i := lo; i < lo+n; i++ {
+			if c.count[i] > 0 {
+				a = min(a, c.first[i])
+				b = max(b, c.first[i]+c.count[i])
+			}
+		}
+		return a, max(a, b)
+	}
+	y0, y1 = span(&rs.vert, wy, dh)
+	x0, x1 = span(&rs.horiz, wx, dw)
+	return
+}
+
+// resize resizes the box b of the image src (srcW pixels wide, RGB HWC) to
 // outH x outW and writes the window of the result at rows [wy, wy+dh) and
 // columns [wx, wx+dw) into dst (dh*dw*3 bytes, HWC). The window's pixels
 // equal those of the full resize.
 func (rs *resizer) resize(dst, src []byte, srcW int, b box, outH, outW, wy, wx, dh, dw int) {
-	rs.horiz.compute(b.w, outW)
-	rs.vert.compute(b.h, outH)
+	rs.prepare(b.h, b.w, outH, outW)
+	rs.resizeFrom(dst, srcImage{pix: src, w: srcW}, b, wy, wx, dh, dw)
+}
+
+// resizeFrom is resize after prepare(b.h, b.w, outH, outW), reading from
+// src, which must hold at least the pixels reads() names.
+func (rs *resizer) resizeFrom(dst []byte, src srcImage, b box, wy, wx, dh, dw int) {
 	// Rows of the box the vertical pass reads for the window.
-	y0 := rs.vert.first[wy]
-	y1 := y0
-	for y := wy; y < wy+dh; y++ {
-		y1 = max(y1, rs.vert.first[y]+rs.vert.count[y])
-	}
+	y0, y1, _, _ := rs.reads(wy, wx, dh, dw)
 	rows := y1 - y0
 	rs.tmp = growBytes(rs.tmp, rows*dw*3)
-	hk := rs.horiz
-	const half = 1 << (precisionBits - 1)
+	hk := &rs.horiz
 	for y := range rows {
-		srow := src[((b.i+y0+y)*srcW+b.j)*3:]
-		trow := rs.tmp[y*dw*3 : (y+1)*dw*3]
-		for x := range dw {
-			xx := wx + x
-			k := hk.k[xx*hk.ksize : xx*hk.ksize+hk.count[xx]]
-			p := srow[hk.first[xx]*3:]
-			s0, s1, s2 := int32(half), int32(half), int32(half)
-			for t, kv := range k {
-				s0 += int32(p[t*3]) * kv
-				s1 += int32(p[t*3+1]) * kv
-				s2 += int32(p[t*3+2]) * kv
-			}
-			trow[x*3], trow[x*3+1], trow[x*3+2] = clip8(s0), clip8(s1), clip8(s2)
-		}
+		sy := b.i + y0 + y - src.y0
+		srow := src.pix[(sy*src.w+b.j-src.x0)*3:]
+		horizRow(rs.tmp[y*dw*3:(y+1)*dw*3], srow, hk, wx)
 	}
-	vk := rs.vert
+	if cap(rs.acc) < dw*3 {
+		rs.acc = make([]int32, dw*3)
+	}
+	acc := rs.acc[:dw*3]
+	vk := &rs.vert
+	n := dw * 3
 	for y := range dh {
 		yy := wy + y
 		k := vk.k[yy*vk.ksize : yy*vk.ksize+vk.count[yy]]
 		base := vk.first[yy] - y0
-		drow := dst[y*dw*3 : (y+1)*dw*3]
-		for x := range dw * 3 {
-			s := int32(half)
-			for t, kv := range k {
-				s += int32(rs.tmp[(base+t)*dw*3+x]) * kv
-			}
-			drow[x] = clip8(s)
+		vertRow(dst[y*n:(y+1)*n], rs.tmp[base*n:], n, k, acc)
+	}
+}
+
+// horizRow is PIL's horizontal pass for one row: out (len multiple of 3)
+// gets outputs wx, wx+1, ... of srow (the box's row, RGB).
+func horizRow(out, srow []byte, hk *coeffs, wx int) {
+	const half = 1 << (precisionBits - 1)
+	ks := hk.ksize
+	for x := 0; x+2 < len(out); x += 3 {
+		xx := wx + x/3
+		cnt := hk.count[xx]
+		k := hk.k[xx*ks : xx*ks+cnt]
+		p := srow[hk.first[xx]*3:]
+		p = p[:len(k)*3]
+		s0, s1, s2 := int32(half), int32(half), int32(half)
+		for t, kv := range k {
+			q := p[t*3 : t*3+3]
+			s0 += int32(q[0]) * kv
+			s1 += int32(q[1]) * kv
+			s2 += int32(q[2]) * kv
+		}
+		out[x], out[x+1], out[x+2] = clip8(s0), clip8(s1), clip8(s2)
+	}
+}
+
+// vertRow is PIL's vertical pass for one output row: dst[x] = clip8(half +
+// sum_t rows[t*n+x]*k[t]), acc a scratch row of n sums.
+func vertRow(dst, rows []byte, n int, k []int32, acc []int32) {
+	const half = 1 << (precisionBits - 1)
+	acc = acc[:n]
+	for i := range acc {
+		acc[i] = half
+	}
+	for t, kv := range k {
+		r := rows[t*n : t*n+n]
+		for i, v := range r {
+			acc[i] += int32(v) * kv
 		}
 	}
+	dst = dst[:n]
+	for i, v := range acc {
+		dst[i] = clip8(v)
+	}
+}
+
+// cropPlan is how one image becomes Size x Size: the box b is resized to
+// outH x outW and the window of that at (wy, wx) kept.
+type cropPlan struct {
+	b                  box
+	outH, outW, wy, wx int
+}
+
+// plan draws RandomResizedCrop's box from r (unused by CenterCrop) for an
+// height x width image.
+func (c *Crop) plan(r *sampleRNG, height, width int) cropPlan {
+	s := c.Size
+	if c.Mode == RandomResizedCrop {
+		return cropPlan{b: c.randomResizedBox(r, height, width), outH: s, outW: s}
+	}
+	h, w := resizedSize(height, width, c.Resize)
+	top, left := centerOffsets(h, w, s)
+	return cropPlan{box{0, 0, height, width}, h, w, top, left}
 }
 
 // apply crops and resizes src (height x width, RGB HWC) to c.Size x c.Size
 // into dst, drawing RandomResizedCrop's box from r.
 func (c *Crop) apply(rs *resizer, dst, src []byte, height, width int, r *sampleRNG) {
-	s := c.Size
-	switch c.Mode {
-	case RandomResizedCrop:
-		b := c.randomResizedBox(r, height, width)
-		rs.resize(dst, src, width, b, s, s, 0, 0, s, s)
-	case CenterCrop:
-		h, w := resizedSize(height, width, c.Resize)
-		top, left := centerOffsets(h, w, s)
-		rs.resize(dst, src, width, box{0, 0, height, width}, h, w, top, left, s, s)
+	p := c.plan(r, height, width)
+	rs.resize(dst, src, width, p.b, p.outH, p.outW, p.wy, p.wx, c.Size, c.Size)
+}
+
+// cropJPEG decodes the part of JPEG sample e that the crop reads and crops
+// and resizes it into b.cropBuffer, drawing RandomResizedCrop's box from r.
+func (l *Loader) cropJPEG(b *Batch, e Encoded, r *sampleRNG) error {
+	p := l.crop.plan(r, e.Height, e.Width)
+	rs := &b.resize
+	rs.prepare(p.b.h, p.b.w, p.outH, p.outW)
+	y0, y1, x0, x1 := rs.reads(p.wy, p.wx, l.h, l.w)
+	var (
+		src srcImage
+		err error
+	)
+	b.jpegBuffer, src, err = b.jpeg.decodeWindow(b.jpegBuffer, e.Data, e.Width, e.Height, p.b.i+y0, p.b.i+y1, p.b.j+x0, p.b.j+x1)
+	if err != nil {
+		return err
 	}
+	b.cropBuffer = growBytes(b.cropBuffer, l.h*l.w*3)
+	rs.resizeFrom(b.cropBuffer, src, p.b, p.wy, p.wx, l.h, l.w)
+	return nil
 }

@@ -6,10 +6,136 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"log/slog"
+	"sync"
+
+	"pertnas/loader/turbojpeg"
 )
 
-// decodeJPEG decodes a JPEG payload into buf as RGB HWC bytes, growing buf
-// when needed, and checks the decoded size against the recorded one.
+// JPEG decoding has two implementations: libjpeg-turbo's TurboJPEG library
+// (package turbojpeg, loaded at run time), whose pixels equal PIL's, and
+// Go's image/jpeg with libjpeg's upsampling and colour conversion, the
+// fallback where the library is absent. The first decode picks one and
+// logs which, once.
+
+// jpegBackend selects the decoder: "" picks libjpeg-turbo when it loads,
+// "go" forces image/jpeg and "turbo" requires libjpeg-turbo (tests set it).
+var jpegBackend = ""
+
+var turboChoice struct {
+	once sync.Once
+	ok   bool
+}
+
+// useTurbo reports whether JPEGs are decoded with libjpeg-turbo.
+func useTurbo() bool {
+	switch jpegBackend {
+	case "go":
+		return false
+	case "turbo":
+		return true
+	}
+	turboChoice.once.Do(func() {
+		if err := turbojpeg.Load(); err != nil {
+			slog.Info("loader: JPEG decoding with Go's image/jpeg (pixels within a unit or two of PIL's)", "why", err)
+			return
+		}
+		turboChoice.ok = true
+		slog.Info("loader: JPEG decoding with libjpeg-turbo", "library", turbojpeg.Path())
+	})
+	return turboChoice.ok
+}
+
+// jpegDecoder decodes the JPEGs of one goroutine (one batch buffer),
+// holding the libjpeg-turbo handle when that library is used.
+type jpegDecoder struct {
+	turbo *turbojpeg.Decoder
+}
+
+func (d *jpegDecoder) turboDecoder() (*turbojpeg.Decoder, error) {
+	if d.turbo == nil {
+		t, err := turbojpeg.NewDecoder()
+		if err != nil {
+			return nil, err
+		}
+		d.turbo = t
+	}
+	return d.turbo, nil
+}
+
+// header reads a JPEG's header with libjpeg-turbo and checks its size
+// against the recorded one.
+func (d *jpegDecoder) header(data []byte, w, h int) (*turbojpeg.Decoder, turbojpeg.Header, error) {
+	t, err := d.turboDecoder()
+	if err != nil {
+		return nil, turbojpeg.Header{}, err
+	}
+	hd, err := t.Header(data)
+	if err != nil {
+		return nil, hd, err
+	}
+	if hd.Width != w || hd.Height != h {
+		return nil, hd, fmt.Errorf("jpeg is %dx%d, metadata says %dx%d", hd.Width, hd.Height, w, h)
+	}
+	return t, hd, nil
+}
+
+// decode decodes a whole JPEG payload into buf (grown when needed) as RGB
+// HWC bytes, checking the decoded size against the recorded w x h.
+func (d *jpegDecoder) decode(buf, data []byte, w, h int) ([]byte, error) {
+	if !useTurbo() {
+		return decodeJPEGGo(buf, data, w, h)
+	}
+	t, _, err := d.header(data, w, h)
+	if err != nil {
+		return buf, err
+	}
+	buf = growBytes(buf, w*h*3)
+	return buf, t.Decode(buf, data, w, h)
+}
+
+// decodeWindow decodes at least the rectangle [y0, y1) x [x0, x1) of a
+// w x h JPEG into buf and returns it as a srcImage: with libjpeg-turbo only
+// the blocks around the rectangle are decoded (the rectangle's pixels equal
+// the whole decode's), with image/jpeg the whole image.
+func (d *jpegDecoder) decodeWindow(buf, data []byte, w, h, y0, y1, x0, x1 int) ([]byte, srcImage, error) {
+	if !useTurbo() {
+		buf, err := decodeJPEGGo(buf, data, w, h)
+		return buf, srcImage{pix: buf, w: w}, err
+	}
+	t, hd, err := d.header(data, w, h)
+	if err != nil {
+		return buf, srcImage{}, err
+	}
+	win := turbojpeg.Region{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
+	r := turbojpeg.RegionFor(hd, win)
+	// Room for the whole image, so that later windows do not reallocate.
+	buf = growBytes(buf, w*h*3)[:r.W*r.H*3]
+	if _, err := t.DecodeRegion(buf, data, hd, win); err != nil {
+		return buf, srcImage{}, err
+	}
+	return buf, srcImage{pix: buf, w: r.W, y0: r.Y, x0: r.X}, nil
+}
+
+// close frees the libjpeg-turbo handle, if any.
+func (d *jpegDecoder) close() {
+	if d.turbo != nil {
+		d.turbo.Close()
+		d.turbo = nil
+	}
+}
+
+// decodeJPEG decodes a whole JPEG payload with the decoder the loader uses
+// (see useTurbo) into buf, growing it when needed.
+func decodeJPEG(buf []byte, data []byte, w, h int) ([]byte, error) {
+	var d jpegDecoder
+	defer d.close()
+	return d.decode(buf, data, w, h)
+}
+
+// decodeJPEGGo decodes a JPEG payload with image/jpeg into buf as RGB HWC
+// bytes, growing buf when needed, and checks the decoded size against the
+// recorded one.
 //
 // The pixels follow libjpeg(-turbo)'s defaults, which PIL (torchvision's
 // loader) and FFCV decode with: chroma subsampled 2x horizontally (4:2:2)
@@ -18,7 +144,7 @@ import (
 // YCbCr becomes RGB with libjpeg's fixed-point arithmetic (jdcolor.c). The
 // inverse DCT is Go's, so a pixel may differ from libjpeg's by a unit or
 // two. Other subsamplings replicate each chroma sample.
-func decodeJPEG(buf []byte, data []byte, w, h int) ([]byte, error) {
+func decodeJPEGGo(buf []byte, data []byte, w, h int) ([]byte, error) {
 	img, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		return buf, fmt.Errorf("jpeg: %w", err)

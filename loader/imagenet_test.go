@@ -1,11 +1,16 @@
 package loader
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"math"
 	"os"
 	"slices"
 	"testing"
+
+	"pertnas/loader/turbojpeg"
 )
 
 // pilFixtures is loader/testdata/pil_fixtures.json, written by
@@ -359,30 +364,185 @@ func TestCropRejects(t *testing.T) {
 	}
 }
 
+// withJPEG makes the loader decode JPEGs with backend ("go" or "turbo")
+// until the test ends; "turbo" skips the test where libjpeg-turbo is absent.
+func withJPEG(t testing.TB, backend string) {
+	t.Helper()
+	if backend == "turbo" {
+		if err := turbojpeg.Load(); err != nil {
+			t.Skipf("libturbojpeg not available (Debian: apt-get install libturbojpeg0): %v", err)
+		}
+	}
+	old := jpegBackend
+	jpegBackend = backend
+	t.Cleanup(func() { jpegBackend = old })
+}
+
 // TestDecodeMatchesPIL decodes JPEGs written by PIL (4:2:0, 4:2:2, 4:4:4,
-// greyscale; odd sizes) and compares with PIL's libjpeg decoding: the
-// upsampling and colour conversion are libjpeg's, the inverse DCT Go's, so
-// pixels agree to a few units and almost all exactly.
+// greyscale; odd sizes) and compares with PIL's decoding: with
+// libjpeg-turbo, the library PIL decodes with, every byte is equal; with
+// image/jpeg the upsampling and colour conversion are libjpeg's but the
+// inverse DCT is Go's, so pixels agree to a few units and almost all
+// exactly.
 func TestDecodeMatchesPIL(t *testing.T) {
 	f := loadPIL(t)
-	for _, c := range f.JPEGs {
-		got, err := decodeJPEG(nil, c.JPEG, c.W, c.H)
-		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
+	for _, backend := range []string{"turbo", "go"} {
+		t.Run(backend, func(t *testing.T) {
+			withJPEG(t, backend)
+			for _, c := range f.JPEGs {
+				got, err := decodeJPEG(nil, c.JPEG, c.W, c.H)
+				if err != nil {
+					t.Fatalf("%s: %v", c.Name, err)
+				}
+				if len(got) != len(c.Out) {
+					t.Fatalf("%s: %d bytes, PIL %d", c.Name, len(got), len(c.Out))
+				}
+				if backend == "turbo" {
+					if i := firstDiff(got, c.Out); i >= 0 {
+						t.Errorf("%s: byte %d is %d, PIL %d", c.Name, i, got[i], c.Out[i])
+					}
+					continue
+				}
+				var sum, worst int
+				for i := range got {
+					d := absDiff(got[i], c.Out[i])
+					sum += d
+					worst = max(worst, d)
+				}
+				mean := float64(sum) / float64(len(got))
+				if worst > 3 || mean > 0.2 {
+					t.Errorf("%s: mean |Go - PIL| %.3f, max %d", c.Name, mean, worst)
+				}
+				t.Logf("%s: mean |Go - PIL| %.3f, max %d", c.Name, mean, worst)
+			}
+		})
+	}
+}
+
+// TestDecodeRejects checks that a payload whose size disagrees with the
+// metadata, or that is not a JPEG, is an error on both paths.
+func TestDecodeRejects(t *testing.T) {
+	f := loadPIL(t)
+	c := f.JPEGs[0]
+	for _, backend := range []string{"turbo", "go"} {
+		t.Run(backend, func(t *testing.T) {
+			withJPEG(t, backend)
+			if _, err := decodeJPEG(nil, c.JPEG, c.W+1, c.H); err == nil {
+				t.Error("wrong width accepted")
+			}
+			if _, err := decodeJPEG(nil, c.JPEG[:30], c.W, c.H); err == nil {
+				t.Error("truncated header accepted")
+			}
+			var d jpegDecoder
+			defer d.close()
+			if _, _, err := d.decodeWindow(nil, []byte("junk"), c.W, c.H, 0, 1, 0, 1); err == nil {
+				t.Error("junk accepted")
+			}
+		})
+	}
+}
+
+// jpegSet encodes n textured images of varied sizes (some odd) as JPEGs.
+func jpegSet(t testing.TB, n int) *sizedJPEGSource {
+	src := &sizedJPEGSource{}
+	for i := range n {
+		w, h := 61+i*37%90, 47+i*53%80
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		for p := range w * h {
+			x, y := p%w, p/w
+			img.Pix[p*4], img.Pix[p*4+1], img.Pix[p*4+2], img.Pix[p*4+3] = byte(x*7+i+(x*y)%13), byte(y*5+x), byte((x^y)*3+i*7), 255
 		}
-		if len(got) != len(c.Out) {
-			t.Fatalf("%s: %d bytes, PIL %d", c.Name, len(got), len(c.Out))
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+			t.Fatal(err)
 		}
-		var sum, worst int
-		for i := range got {
-			d := absDiff(got[i], c.Out[i])
-			sum += d
-			worst = max(worst, d)
+		src.data, src.w, src.h = append(src.data, buf.Bytes()), append(src.w, w), append(src.h, h)
+	}
+	return src
+}
+
+// TestJPEGCropEqualsWholeDecode checks the loader's cropped JPEG path
+// (decoding only the blocks the crop reads) against decoding the whole
+// image and then cropping, for both crops and both decoders.
+func TestJPEGCropEqualsWholeDecode(t *testing.T) {
+	src := jpegSet(t, 24)
+	for _, backend := range []string{"turbo", "go"} {
+		for _, crop := range []Crop{ImageNetTrainCrop(24), ImageNetTestCrop(32, 40)} {
+			t.Run(backend, func(t *testing.T) {
+				withJPEG(t, backend)
+				cfg := Config{BatchSize: 4, Order: Random, Seed: 3, Workers: 2, Crop: crop}
+				l, err := New(src, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				it := l.Epoch(2)
+				defer it.Close()
+				var rs resizer
+				cr, _ := crop.normalized()
+				want := make([]byte, crop.Size*crop.Size*3)
+				for it.Next() {
+					bt := it.Batch()
+					for j := range bt.N {
+						s := bt.Samples[j]
+						whole, err := decodeJPEG(nil, src.data[s], src.w[s], src.h[s])
+						if err != nil {
+							t.Fatal(err)
+						}
+						r := newSampleRNG(3, 2, s)
+						cr.apply(&rs, want, whole, src.h[s], src.w[s], &r)
+						size := crop.Size * crop.Size
+						for i := range size * 3 {
+							px, c := i/3, i%3
+							got := bt.Images[j*3*size+c*size+px]
+							w := (float32(want[i]) - DARTSMean[c]) / DARTSStd[c]
+							if got != w {
+								t.Fatalf("sample %d (%dx%d) crop %+v: byte %d differs", s, src.w[s], src.h[s], crop, i)
+							}
+						}
+					}
+				}
+				if err := it.Err(); err != nil {
+					t.Fatal(err)
+				}
+			})
 		}
-		mean := float64(sum) / float64(len(got))
-		if worst > 3 || mean > 0.2 {
-			t.Errorf("%s: mean |Go - PIL| %.3f, max %d", c.Name, mean, worst)
-		}
-		t.Logf("%s: mean |Go - PIL| %.3f, max %d", c.Name, mean, worst)
+	}
+}
+
+// TestImageNetNoAllocs checks that filling a batch of JPEG samples
+// allocates nothing once the buffers have grown.
+func TestImageNetNoAllocs(t *testing.T) {
+	src := jpegSet(t, 8)
+	for _, backend := range []string{"turbo", "go"} {
+		t.Run(backend, func(t *testing.T) {
+			withJPEG(t, backend)
+			l, err := New(src, Config{BatchSize: 8, Workers: 1, Crop: ImageNetTrainCrop(32),
+				Augment: Augment{Flip: true, Jitter: ImageNetJitter}, Mean: ImageNetMean, Std: ImageNetStd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := <-l.ring
+			order := []int{0, 1, 2, 3, 4, 5, 6, 7}
+			// A few epochs grow the buffers to their largest sizes.
+			epoch := 0
+			for ; epoch < 4; epoch++ {
+				l.fill(b, order, epoch)
+				if b.err != nil {
+					t.Fatal(b.err)
+				}
+			}
+			n := testing.AllocsPerRun(5, func() {
+				epoch++
+				l.fill(b, order, epoch)
+			})
+			if b.err != nil {
+				t.Fatal(b.err)
+			}
+			// image/jpeg allocates its own image on every decode.
+			if backend == "turbo" && n != 0 {
+				t.Errorf("%v allocations per batch of 8", n)
+			}
+			t.Logf("%s: %v allocations per batch of 8", backend, n)
+		})
 	}
 }
