@@ -43,3 +43,4 @@ docs: build
 
 include pipelines/demo.mk
 include pipelines/cifar10.mk
+include pipelines/study.mk
