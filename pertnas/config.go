@@ -51,6 +51,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"pertnas/nn/cpu/kern"
 )
 
 // Config holds every knob of a search. Its JSON form (the field tags) is the
@@ -103,6 +105,11 @@ type Config struct {
 	// Precision is the GPU arithmetic: "" (fp32), "tf32", "fp16" (mixed,
 	// with loss scaling) or "bf16" (mixed); the CPU runs "" only.
 	Precision string `json:"precision,omitempty"`
+	// Kernels is the CPU kernel path every job of the run computes with
+	// (kern.Path: "purego", "avx2", "avx512"); the paths sum in different
+	// orders, so a job on another path would not give the run's numbers.
+	// The presets take the path this process started on (kern.Default).
+	Kernels string `json:"kernels"`
 }
 
 // Paper is the published configuration (spec/pertnas.md).
@@ -116,7 +123,7 @@ func Paper() Config {
 		LRMin: 0.001, Momentum: 0.9, WeightDecay: 3e-4,
 		BatchSize: 256, Layers: 5, Channels: 16,
 		ValSource: "train", ValFraction: 0.1,
-		Seed: 1, Device: "cpu",
+		Seed: 1, Device: "cpu", Kernels: string(kern.Default()),
 	}
 }
 
@@ -223,6 +230,9 @@ func (c Config) Validate() error {
 	case "", "tf32", "fp16", "bf16":
 	default:
 		bad("precision", c.Precision, `"" (fp32), "tf32", "fp16" or "bf16"`)
+	}
+	if !slices.Contains(kern.Paths, kern.Path(c.Kernels)) {
+		bad("kernels", fmtJSON(c.Kernels), `"purego", "avx2" or "avx512"`)
 	}
 	return errors.Join(errs...)
 }

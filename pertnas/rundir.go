@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"pertnas/nn/cpu/kern"
 )
 
 // Options are what every job of a run needs.
@@ -43,10 +45,14 @@ var ErrBadConfig = errors.New("bad configuration")
 // ClaimRun checks the run folder's configuration: the first job to start
 // records cfg in DIR/run.json (created exclusively, so that jobs starting
 // together agree on one); later jobs must bring the same configuration
-// (apart from the device), else the error lists the differing keys.
+// (apart from the device), else the error lists the differing keys. The
+// process must run cfg's kernel path (kern.Current).
 func ClaimRun(dir string, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	if cur := kern.Current(); cfg.Kernels != string(cur) {
+		return fmt.Errorf("%w: the configuration's kernel path is %s but this process runs %s", ErrBadConfig, cfg.Kernels, cur)
 	}
 	path := filepath.Join(dir, "run.json")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
