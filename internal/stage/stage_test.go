@@ -3,6 +3,9 @@ package stage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -42,14 +45,14 @@ func TestRunStatuses(t *testing.T) {
 		not    string
 	}{
 		{context.Background(), nil, StatusOK, nil, "demo"},
-		{context.Background(), []string{"--with", "bad"}, StatusBadInput, []string{"demo: bad file\n"}, "rerun"},
-		{context.Background(), []string{"--with", "fail"}, StatusFailure, []string{"demo: disk full\n"}, "rerun"},
+		{context.Background(), []string{"--with", "bad"}, StatusBadInput, []string{"demo: error: bad file\n"}, "rerun"},
+		{context.Background(), []string{"--with", "fail"}, StatusFailure, []string{"demo: error: disk full\n"}, "rerun"},
 		{context.Background(), []string{"--bogus"}, StatusBadInput, []string{"demo: error: ", "--bogus"}, "rerun"},
 		{context.Background(), []string{"--with", "png"}, StatusBadInput, []string{"demo: error: ", "png"}, "rerun"},
-		{cancelled, []string{"--with", "cancel"}, StatusFailure, []string{"demo: context canceled\n", "demo: rerun to resume\n"}, "error:"},
+		{cancelled, []string{"--with", "cancel"}, StatusFailure, []string{"demo: error: context canceled\n", "demo: rerun to resume\n"}, "bad"},
 	} {
 		var stderr strings.Builder
-		status := s.Run(c.ctx, c.args, &stderr)
+		status := s.Run(c.ctx, c.args, io.Discard, &stderr)
 		got := stderr.String()
 		ok := status == c.status && (c.not == "" || !strings.Contains(got, c.not))
 		for _, w := range c.stderr {
@@ -64,7 +67,7 @@ func TestRunStatuses(t *testing.T) {
 func TestNilBadInputIsFailure(t *testing.T) {
 	var stderr strings.Builder
 	s := Stage{Name: "demo", Grammar: &grammar{}}
-	if status := s.Run(context.Background(), []string{"--with", "bad"}, &stderr); status != StatusFailure {
+	if status := s.Run(context.Background(), []string{"--with", "bad"}, io.Discard, &stderr); status != StatusFailure {
 		t.Fatalf("status %d, want %d without a BadInput classifier", status, StatusFailure)
 	}
 }
@@ -80,5 +83,75 @@ func TestSetIfGiven(t *testing.T) {
 	SetIfGiven(&n, &seven)
 	if n != 7 {
 		t.Fatalf("given 7: %d", n)
+	}
+}
+
+type validated struct {
+	Rate float64 `default:"0.1"`
+}
+
+func (v *validated) Validate() error {
+	if v.Rate < 0 {
+		return FlagErrorf("--rate", "must be >= 0, got %g", v.Rate)
+	}
+	return nil
+}
+
+type validatedCmd struct {
+	validated
+	Ran *bool `kong:"-"`
+}
+
+func (c *validatedCmd) Run() error { *c.Ran = true; return nil }
+
+// TestValidateBeforeRun: a Validate method of an embedded flag struct
+// refuses a value with status 2 and a message naming the flag, and the
+// command does not run.
+func TestValidateBeforeRun(t *testing.T) {
+	ran := false
+	g := &struct {
+		Do validatedCmd `cmd:"" default:"withargs"`
+	}{Do: validatedCmd{Ran: &ran}}
+	var stderr strings.Builder
+	status := Stage{Name: "demo", Grammar: g}.Run(context.Background(), []string{"--rate=-1"}, io.Discard, &stderr)
+	if status != StatusBadInput || ran || !strings.Contains(stderr.String(), "--rate: must be >= 0, got -1") {
+		t.Fatalf("status %d, ran %v, stderr %q", status, ran, stderr.String())
+	}
+	if status := (Stage{Name: "demo", Grammar: g}).Run(context.Background(), nil, io.Discard, io.Discard); status != StatusOK || !ran {
+		t.Fatalf("valid flags: status %d, ran %v", status, ran)
+	}
+}
+
+// TestBadInputMarks: FlagError and BadInput give status 2 through wrapping.
+func TestBadInputMarks(t *testing.T) {
+	for _, err := range []error{FlagErrorf("--x", "bad"), BadInput(errors.New("f: bad")), fmt.Errorf("ctx: %w", BadInput(errors.New("f")))} {
+		if !IsBadInput(err) {
+			t.Errorf("%v: not bad input", err)
+		}
+	}
+	if IsBadInput(errors.New("disk full")) || BadInput(nil) != nil {
+		t.Error("a plain error is bad input, or BadInput(nil) is not nil")
+	}
+}
+
+// TestHelpStatus: --help exits 0 through Run, with the exit statuses.
+func TestHelpStatus(t *testing.T) {
+	var stdout strings.Builder
+	status := Stage{Name: "demo", Description: "Demo.", Grammar: &grammar{}}.Run(context.Background(), []string{"--help"}, &stdout, io.Discard)
+	if status != StatusOK || !strings.Contains(stdout.String(), "Exit status: 0 done; 1 failure") {
+		t.Fatalf("status %d, help %q", status, stdout.String())
+	}
+}
+
+// TestLogFormat: one line per record, UTC time to the second, rounded floats.
+func TestLogFormat(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(NewLogHandler(&b))
+	log.Info("epoch", "acc", 0.98799999999, "loss", float32(2.3056712), "seconds", 12345.678, "n", 3)
+	got := b.String()
+	for _, w := range []string{"level=INFO msg=epoch acc=0.988 loss=2.306 seconds=12346 n=3\n", "Z "} {
+		if !strings.Contains(got, w) {
+			t.Errorf("log line %q lacks %q", got, w)
+		}
 	}
 }

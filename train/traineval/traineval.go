@@ -13,6 +13,12 @@
 // result.json is written last, so its presence means the run finished.
 // Rerun with the same arguments, a killed run resumes from its last
 // completed epoch and ends with the numbers of an uninterrupted run.
+//
+// Epochs are numbered from 1 wherever a person reads them: the log lines,
+// the progress bar ("epoch 3/10"), metrics.arrow's epoch column,
+// result.json's best_epoch and the curves' x axis all say 1 for the first
+// epoch and Epochs for the last. (train.Row.Epoch, the trainer's own index
+// that the schedules use, counts from 0; Published converts.)
 package traineval
 
 import (
@@ -24,6 +30,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"pertnas/darts"
@@ -111,6 +118,50 @@ func Preset(dataset, name string) (Recipe, bool) {
 	return r, ok
 }
 
+// Validate checks the recipe for dataset; a bad value is an *InputError
+// naming train-eval's flag for it ("--weight-decay: must be >= 0, got -1").
+func (r Recipe) Validate(dataset string) error {
+	var errs []error
+	check := func(ok bool, flag, format string, a ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: "+format, append([]any{flag}, a...)...))
+		}
+	}
+	check(r.Epochs >= 1, "--epochs", "must be >= 1, got %d", r.Epochs)
+	check(r.BatchSize >= 1, "--batch-size", "must be >= 1, got %d", r.BatchSize)
+	check(r.LR > 0, "--lr", "must be > 0, got %g", r.LR)
+	check(r.WeightDecay >= 0, "--weight-decay", "must be >= 0, got %g", r.WeightDecay)
+	check(r.Layers >= 3, "--layers", "must be >= 3, got %d", r.Layers)
+	check(r.InitChannels >= 1, "--init-channels", "must be >= 1, got %d", r.InitChannels)
+	check(r.AuxWeight >= 0, "--auxiliary-weight", "must be >= 0, got %g", r.AuxWeight)
+	check(r.DropPath >= 0 && r.DropPath < 1, "--drop-path", "must be in [0, 1), got %g", r.DropPath)
+	check(r.Cutout >= 0, "--cutout", "must be >= 0 (0: none), got %d", r.Cutout)
+	check(r.LimitTrain >= 0, "--limit-train", "must be >= 0 (0: all), got %d", r.LimitTrain)
+	check(r.LimitTest >= 0, "--limit-test", "must be >= 0 (0: all), got %d", r.LimitTest)
+	check(r.LabelSmoothing >= 0 && r.LabelSmoothing < 1, "--label-smoothing", "must be in [0, 1), got %g", r.LabelSmoothing)
+	check(r.Momentum >= 0 && r.GradClip >= 0, "recipe", "momentum %g and gradient clip %g must be >= 0", r.Momentum, r.GradClip)
+	check(r.Schedule == "" || r.Schedule == "cosine" || r.Schedule == "linear", "recipe", "unknown schedule %q (want cosine or linear)", r.Schedule)
+	switch dataset {
+	case "imagenet":
+		j := r.ColorJitter
+		check(r.ImageSize > 0 && r.ImageSize%32 == 0, "--image-size", "must be a positive multiple of 32 (the network downsamples 32x), got %d", r.ImageSize)
+		check(r.ResizeSize >= r.ImageSize, "--resize-size", "must be at least --image-size %d, got %d", r.ImageSize, r.ResizeSize)
+		check(j[0] >= 0 && j[1] >= 0 && j[2] >= 0 && j[3] >= 0 && j[3] <= 0.5, "recipe", "colour jitter %v must be >= 0 with hue <= 0.5", j)
+		check(r.AuxWeight == 0 || r.ImageSize >= 224, "--auxiliary-weight",
+			"the ImageNet auxiliary head needs --image-size >= 224 (a 7x7 map), got %d; use --auxiliary-weight 0", r.ImageSize)
+	case "cifar10", "cifar100":
+		check(r.ImageSize == 0, "--image-size", "applies to --dataset imagenet only")
+		check(r.ResizeSize == 0, "--resize-size", "applies to --dataset imagenet only")
+		check(r.ColorJitter == [4]float64{}, "recipe", "colour jitter applies to --dataset imagenet only")
+	default:
+		check(false, "--dataset", "unknown dataset %q (want cifar10, cifar100 or imagenet)", dataset)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return &InputError{err}
+	}
+	return nil
+}
+
 // Options is everything the stage passes in.
 type Options struct {
 	// Genotype is a built-in name or a file (JSON or DARTS repr). Normal and
@@ -183,7 +234,7 @@ type Result struct {
 	// highest top-5.
 	BestTestAcc   float64 `json:"best_test_acc"`
 	BestTestAcc5  float64 `json:"best_test_acc5"`
-	BestEpoch     int     `json:"best_epoch"`
+	BestEpoch     int     `json:"best_epoch"` // counted from 1
 	FinalTestAcc  float64 `json:"final_test_acc"`
 	FinalTestAcc5 float64 `json:"final_test_acc5"`
 	FinalTestLoss float64 `json:"final_test_loss"`
@@ -246,31 +297,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	default:
 		return nil, inputErr("unknown dataset %q (want cifar10, cifar100 or imagenet)", o.Dataset)
 	}
-	if r.Epochs <= 0 || r.BatchSize <= 0 || r.Layers < 3 || r.InitChannels <= 0 || r.LR <= 0 || r.Cutout < 0 ||
-		r.DropPath < 0 || r.DropPath >= 1 || r.AuxWeight < 0 || r.LimitTrain < 0 || r.LimitTest < 0 ||
-		r.LabelSmoothing < 0 || r.LabelSmoothing >= 1 {
-		return nil, inputErr("bad recipe %+v: epochs, batch size, lr, init channels must be positive, layers >= 3, drop path and label smoothing in [0, 1)", r)
+	if err := r.Validate(o.Dataset); err != nil {
+		return nil, err
 	}
 	schedule := train.Cosine
-	switch r.Schedule {
-	case "", "cosine":
-	case "linear":
+	if r.Schedule == "linear" {
 		schedule = train.Linear
-	default:
-		return nil, inputErr("unknown schedule %q (want cosine or linear)", r.Schedule)
-	}
-	if imagenet {
-		j := r.ColorJitter
-		if r.ImageSize <= 0 || r.ImageSize%32 != 0 || r.ResizeSize < r.ImageSize ||
-			j[0] < 0 || j[1] < 0 || j[2] < 0 || j[3] < 0 || j[3] > 0.5 {
-			return nil, inputErr("bad ImageNet recipe: image size %d must be a positive multiple of 32 (the network downsamples 32x), resize size %d at least the image size, colour jitter %v >= 0 with hue <= 0.5",
-				r.ImageSize, r.ResizeSize, j)
-		}
-		if r.AuxWeight > 0 && r.ImageSize < 224 {
-			return nil, inputErr("the ImageNet auxiliary head needs images of at least 224 pixels (a 7x7 map), got %d; use --auxiliary-weight 0", r.ImageSize)
-		}
-	} else if r.ImageSize != 0 || r.ResizeSize != 0 || r.ColorJitter != ([4]float64{}) {
-		return nil, inputErr("image size, resize size and colour jitter apply to --dataset imagenet only")
 	}
 	geno, err := loadGenotype(o)
 	if err != nil {
@@ -353,14 +385,15 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			}
 		},
 		Epoch: func(rows []train.Row) error {
-			row := rows[len(rows)-1]
+			pub := Published(rows)
+			row := pub[len(pub)-1]
 			prog.epochDone()
 			if o.Log != nil {
-				o.Log.Info("epoch", "epoch", row.Epoch, "train_loss", row.TrainLoss, "train_acc", row.TrainAcc,
+				o.Log.Info("epoch", "epoch", row.Epoch, "of", r.Epochs, "train_loss", row.TrainLoss, "train_acc", row.TrainAcc,
 					"test_loss", row.TestLoss, "test_acc", row.TestAcc, "test_acc5", row.TestAcc5, "lr", row.LR, "seconds", row.Seconds,
 					"images_per_s", row.ImagesPerS)
 			}
-			if err := artifact.WriteTable(filepath.Join(o.Out, "metrics.arrow"), rows); err != nil {
+			if err := artifact.WriteTable(filepath.Join(o.Out, "metrics.arrow"), pub); err != nil {
 				return err
 			}
 			return writeCurves(filepath.Join(o.Out, "curves.png"), rows)
@@ -374,7 +407,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	prog.close()
-	if err := artifact.WriteTable(filepath.Join(o.Out, "metrics.arrow"), rows); err != nil {
+	if err := artifact.WriteTable(filepath.Join(o.Out, "metrics.arrow"), Published(rows)); err != nil {
 		return nil, err
 	}
 	if err := writeCurves(filepath.Join(o.Out, "curves.png"), rows); err != nil {
@@ -394,7 +427,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		Parameters: net.NumParams(), ParametersAll: net.Scope().NumParams(), MultAdds: net.MultAdds(h, w),
 		DataFiles: [2]string{trainPath, testPath},
 	}
-	for i, row := range rows {
+	for i, row := range Published(rows) {
 		if i == 0 || row.TestAcc > res.BestTestAcc {
 			res.BestTestAcc, res.BestEpoch = row.TestAcc, row.Epoch
 		}
@@ -411,6 +444,16 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// Published returns a copy of the trainer's rows with the epochs numbered
+// from 1, as every output of the stage shows them.
+func Published(rows []train.Row) []train.Row {
+	out := slices.Clone(rows)
+	for i := range out {
+		out[i].Epoch++
+	}
+	return out
 }
 
 // runPrecision is the checkpoint's record of a precision: "" for fp32.

@@ -77,11 +77,11 @@ func TestRunAndResume(t *testing.T) {
 		}
 	}
 	var rows []train.Row
-	if err := artifact.ReadTable(filepath.Join(ref, "metrics.arrow"), &rows); err != nil || len(rows) != 2 {
+	if err := artifact.ReadTable(filepath.Join(ref, "metrics.arrow"), &rows); err != nil || len(rows) != 2 || rows[0].Epoch != 1 || rows[1].Epoch != 2 {
 		t.Fatalf("metrics.arrow: %v, %d rows", err, len(rows))
 	}
 	if res.FinalTestAcc != rows[1].TestAcc || res.Epochs != 2 || res.Parameters <= 0 || res.MultAdds <= 0 ||
-		res.ParametersAll <= res.Parameters || res.Network.Classes != 10 {
+		res.ParametersAll <= res.Parameters || res.Network.Classes != 10 || res.BestEpoch < 1 || res.BestEpoch > 2 {
 		t.Fatalf("result %+v", res)
 	}
 	// model.safetensors holds the DARTS reference names, aux head included.
@@ -142,6 +142,7 @@ func TestBadInput(t *testing.T) {
 		"genotype":        func(o *Options) { o.Genotype = "NOPE" },
 		"no data":         func(o *Options) {},
 		"epochs":          func(o *Options) { o.Recipe.Epochs = 0 },
+		"weight decay":    func(o *Options) { o.Recipe.WeightDecay = -1 },
 	} {
 		o := smokeOptions(data, t.TempDir())
 		mod(&o)
@@ -286,5 +287,26 @@ func TestLossScalingRun(t *testing.T) {
 	// 2 epochs of 4 steps, none overflowing.
 	if err := artifact.ReadJSON(filepath.Join(out, "state.json"), &st); err != nil || st.LossScale != (nn.LossScaler{Scale: 65536, GrowthInterval: 2000, Clean: 8}) {
 		t.Fatalf("state.json: %v, loss scale %+v", err, st.LossScale)
+	}
+}
+
+// TestRecipeNamesFlags: a bad recipe value is refused with the flag's name
+// and the value, not a dump of the recipe.
+func TestRecipeNamesFlags(t *testing.T) {
+	r := Presets["quick"]
+	r.WeightDecay, r.Epochs = -1, 0
+	err := r.Validate("cifar10")
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "--weight-decay: must be >= 0, got -1") ||
+		!strings.Contains(err.Error(), "--epochs: must be >= 1, got 0") || strings.Contains(err.Error(), "{") {
+		t.Fatalf("bad recipe: %v", err)
+	}
+	for _, d := range []string{"cifar10", "cifar100"} {
+		if err := Presets["paper"].Validate(d); err != nil {
+			t.Errorf("paper preset for %s: %v", d, err)
+		}
+	}
+	if err := ImageNetPresets["paper"].Validate("imagenet"); err != nil {
+		t.Errorf("ImageNet paper preset: %v", err)
 	}
 }
