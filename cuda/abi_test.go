@@ -338,8 +338,8 @@ func TestArgsEncoding(t *testing.T) {
 	if got := *(*int32)(a.p[4]); got != 1 {
 		t.Errorf("flag slot reads %v", got)
 	}
-	if got := archOption(90); got != "--gpu-architecture=compute_90" {
-		t.Errorf("archOption(90) = %q", got)
+	if got := archOption(90, false); got != "--gpu-architecture=compute_90" || archOption(90, true) != "--gpu-architecture=sm_90" {
+		t.Errorf("archOption(90, false) = %q", got)
 	}
 	for _, c := range []struct {
 		supported []int32

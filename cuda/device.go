@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
-	"unsafe"
 )
 
 // Options configures New.
@@ -142,8 +142,9 @@ type DeviceInfo struct {
 	Major, Minor   int // compute capability
 	Multiprocs     int
 	TotalMem       uint64
-	DriverVersion  int // e.g. 13000
-	CudnnVersion   int // e.g. 91200
+	DriverVersion  int    // e.g. 13000
+	CudnnVersion   int    // e.g. 91200
+	Kernels        string // how the kernels were loaded: "cubin sm_90" or "PTX compute_90"
 	LibrariesFound [numLibs]string
 }
 
@@ -284,16 +285,7 @@ func openDevice(opts Options, ordinal int) (dv *device, err error) {
 	if err = l.dnn.check("cudnnSetStream", l.dnn.SetStream(dv.dnn, dv.stream)); err != nil {
 		return
 	}
-	archs, err := l.rtc.supportedArchs()
-	if err != nil {
-		return
-	}
-	ptx, err := l.rtc.compilePTX(kernelSource, "pertnas_kernels.cu", []string{archOption(pickArch(archs, info.Major*10+info.Minor))})
-	if err != nil {
-		return
-	}
-	ptxC := cBytes(ptx)
-	if err = d.check("cuModuleLoadData", d.ModuleLoadData(&dv.module, unsafe.Pointer(&ptxC[0]))); err != nil {
+	if dv.module, dv.info.Kernels, err = loadKernels(d, &l.rtc, info.Major*10+info.Minor); err != nil {
 		return
 	}
 	for _, name := range kernelNames {
@@ -306,6 +298,31 @@ func openDevice(opts Options, ordinal int) (dv *device, err error) {
 	}
 	dv.grid = uint32(max(info.Multiprocs, 1) * 32)
 	return dv, nil
+}
+
+// loadKernels compiles kernelSource for a device of compute capability cc
+// and loads it: the cubin when NVRTC makes one for the device, else (or when
+// the driver refuses the cubin) the PTX. It returns the module and what was
+// loaded ("cubin sm_90"); the error lists every image's failure with the
+// driver's log.
+func loadKernels(d *driverFuncs, rtc *nvrtcFuncs, cc int) (uintptr, string, error) {
+	imgs, err := rtc.kernelImages(kernelSource, "pertnas_kernels.cu", cc)
+	if err != nil {
+		return 0, "", err
+	}
+	var errs []string
+	for _, img := range imgs {
+		m, err := d.loadModule(img)
+		if err == nil {
+			kind := "PTX"
+			if img.cubin {
+				kind = "cubin"
+			}
+			return m, kind + " " + strings.TrimPrefix(img.option, "--gpu-architecture="), nil
+		}
+		errs = append(errs, err.Error())
+	}
+	return 0, "", fmt.Errorf("cuda: the kernels compiled but the driver loads none of them:\n%s", strings.Join(errs, "\n"))
 }
 
 // close releases what openDevice made, in reverse order; errors are ignored

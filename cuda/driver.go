@@ -2,6 +2,8 @@ package cuda
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"unsafe"
 )
 
@@ -37,7 +39,7 @@ type driverFuncs struct {
 	EventSynchronize   func(e uintptr) int32                                                                                         `sym:"cuEventSynchronize"`
 	EventElapsedTime   func(ms *float32, start, end uintptr) int32                                                                   `sym:"cuEventElapsedTime_v2|cuEventElapsedTime"`
 	EventDestroy       func(e uintptr) int32                                                                                         `sym:"cuEventDestroy_v2"`
-	ModuleLoadData     func(m *uintptr, image unsafe.Pointer) int32                                                                  `sym:"cuModuleLoadData"`
+	ModuleLoadDataEx   func(m *uintptr, image unsafe.Pointer, n uint32, options *int32, values *uintptr) int32                       `sym:"cuModuleLoadDataEx"`
 	ModuleGetFunction  func(f *uintptr, m uintptr, name *byte) int32                                                                 `sym:"cuModuleGetFunction"`
 	ModuleUnload       func(m uintptr) int32                                                                                         `sym:"cuModuleUnload"`
 	LaunchKernel       func(f uintptr, gx, gy, gz, bx, by, bz, shared uint32, s uintptr, params unsafe.Pointer, extra uintptr) int32 `sym:"cuLaunchKernel"`
@@ -63,7 +65,46 @@ const (
 	eventDefault        = 0  // CU_EVENT_DEFAULT
 	eventDisableTiming  = 2  // CU_EVENT_DISABLE_TIMING
 	captureModeThread   = 1  // CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
+	jitInfoLog          = 3  // CU_JIT_INFO_LOG_BUFFER
+	jitInfoLogSize      = 4  // CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES
+	jitErrorLog         = 5  // CU_JIT_ERROR_LOG_BUFFER
+	jitErrorLogSize     = 6  // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
 )
+
+// jitLogBytes is the size of each of the loader's log buffers.
+const jitLogBytes = 8 << 10
+
+// loadModule loads a cubin or PTX image with cuModuleLoadDataEx, giving the
+// driver an error log buffer (and an info log buffer): when the image is
+// refused, the returned *Error carries the driver's explanation as its Log
+// (for PTX, the JIT compiler's messages).
+func (d *driverFuncs) loadModule(img image) (uintptr, error) {
+	errLog, infoLog := make([]byte, jitLogBytes), make([]byte, jitLogBytes)
+	opts := []int32{jitErrorLog, jitErrorLogSize, jitInfoLog, jitInfoLogSize}
+	vals := []uintptr{uintptr(unsafe.Pointer(&errLog[0])), jitLogBytes, uintptr(unsafe.Pointer(&infoLog[0])), jitLogBytes}
+	data := img.data
+	if !img.cubin && (len(data) == 0 || data[len(data)-1] != 0) {
+		data = append(data[:len(data):len(data)], 0) // PTX is read up to its NUL
+	}
+	var m uintptr
+	r := d.ModuleLoadDataEx(&m, unsafe.Pointer(&data[0]), uint32(len(opts)), &opts[0], &vals[0])
+	runtime.KeepAlive(errLog)
+	runtime.KeepAlive(infoLog)
+	runtime.KeepAlive(data)
+	kind := "PTX"
+	if img.cubin {
+		kind = "cubin"
+	}
+	if err := d.check(fmt.Sprintf("cuModuleLoadDataEx (%s, %s)", kind, img.option), r); err != nil {
+		e := err.(*Error)
+		e.Log = strings.TrimSpace(cString(&errLog[0]))
+		if info := strings.TrimSpace(cString(&infoLog[0])); info != "" {
+			e.Log = strings.TrimSpace(e.Log + "\n" + info)
+		}
+		return 0, e
+	}
+	return m, nil
+}
 
 // cString returns the NUL-terminated C string at p as a Go string ("" for nil).
 func cString(p *byte) string {

@@ -42,9 +42,9 @@ func (l Lib) String() string {
 // sonames lists the file names tried for each library, preferred first.
 var sonames = [numLibs][]string{
 	LibDriver:   {"libcuda.so.1", "libcuda.so"},
-	LibNvrtc:    {"libnvrtc.so.13", "libnvrtc.so.12"},
-	LibCublasLt: {"libcublasLt.so.13", "libcublasLt.so.12"},
-	LibCublas:   {"libcublas.so.13", "libcublas.so.12"},
+	LibNvrtc:    {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"},
+	LibCublasLt: {"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11"},
+	LibCublas:   {"libcublas.so.13", "libcublas.so.12", "libcublas.so.11"},
 	LibCudnn:    {"libcudnn.so.9"},
 }
 

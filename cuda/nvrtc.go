@@ -1,13 +1,15 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"unsafe"
 )
 
-// nvrtcFuncs binds NVRTC (libnvrtc.so.13 or .12), docs/spec/cuda-abi.md §4. All return
+// nvrtcFuncs binds NVRTC (libnvrtc.so.13, .12 or .11.2), docs/spec/cuda-abi.md §4. All return
 // nvrtcResult except GetErrorString.
 type nvrtcFuncs struct {
 	Version           func(major, minor *int32) int32                                                              `sym:"nvrtcVersion"`
@@ -15,6 +17,8 @@ type nvrtcFuncs struct {
 	CompileProgram    func(p uintptr, nOptions int32, options unsafe.Pointer) int32                                `sym:"nvrtcCompileProgram"`
 	GetPTXSize        func(p uintptr, n *uint64) int32                                                             `sym:"nvrtcGetPTXSize"`
 	GetPTX            func(p uintptr, ptx *byte) int32                                                             `sym:"nvrtcGetPTX"`
+	GetCUBINSize      func(p uintptr, n *uint64) int32                                                             `sym:"nvrtcGetCUBINSize"`
+	GetCUBIN          func(p uintptr, cubin *byte) int32                                                           `sym:"nvrtcGetCUBIN"`
 	GetProgramLogSize func(p uintptr, n *uint64) int32                                                             `sym:"nvrtcGetProgramLogSize"`
 	GetProgramLog     func(p uintptr, log *byte) int32                                                             `sym:"nvrtcGetProgramLog"`
 	DestroyProgram    func(p *uintptr) int32                                                                       `sym:"nvrtcDestroyProgram"`
@@ -36,10 +40,14 @@ func (r *nvrtcFuncs) check(call string, st int32) error {
 	return e
 }
 
-// archOption is the --gpu-architecture option for virtual architecture arch
-// (compute capability major*10+minor): NVRTC makes PTX for it, which the
-// driver JIT-compiles for the device.
-func archOption(arch int) string {
+// archOption is the --gpu-architecture option for architecture arch
+// (compute capability major*10+minor): a real one (sm_XX: NVRTC makes a
+// cubin for exactly that device) or a virtual one (compute_XX: PTX, which
+// the driver JIT-compiles for the device).
+func archOption(arch int, real bool) string {
+	if real {
+		return fmt.Sprintf("--gpu-architecture=sm_%d", arch)
+	}
 	return fmt.Sprintf("--gpu-architecture=compute_%d", arch)
 }
 
@@ -73,13 +81,56 @@ func (r *nvrtcFuncs) supportedArchs() ([]int32, error) {
 	return archs, nil
 }
 
-// compilePTX compiles CUDA C source to PTX text for the given architecture.
-// On a compilation error the returned *Error carries NVRTC's log.
-func (r *nvrtcFuncs) compilePTX(src, name string, options []string) (string, error) {
+// image is compiled kernel code for the driver: a cubin for one device or
+// NUL-terminated PTX text, and the option it was compiled with.
+type image struct {
+	data   []byte
+	cubin  bool
+	option string
+}
+
+// kernelImages compiles src for a device of compute capability cc, in the
+// order the module loader should try them: a cubin (--gpu-architecture=
+// sm_CC) when this NVRTC supports cc exactly, which the driver loads without
+// JIT-compiling (so a PTX version newer than the driver cannot be refused),
+// then PTX for the newest virtual architecture not above cc. A failed cubin
+// compilation is not fatal (PTX follows); the error is returned only when
+// nothing compiled.
+func (r *nvrtcFuncs) kernelImages(src, name string, cc int) ([]image, error) {
+	archs, err := r.supportedArchs()
+	if err != nil {
+		return nil, err
+	}
+	var out []image
+	var errs []string
+	if slices.Contains(archs, int32(cc)) {
+		opt := archOption(cc, true)
+		if bin, err := r.compile(src, name, []string{opt}, true); err == nil {
+			out = append(out, image{bin, true, opt})
+		} else {
+			errs = append(errs, err.Error())
+		}
+	}
+	opt := archOption(pickArch(archs, cc), false)
+	ptx, err := r.compile(src, name, []string{opt}, false)
+	if err != nil {
+		if len(out) > 0 {
+			return out, nil
+		}
+		return nil, errors.New(strings.Join(append(errs, err.Error()), "\n"))
+	}
+	return append(out, image{ptx, false, opt}), nil
+}
+
+// compile compiles CUDA C source with the given options and returns the
+// cubin (cubin true; the options must name a real architecture) or the
+// NUL-terminated PTX. On a compilation error the returned *Error carries
+// NVRTC's log.
+func (r *nvrtcFuncs) compile(src, name string, options []string, cubin bool) ([]byte, error) {
 	var prog uintptr
 	srcC, nameC := cBytes(src), cBytes(name)
 	if err := r.check("nvrtcCreateProgram", r.CreateProgram(&prog, &srcC[0], &nameC[0], 0, 0, 0)); err != nil {
-		return "", err
+		return nil, err
 	}
 	defer r.DestroyProgram(&prog)
 	opts := make([][]byte, len(options))
@@ -99,15 +150,22 @@ func (r *nvrtcFuncs) compilePTX(src, name string, options []string) (string, err
 				err.(*Error).Log = strings.TrimRight(cString(&log[0]), "\n")
 			}
 		}
-		return "", err
+		return nil, err
+	}
+	size, get, what := r.GetPTXSize, r.GetPTX, "nvrtcGetPTX"
+	if cubin {
+		size, get, what = r.GetCUBINSize, r.GetCUBIN, "nvrtcGetCUBIN"
 	}
 	var n uint64
-	if err := r.check("nvrtcGetPTXSize", r.GetPTXSize(prog, &n)); err != nil {
-		return "", err
+	if err := r.check(what+"Size", size(prog, &n)); err != nil {
+		return nil, err
 	}
-	ptx := make([]byte, n)
-	if err := r.check("nvrtcGetPTX", r.GetPTX(prog, &ptx[0])); err != nil {
-		return "", err
+	if n == 0 {
+		return nil, fmt.Errorf("%s: empty output for %s", what, strings.Join(options, " "))
 	}
-	return cString(&ptx[0]), nil
+	out := make([]byte, n)
+	if err := r.check(what, get(prog, &out[0])); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
