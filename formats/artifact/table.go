@@ -200,29 +200,36 @@ func buildColumn[T any, B interface {
 // slice of structs, replacing its contents. Every column of the struct must be
 // present in the file with its type (int columns accept int32 or int64, since
 // pyarrow and polars may narrow them); extra columns in the file are ignored.
-// Null values are an error. Errors name the file and, where it applies, the
-// column and row; a malformed file is an error, never a panic.
+// Null values are an error. A file that cannot be opened is an error wrapping
+// the os error (errors.Is(err, os.ErrNotExist) for a missing one); a file that
+// is not such a table is a *FormatError naming the file and, where one
+// applies, the byte offset, column and row. Every length in the file's
+// metadata is checked before anything is allocated from it (see
+// checkIPCFile), so a corrupt file is an error, never a crash.
 func ReadTable(path string, rowsPtr any) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("artifact table: %w", err)
 	}
 	defer f.Close()
-	if err := readTable(f, rowsPtr); err != nil {
-		return fmt.Errorf("artifact table %s: %w", path, err)
-	}
-	return nil
+	return ReadTableFrom(f, path, rowsPtr)
 }
 
 // ReadTableFrom is ReadTable over an open file (or any ReadAtSeeker); name is
 // used in errors only.
 func ReadTableFrom(r ipc.ReadAtSeeker, name string, rowsPtr any) error {
-	if err := readTable(r, rowsPtr); err != nil {
+	err := readTable(r, rowsPtr)
+	if fe, ok := err.(*FormatError); ok {
+		fe.File = name
+		return fe
+	}
+	if err != nil {
 		return fmt.Errorf("artifact table %s: %w", name, err)
 	}
 	return nil
 }
 
+// readTable returns problems with the file as *FormatError without File.
 func readTable(r ipc.ReadAtSeeker, rowsPtr any) (err error) {
 	pv := reflect.ValueOf(rowsPtr)
 	if pv.Kind() != reflect.Pointer || pv.IsNil() || pv.Elem().Kind() != reflect.Slice {
@@ -233,15 +240,19 @@ func readTable(r ipc.ReadAtSeeker, rowsPtr any) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := checkIPCFile(r); err != nil {
+		return err
+	}
 	defer func() {
-		// arrow-go may panic on some corrupt buffers; a bad file is an error here.
+		// A safety net: arrow-go may still panic on a corrupt buffer that
+		// checkIPCFile does not interpret.
 		if p := recover(); p != nil {
-			err = fmt.Errorf("not a valid Arrow IPC file: %v", p)
+			err = formatErrorf(-1, "not a valid Arrow IPC file: %v", p)
 		}
 	}()
 	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {
-		return fmt.Errorf("not a valid Arrow IPC file: %w", err)
+		return formatErrorf(-1, "not a valid Arrow IPC file: %v", err)
 	}
 	defer fr.Close()
 	schema := fr.Schema()
@@ -249,73 +260,78 @@ func readTable(r ipc.ReadAtSeeker, rowsPtr any) (err error) {
 	for j, c := range cols {
 		idx := schema.FieldIndices(c.name)
 		if len(idx) == 0 {
-			return fmt.Errorf("column %q missing", c.name)
+			return formatErrorf(-1, "column %q missing", c.name)
 		}
 		if len(idx) > 1 {
-			return fmt.Errorf("column %q appears %d times", c.name, len(idx))
+			return formatErrorf(-1, "column %q appears %d times", c.name, len(idx))
 		}
 		got := schema.Field(idx[0]).Type
 		if !compatible(c, got) {
-			return fmt.Errorf("column %q has type %s, want %s", c.name, got, c.typ)
+			return formatErrorf(-1, "column %q has type %s, want %s", c.name, got, c.typ)
 		}
 		pos[j] = idx[0]
 	}
 	out := reflect.MakeSlice(sv.Type(), 0, 0)
-	base := 0
 	for b := 0; b < fr.NumRecords(); b++ {
 		rec, err := fr.RecordBatchAt(b)
 		if err != nil {
-			return fmt.Errorf("record batch %d: %w", b, err)
+			return formatErrorf(-1, "record batch %d: %v", b, err)
 		}
-		err = func() error {
-			defer rec.Release()
-			if err := array.ValidateRecordFull(rec); err != nil {
-				return fmt.Errorf("record batch %d: %w", b, err)
-			}
-			n := int(rec.NumRows())
-			start := out.Len()
-			out = reflect.AppendSlice(out, reflect.MakeSlice(sv.Type(), n, n))
-			for j, c := range cols {
-				arr := rec.Column(pos[j])
-				if arr.Len() != n {
-					return fmt.Errorf("record batch %d column %q: %d values for %d rows", b, c.name, arr.Len(), n)
-				}
-				if arr.NullN() > 0 {
-					for i := 0; i < n; i++ {
-						if arr.IsNull(i) {
-							return fmt.Errorf("column %q row %d is null", c.name, base+i)
-						}
-					}
-				}
-				for i := 0; i < n; i++ {
-					fv := out.Index(start + i).Field(c.field)
-					switch a := arr.(type) {
-					case *array.Int64:
-						fv.SetInt(a.Value(i))
-					case *array.Int32:
-						fv.SetInt(int64(a.Value(i)))
-					case *array.Float32:
-						fv.SetFloat(float64(a.Value(i)))
-					case *array.Float64:
-						fv.SetFloat(a.Value(i))
-					case *array.String:
-						fv.SetString(a.Value(i))
-					case *array.Boolean:
-						fv.SetBool(a.Value(i))
-					default:
-						return fmt.Errorf("column %q: unsupported array %T", c.name, arr)
-					}
-				}
-			}
-			base += n
-			return nil
-		}()
+		out, err = appendRecord(out, rec, b, cols, pos)
+		rec.Release()
 		if err != nil {
 			return err
 		}
 	}
 	sv.Set(out)
 	return nil
+}
+
+// appendRecord appends the rows of record batch b to out: column cols[j] is
+// the record's column pos[j].
+func appendRecord(out reflect.Value, rec arrow.RecordBatch, b int, cols []column, pos []int) (reflect.Value, error) {
+	if err := array.ValidateRecordFull(rec); err != nil {
+		return out, formatErrorf(-1, "record batch %d: %v", b, err)
+	}
+	n := int(rec.NumRows())
+	base := out.Len()
+	for j, c := range cols {
+		arr := rec.Column(pos[j])
+		if arr.Len() != n {
+			return out, formatErrorf(-1, "record batch %d column %q: %d values for %d rows", b, c.name, arr.Len(), n)
+		}
+		if arr.NullN() > 0 {
+			for i := 0; i < n; i++ {
+				if arr.IsNull(i) {
+					return out, formatErrorf(-1, "column %q row %d is null", c.name, base+i)
+				}
+			}
+		}
+	}
+	out = reflect.AppendSlice(out, reflect.MakeSlice(out.Type(), n, n))
+	for j, c := range cols {
+		arr := rec.Column(pos[j])
+		for i := 0; i < n; i++ {
+			fv := out.Index(base + i).Field(c.field)
+			switch a := arr.(type) {
+			case *array.Int64:
+				fv.SetInt(a.Value(i))
+			case *array.Int32:
+				fv.SetInt(int64(a.Value(i)))
+			case *array.Float32:
+				fv.SetFloat(float64(a.Value(i)))
+			case *array.Float64:
+				fv.SetFloat(a.Value(i))
+			case *array.String:
+				fv.SetString(a.Value(i))
+			case *array.Boolean:
+				fv.SetBool(a.Value(i))
+			default:
+				return out, formatErrorf(-1, "column %q: unsupported array %T", c.name, arr)
+			}
+		}
+	}
+	return out, nil
 }
 
 // compatible reports whether a file column of type got can fill column c.

@@ -1,0 +1,195 @@
+package artifact
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// sampleTable returns the bytes of sampleRows written as a table.
+func sampleTable(t testing.TB, opts ...TableOption) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.arrow")
+	if err := WriteTable(path, sampleRows(), opts...); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// readBytes reads data as a table named "x.arrow" and checks that an error is
+// a *FormatError naming the file.
+func readBytes(t *testing.T, data []byte) error {
+	t.Helper()
+	var rows []testRow
+	err := ReadTableFrom(bytes.NewReader(data), "x.arrow", &rows)
+	var fe *FormatError
+	if err != nil && (!errors.As(err, &fe) || fe.File != "x.arrow" || !strings.Contains(err.Error(), "x.arrow")) {
+		t.Fatalf("error is not a FormatError naming the file: %#v", err)
+	}
+	return err
+}
+
+func TestCheckIPCFileAcceptsTables(t *testing.T) {
+	for name, b := range map[string][]byte{"plain": sampleTable(t), "zstd": sampleTable(t, WithZstd())} {
+		if err := checkIPCFile(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestReadTableHugeLengths writes 0x7fffffff (a huge flatbuffer vector or
+// string length, offset or size) at every position of a table: each read
+// must end in a FormatError or in the rows, never in a panic or an
+// allocation that kills the process.
+func TestReadTableHugeLengths(t *testing.T) {
+	for name, orig := range map[string][]byte{"plain": sampleTable(t), "zstd": sampleTable(t, WithZstd())} {
+		bad := 0
+		for i := 0; i+4 <= len(orig); i++ {
+			b := bytes.Clone(orig)
+			binary.LittleEndian.PutUint32(b[i:], 0x7fffffff)
+			if readBytes(t, b) != nil {
+				bad++
+			}
+		}
+		if bad == 0 {
+			t.Errorf("%s: no mutation refused", name)
+		}
+	}
+}
+
+func TestReadTableTruncated(t *testing.T) {
+	orig := sampleTable(t)
+	for n := range len(orig) {
+		if err := readBytes(t, orig[:n]); err == nil {
+			t.Fatalf("table cut to %d of %d bytes accepted", n, len(orig))
+		}
+	}
+}
+
+// firstRecordBatch returns the RecordBatch table of b's only record batch
+// message, which b's footer locates.
+func firstRecordBatch(t *testing.T, b []byte) table {
+	t.Helper()
+	footerLen := int(binary.LittleEndian.Uint32(b[len(b)-10:]))
+	footerStart := len(b) - 10 - footerLen
+	c := &checker{r: bytes.NewReader(b), end: int64(footerStart)}
+	ft, err := c.root(b[footerStart:len(b)-10], int64(footerStart), &footerSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, n := ft.vector(3)
+	if n != 1 {
+		t.Fatalf("%d record batches", n)
+	}
+	off := int(binary.LittleEndian.Uint64(ft.b[start:]))
+	m, err := c.root(b[off+8:], int64(off+8), &messageSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.table(2)
+}
+
+func TestReadTableErrorsNameTheOffset(t *testing.T) {
+	orig := sampleTable(t, WithZstd())
+	rb := firstRecordBatch(t, orig)
+	bodyStart := func() int { // the body follows the message's metadata
+		footerLen := int(binary.LittleEndian.Uint32(orig[len(orig)-10:]))
+		ft, _ := (&checker{}).root(orig[len(orig)-10-footerLen:len(orig)-10], 0, &footerSpec)
+		start, _ := ft.vector(3)
+		off := binary.LittleEndian.Uint64(ft.b[start:])
+		meta := binary.LittleEndian.Uint32(ft.b[start+8:])
+		return int(off) + int(meta)
+	}()
+	start, n := rb.vector(2)
+	cases := []struct {
+		name  string
+		patch func(b []byte) int // returns the offset the error must name
+		want  string
+	}{
+		{"buffer beyond the body", func(b []byte) int {
+			p := int(rb.base) + start + 16*(n-1)
+			binary.LittleEndian.PutUint64(b[p:], 1<<40)
+			return p
+		}, "lies outside"},
+		{"decompressed size too large", func(b []byte) int {
+			// the second buffer of the first column (its values)
+			p := int(rb.base) + start + 16
+			off := int(binary.LittleEndian.Uint64(b[p:]))
+			binary.LittleEndian.PutUint64(b[bodyStart+off:], 377<<30)
+			return bodyStart + off
+		}, "declares"},
+		{"decompressed size wrong", func(b []byte) int {
+			p := int(rb.base) + start + 16
+			off := int(binary.LittleEndian.Uint64(b[p:]))
+			binary.LittleEndian.PutUint64(b[bodyStart+off:], 4096)
+			return bodyStart + off
+		}, "decompresses to"},
+		{"negative row count", func(b []byte) int {
+			p := rb.field(0)
+			binary.LittleEndian.PutUint64(b[int(rb.base)+p:], 1<<63)
+			return int(rb.base) + p
+		}, "rows"},
+	}
+	for _, c := range cases {
+		b := bytes.Clone(orig)
+		at := c.patch(b)
+		err := readBytes(t, b)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "offset "+strconv.Itoa(at)+":") {
+			t.Errorf("%s: %v, want %q at offset %d", c.name, err, c.want, at)
+		}
+	}
+}
+
+// TestReadTableFuzzCrashers reads every committed FuzzReadTable input that
+// crashed an earlier reader: each is refused with a FormatError naming the
+// file, offset included.
+func TestReadTableFuzzCrashers(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzReadTable", "*"))
+	if len(files) == 0 {
+		t.Fatal("no FuzzReadTable regression inputs in testdata/fuzz")
+	}
+	for _, f := range files {
+		data := fuzzInput(t, f)
+		path := filepath.Join(t.TempDir(), "crasher.arrow")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var rows []testRow
+		err := ReadTable(path, &rows)
+		var fe *FormatError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v, want a FormatError naming %s", f, err, path)
+		}
+	}
+}
+
+// fuzzInput decodes a go test fuzz v1 file holding one []byte.
+func fuzzInput(t *testing.T, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || lines[0] != "go test fuzz v1" || !strings.HasPrefix(lines[1], "[]byte(") {
+		t.Fatalf("%s: not a go test fuzz v1 file with one []byte", file)
+	}
+	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return []byte(s)
+}
