@@ -600,9 +600,21 @@ func encodeFile(opt Options, rel string) (encoded, error) {
 	return e, nil
 }
 
+// maxPixels bounds the pixels of a source image: its header is checked
+// before decoding, which allocates width*height pixels whatever the file's
+// size (a 100-byte JPEG may claim 65535x65535).
+const maxPixels = 1 << 26
+
 // encodeImage returns the JPEG to store for the image file data: data
 // itself when it is a baseline JPEG within the cap, else a re-encoding.
 func encodeImage(data []byte, maxSide, quality int) (encoded, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return encoded{}, fmt.Errorf("cannot decode the image: %w", err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return encoded{}, fmt.Errorf("image of %dx%d pixels is larger than the %d-pixel limit", cfg.Width, cfg.Height, maxPixels)
+	}
 	img, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return encoded{}, fmt.Errorf("cannot decode the image: %w", err)
