@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -662,46 +660,6 @@ func TestOutputs(t *testing.T) {
 	svg, _ := os.ReadFile(filepath.Join(dir, "cell.svg"))
 	if !bytes.Equal(svg, CellSVG(res.Genotype.Normal, "PertNAS cell (normal = reduce), seed 7")) {
 		t.Errorf("cell.svg is not the genotype's drawing")
-	}
-}
-
-func TestCellSVG(t *testing.T) {
-	g, _ := genotype.Named("PERTNAS_EVOLUTIONARY")
-	svg := CellSVG(g.Normal, "a <title> & more")
-	dec := xml.NewDecoder(bytes.NewReader(svg))
-	var texts []string
-	inText := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("cell.svg is not well-formed XML: %v", err)
-		}
-		switch tk := tok.(type) {
-		case xml.StartElement:
-			inText = tk.Name.Local == "text"
-		case xml.CharData:
-			if inText {
-				texts = append(texts, string(tk))
-			}
-		case xml.EndElement:
-			inText = false
-		}
-	}
-	want := []string{"a <title> & more", "c_{k-2}", "c_{k-1}", "0", "1", "2", "3", "c_{k}"}
-	for _, p := range g.Normal {
-		want = append(want, p.Op)
-	}
-	if !reflect.DeepEqual(texts, want) {
-		t.Fatalf("texts %q\nwant %q", texts, want)
-	}
-	if n := bytes.Count(svg, []byte(" Q")); n != 8+4 {
-		t.Fatalf("%d edges drawn, want 12", n)
-	}
-	if !bytes.Equal(svg, CellSVG(g.Normal, "a <title> & more")) {
-		t.Fatal("CellSVG is not deterministic")
 	}
 }
 
