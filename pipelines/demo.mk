@@ -11,7 +11,7 @@ DEMO_SEED    ?= 1
 DEMO_ARCHIVE := $(DEMO_DATA)/cifar-10-binary.tar.gz
 
 .PHONY: demo demo-clean
-demo: $(DEMO_RUN)/eval/result.json $(DEMO_RUN)/nb301/config.json | $(BIN)/train-eval
+demo: $(DEMO_RUN)/report.html | $(BIN)/train-eval
 	@sh scripts/summary.sh $(DEMO_RUN) $(DEMO_DATA)
 
 $(DEMO_ARCHIVE): | $(BIN)/convert-cifar
@@ -30,6 +30,11 @@ $(DEMO_RUN)/eval/result.json: $(DEMO_RUN)/genotype.json | $(BIN)/train-eval
 
 $(DEMO_RUN)/nb301/config.json: $(DEMO_RUN)/genotype.json | $(BIN)/export-nb301
 	$(BIN)/export-nb301 --genotype $< --same-cell --out $(DEMO_RUN)/nb301
+
+# The run report: the cell, valuations, decisions, timings and the training
+# curves, one static page; after train-eval and the NB301 export so it shows them.
+$(DEMO_RUN)/report.html: $(DEMO_RUN)/eval/result.json $(DEMO_RUN)/nb301/config.json | $(BIN)/search-evolve
+	$(BIN)/search-evolve report $(DEMO_RUN)
 
 demo-clean:
 	rm -rf $(DEMO_DATA) $(DEMO_RUN)

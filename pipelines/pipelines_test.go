@@ -71,7 +71,7 @@ func TestDemoPlan(t *testing.T) {
 	dir := t.TempDir()
 	lines := stageLines(plan(t, "demo", "DEMO_DATA="+dir+"/d", "DEMO_RUN="+dir+"/r"))
 	order := []string{"convert-cifar synth", "convert-cifar --src", "search-evolve run --preset smoke --npop 2 --parallel 2",
-		"train-eval --preset quick", "export-nb301"}
+		"train-eval --preset quick", "export-nb301", "search-evolve report"}
 	if len(lines) != len(order) {
 		t.Fatalf("demo plan has %d stage runs, want %d:\n%s", len(lines), len(order), strings.Join(lines, "\n"))
 	}

@@ -220,6 +220,7 @@ type cli struct {
 
 	// Tools over finished genotypes and runs.
 	Combine combineCmd `cmd:"" help:"Write a genotype with the normal cell of one genotype or run and the reduction cell of another (the published evaluation protocol)."`
+	Report  reportCmd  `cmd:"" help:"Write RUN/report.html: the cell, the valuations, every decision against the noise, timings, training curves (one static page)."`
 }
 
 func main() {
