@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -72,9 +73,12 @@ func (s *sizedJPEGSource) Sample(i int) (Encoded, error) {
 }
 
 // imagenetSized returns n textured JPEGs (quality 90) of ImageNet's typical
-// sizes (500x375 and 375x500 alternately).
-func imagenetSized(b *testing.B, n int) *sizedJPEGSource {
+// sizes (500x375 and 375x500 alternately): smooth colour fields under
+// pixel noise and edges, which cost a decoder about what photographs do
+// (smooth gradients alone decode unrealistically fast).
+func imagenetSized(b testing.TB, n int) *sizedJPEGSource {
 	src := &sizedJPEGSource{}
+	rng := rand.New(rand.NewPCG(17, 0))
 	for i := range n {
 		w, h := 500, 375
 		if i%2 == 1 {
@@ -83,7 +87,15 @@ func imagenetSized(b *testing.B, n int) *sizedJPEGSource {
 		img := image.NewRGBA(image.Rect(0, 0, w, h))
 		for p := range w * h {
 			x, y := p%w, p/w
-			img.Pix[p*4], img.Pix[p*4+1], img.Pix[p*4+2], img.Pix[p*4+3] = byte(x*3+i), byte(y*5), byte((x^y)+i*7), 255
+			noise := rng.IntN(48)
+			edge := 0
+			if (x/23+y/31+i)%3 == 0 {
+				edge = 60
+			}
+			img.Pix[p*4] = byte(min(255, x*200/w+noise+edge))
+			img.Pix[p*4+1] = byte(min(255, y*180/h+noise/2+(x*y/97)%40))
+			img.Pix[p*4+2] = byte(min(255, 90+((x^y)+i*7)%80+noise-edge/2))
+			img.Pix[p*4+3] = 255
 		}
 		var buf bytes.Buffer
 		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
@@ -133,4 +145,94 @@ func BenchmarkImageNetTest(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchEpochs(b, l)
+}
+
+// BenchmarkImageNetStages measures the ImageNet steps one at a time on one
+// goroutine, per image: decoding (whole, and only a training crop's
+// blocks), the crops' resizing and the colour jitter.
+//
+//	go test -run '^$' -bench ImageNetStages ./loader
+func BenchmarkImageNetStages(b *testing.B) {
+	src := imagenetSized(b, 16)
+	for _, backend := range []string{"turbo", "go"} {
+		b.Run("decode/"+backend, func(b *testing.B) {
+			withJPEG(b, backend)
+			var d jpegDecoder
+			defer d.close()
+			var buf []byte
+			var err error
+			for i := 0; b.Loop(); i++ {
+				s := i % len(src.data)
+				if buf, err = d.decode(buf, src.data[s], src.w[s], src.h[s]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	train, test := ImageNetTrainCrop(224), ImageNetTestCrop(224, 256)
+	b.Run("decode-train-window/turbo", func(b *testing.B) {
+		withJPEG(b, "turbo")
+		var d jpegDecoder
+		defer d.close()
+		var rs resizer
+		var buf []byte
+		var err error
+		for i := 0; b.Loop(); i++ {
+			s := i % len(src.data)
+			r := newSampleRNG(1, 0, i)
+			p := train.plan(&r, src.h[s], src.w[s])
+			rs.prepare(p.b.h, p.b.w, p.outH, p.outW)
+			y0, y1, x0, x1 := rs.reads(p.wy, p.wx, 224, 224)
+			if buf, _, err = d.decodeWindow(buf, src.data[s], src.w[s], src.h[s], p.b.i+y0, p.b.i+y1, p.b.j+x0, p.b.j+x1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	whole := make([][]byte, len(src.data))
+	for s := range whole {
+		var err error
+		if whole[s], err = decodeJPEGGo(nil, src.data[s], src.w[s], src.h[s]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	out := make([]byte, 224*224*3)
+	for _, c := range []struct {
+		name string
+		crop Crop
+	}{{"resize-train", train}, {"resize-test", test}} {
+		b.Run(c.name, func(b *testing.B) {
+			var rs resizer
+			cr, _ := c.crop.normalized()
+			for i := 0; b.Loop(); i++ {
+				s := i % len(src.data)
+				r := newSampleRNG(1, 0, i)
+				cr.apply(&rs, out, whole[s], src.h[s], src.w[s], &r)
+			}
+		})
+	}
+	var rs resizer
+	r := newSampleRNG(1, 0, 0)
+	train.apply(&rs, out, whole[0], src.h[0], src.w[0], &r)
+	pix := make([]byte, len(out))
+	for _, op := range []string{"brightness", "contrast", "saturation", "hue", "all4"} {
+		b.Run("jitter-"+op, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				copy(pix, out)
+				r := newSampleRNG(2, 0, i)
+				d := ImageNetJitter.draw(&r)
+				switch op {
+				case "brightness":
+					adjustBrightness(pix, d.b)
+				case "contrast":
+					adjustContrast(pix, d.c)
+				case "saturation":
+					adjustSaturation(pix, d.s)
+				case "hue":
+					adjustHue(pix, d.h)
+				default:
+					d.apply(pix)
+				}
+			}
+		})
+	}
 }

@@ -546,3 +546,123 @@ func TestImageNetNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestHueTablesExhaustive checks the hue and saturation tables against
+// rgbToHSV and hsvSector against hsvToRGB on every input (every 7th one
+// with -short).
+func TestHueTablesExhaustive(t *testing.T) {
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	tb := hueLUT()
+	for i := 0; i < 1<<24; i += step {
+		r, g, b := byte(i>>16), byte(i>>8), byte(i)
+		h, s, _ := rgbToHSV(r, g, b)
+		m, c := max(r, g, b), max(r, g, b)-min(r, g, b)
+		if c == 0 {
+			continue
+		}
+		var th byte
+		switch {
+		case r == m:
+			th = tb.hue[0][int(m-g)<<8|int(m-b)]
+		case g == m:
+			th = tb.hue[1][int(m-r)<<8|int(m-b)]
+		default:
+			th = tb.hue[2][int(m-r)<<8|int(m-g)]
+		}
+		if ts := tb.sat[int(c)<<8|int(m)]; th != h || ts != s {
+			t.Fatalf("rgb %d,%d,%d: tables give h %d s %d, rgbToHSV %d %d", r, g, b, th, ts, h, s)
+		}
+	}
+	var hs hueSectors
+	hs.init(0)
+	for i := 0; i < 1<<24; i += step {
+		h, s, v := byte(i>>16), byte(i>>8), byte(i)
+		if s == 0 {
+			continue
+		}
+		r, g, b := hsvSector(hs.sector[h], hs.frac[h], s, v)
+		if wr, wg, wb := hsvToRGB(h, s, v); r != wr || g != wg || b != wb {
+			t.Fatalf("hsv %d,%d,%d: %d,%d,%d, hsvToRGB %d,%d,%d", h, s, v, r, g, b, wr, wg, wb)
+		}
+	}
+}
+
+// The per-pixel forms of the jitter operations, as PIL computes them.
+func refBrightness(pix []byte, f float64) {
+	for i, v := range pix {
+		pix[i] = blend(0, v, float32(f))
+	}
+}
+
+func refContrast(pix []byte, f float64) {
+	var sum uint64
+	for p := 0; p+2 < len(pix); p += 3 {
+		sum += uint64(luma(pix[p], pix[p+1], pix[p+2]))
+	}
+	mean := byte(int(float64(sum)/float64(len(pix)/3) + 0.5))
+	for i, v := range pix {
+		pix[i] = blend(mean, v, float32(f))
+	}
+}
+
+func refSaturation(pix []byte, f float64) {
+	for p := 0; p+2 < len(pix); p += 3 {
+		l := luma(pix[p], pix[p+1], pix[p+2])
+		for c := range 3 {
+			pix[p+c] = blend(l, pix[p+c], float32(f))
+		}
+	}
+}
+
+func refHue(pix []byte, f float64) {
+	shift := byte(int(f * 255))
+	for p := 0; p+2 < len(pix); p += 3 {
+		h, s, v := rgbToHSV(pix[p], pix[p+1], pix[p+2])
+		pix[p], pix[p+1], pix[p+2] = hsvToRGB(h+shift, s, v)
+	}
+}
+
+// TestJitterMatchesReference compares the table-driven operations with
+// the per-pixel ones on random images, factors and hue shifts (every shift
+// from -0.5 to 0.5).
+func TestJitterMatchesReference(t *testing.T) {
+	rng := newSampleRNG(11, 0, 0)
+	img := make([]byte, 3*4096)
+	for i := range img {
+		img[i] = byte(rng.intn(256))
+	}
+	// Some grey and nearly grey pixels.
+	for p := 0; p < 300; p += 3 {
+		img[p+1], img[p+2] = img[p], img[p]+byte(p%3)
+	}
+	type op struct {
+		name      string
+		fast, ref func([]byte, float64)
+	}
+	ops := []op{{"brightness", adjustBrightness, refBrightness}, {"contrast", adjustContrast, refContrast},
+		{"saturation", adjustSaturation, refSaturation}, {"hue", adjustHue, refHue}}
+	for _, o := range ops {
+		var factors []float64
+		if o.name == "hue" {
+			for s := -128; s <= 128; s++ {
+				factors = append(factors, float64(s)/256+0.001)
+			}
+		} else {
+			factors = []float64{0, 0.3, 0.6, 0.77, 0.999, 1, 1.001, 1.25, 1.4, 2.5}
+			for range 30 {
+				factors = append(factors, rng.uniform(0.6, 1.4))
+			}
+		}
+		for _, f := range factors {
+			got, want := slices.Clone(img), slices.Clone(img)
+			o.fast(got, f)
+			o.ref(want, f)
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%s %v: byte %d is %d, reference %d", o.name, f, i, got[i], want[i])
+			}
+		}
+	}
+}

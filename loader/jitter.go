@@ -1,6 +1,9 @@
 package loader
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // ColorJitter is torchvision's ColorJitter(Brightness, Contrast, Saturation,
 // Hue) as applied to a PIL RGB image, reproduced bit for bit on uint8 pixels
@@ -96,30 +99,52 @@ func luma(r, g, b byte) byte {
 	return byte((uint32(r)*19595 + uint32(g)*38470 + uint32(b)*7471 + 0x8000) >> 16)
 }
 
+// The four operations below give PIL's bytes (the reference is PIL's
+// arithmetic, spelled out in blend, luma, rgbToHSV and hsvToRGB) but avoid
+// repeating work per pixel: brightness and contrast map each byte through a
+// 256-entry table of blend's results, and hue looks up the hue and
+// saturation of a colour in tables built once from rgbToHSV and converts
+// back with per-image tables of the shifted hues' sectors (checked over
+// every input in the tests).
+
+// blendTable returns the table of blend(in1, v, alpha) for every byte v.
+func blendTable(t *[256]byte, in1 byte, alpha float32) {
+	for v := range 256 {
+		t[v] = blend(in1, byte(v), alpha)
+	}
+}
+
+func mapBytes(pix []byte, t *[256]byte) {
+	for i, v := range pix {
+		pix[i] = t[v]
+	}
+}
+
 func adjustBrightness(pix []byte, f float64) {
 	a := float32(f)
 	if a == 1 {
 		return
 	}
-	for i, v := range pix {
-		pix[i] = blend(0, v, a)
-	}
+	var t [256]byte
+	blendTable(&t, 0, a)
+	mapBytes(pix, &t)
 }
 
 func adjustContrast(pix []byte, f float64) {
 	var sum uint64
 	n := len(pix) / 3
-	for p := range n {
-		sum += uint64(luma(pix[3*p], pix[3*p+1], pix[3*p+2]))
+	for p := 0; p+2 < len(pix); p += 3 {
+		q := pix[p : p+3]
+		sum += uint64(luma(q[0], q[1], q[2]))
 	}
 	mean := byte(int(float64(sum)/float64(n) + 0.5))
 	a := float32(f)
 	if a == 1 {
 		return
 	}
-	for i, v := range pix {
-		pix[i] = blend(mean, v, a)
-	}
+	var t [256]byte
+	blendTable(&t, mean, a)
+	mapBytes(pix, &t)
 }
 
 func adjustSaturation(pix []byte, f float64) {
@@ -127,18 +152,117 @@ func adjustSaturation(pix []byte, f float64) {
 	if a == 1 {
 		return
 	}
-	for p := 0; p+2 < len(pix); p += 3 {
-		l := luma(pix[p], pix[p+1], pix[p+2])
-		pix[p], pix[p+1], pix[p+2] = blend(l, pix[p], a), blend(l, pix[p+1], a), blend(l, pix[p+2], a)
+	if a < 0 || a > 1 {
+		for p := 0; p+2 < len(pix); p += 3 {
+			q := pix[p : p+3]
+			l := luma(q[0], q[1], q[2])
+			q[0], q[1], q[2] = blend(l, q[0], a), blend(l, q[1], a), blend(l, q[2], a)
+		}
+		return
 	}
+	// Interpolation: the result lies between l and v, no clipping.
+	for p := 0; p+2 < len(pix); p += 3 {
+		q := pix[p : p+3]
+		l := luma(q[0], q[1], q[2])
+		fl := float32(l)
+		q[0] = byte(fl + float32(a*float32(int(q[0])-int(l))))
+		q[1] = byte(fl + float32(a*float32(int(q[1])-int(l))))
+		q[2] = byte(fl + float32(a*float32(int(q[2])-int(l))))
+	}
+}
+
+// hueTables are rgbToHSV's hue and saturation by colour differences: for a
+// colour with maximum m and range c = m - min, the saturation is
+// sat[c<<8|m]; the hue, when red is the maximum, is
+// hue[0][(m-g)<<8|(m-b)], else when green is, hue[1][(m-r)<<8|(m-b)], else
+// hue[2][(m-r)<<8|(m-g)] (rgbToHSV depends on the differences only).
+type hueTables struct {
+	hue [3][1 << 16]byte
+	sat [1 << 16]byte
+}
+
+var hueLUT = sync.OnceValue(func() *hueTables {
+	t := new(hueTables)
+	for d1 := range 256 {
+		for d2 := range 256 {
+			i := d1<<8 | d2
+			a, b := byte(255-d1), byte(255-d2)
+			t.hue[0][i], _, _ = rgbToHSV(255, a, b)
+			if d1 > 0 {
+				t.hue[1][i], _, _ = rgbToHSV(a, 255, b)
+				if d2 > 0 {
+					t.hue[2][i], _, _ = rgbToHSV(a, b, 255)
+				}
+			}
+			if c, m := d1, d2; c > 0 && c <= m {
+				_, t.sat[i], _ = rgbToHSV(byte(m), byte(m-c), byte(m-c))
+			}
+		}
+	}
+	return t
+})
+
+// hueSectors are hsvToRGB's sector i and fraction f of each hue after the
+// shift: hue h of the input maps to sector[h] and frac[h].
+type hueSectors struct {
+	sector [256]uint8
+	frac   [256]float32
+}
+
+func (hs *hueSectors) init(shift byte) {
+	for h := range 256 {
+		hf := float64(float32(byte(h)+shift)) * 6.0 / 255.0
+		i := int(math.Floor(hf))
+		hs.sector[h], hs.frac[h] = uint8(i%6), float32(hf-float64(i))
+	}
+}
+
+// sectorPick says which of (v, p, q, t) are R, G and B in each sector.
+var sectorPick = [6][3]uint8{{0, 3, 1}, {2, 0, 1}, {1, 0, 3}, {1, 2, 0}, {3, 1, 0}, {0, 1, 2}}
+
+// hsvSector is hsvToRGB for s > 0 with the sector and fraction of the hue
+// given. C's round is floor(x+0.5) here: the products are non-negative and
+// never within rounding distance below a half (checked for every input).
+func hsvSector(sector uint8, f float32, s, v byte) (byte, byte, byte) {
+	fs := float32(float64(s) / 255.0)
+	fv := float64(v)
+	var c [4]byte
+	c[0] = v
+	c[1] = byte(int(float64(fv*(1.0-float64(fs))) + 0.5))
+	c[2] = byte(int(float64(fv*(1.0-float64(fs*f))) + 0.5))
+	c[3] = byte(int(float64(fv*(1.0-float64(float64(fs)*(1.0-float64(f))))) + 0.5))
+	k := &sectorPick[sector]
+	return c[k[0]], c[k[1]], c[k[2]]
 }
 
 func adjustHue(pix []byte, f float64) {
 	// numpy's uint8 cast of hue*255: truncation toward zero, then modulo 256.
 	shift := byte(int(f * 255))
+	t := hueLUT()
+	var hs hueSectors
+	hs.init(shift)
 	for p := 0; p+2 < len(pix); p += 3 {
-		h, s, v := rgbToHSV(pix[p], pix[p+1], pix[p+2])
-		pix[p], pix[p+1], pix[p+2] = hsvToRGB(h+shift, s, v)
+		q := pix[p : p+3]
+		r, g, b := q[0], q[1], q[2]
+		m, c := max(r, g, b), max(r, g, b)-min(r, g, b)
+		if c == 0 {
+			continue // grey: hue and saturation 0, unchanged
+		}
+		s := t.sat[int(c)<<8|int(m)]
+		if s == 0 {
+			q[0], q[1], q[2] = m, m, m
+			continue
+		}
+		var h byte
+		switch {
+		case r == m:
+			h = t.hue[0][int(m-g)<<8|int(m-b)]
+		case g == m:
+			h = t.hue[1][int(m-r)<<8|int(m-b)]
+		default:
+			h = t.hue[2][int(m-r)<<8|int(m-g)]
+		}
+		q[0], q[1], q[2] = hsvSector(hs.sector[h], hs.frac[h], s, m)
 	}
 }
 
@@ -175,7 +299,10 @@ func rgbToHSV(r, g, b byte) (byte, byte, byte) {
 }
 
 // hsvToRGB is PIL's hsv2rgb (Convert.c), float32 where PIL uses float;
-// C's round (halves away from zero) is math.Round.
+// C's round (halves away from zero) is math.Round. Here and in the other
+// reproductions of PIL's arithmetic, explicit conversions round every
+// product, so that the compiler never fuses a multiply and an add (PIL's C
+// is compiled without fused multiply-add on x86-64).
 func hsvToRGB(h, s, v byte) (byte, byte, byte) {
 	if s == 0 {
 		return v, v, v
@@ -187,7 +314,7 @@ func hsvToRGB(h, s, v byte) (byte, byte, byte) {
 	fv := float64(v)
 	p := clipInt8(int(math.Round(fv * (1.0 - float64(fs)))))
 	q := clipInt8(int(math.Round(fv * (1.0 - float64(float32(fs*f))))))
-	t := clipInt8(int(math.Round(fv * (1.0 - float64(fs)*(1.0-float64(f))))))
+	t := clipInt8(int(math.Round(fv * (1.0 - float64(float64(fs)*(1.0-float64(f)))))))
 	switch i % 6 {
 	case 0:
 		return v, t, p
