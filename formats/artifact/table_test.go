@@ -307,9 +307,18 @@ func FuzzReadTable(f *testing.F) {
 	}
 	seed, _ := os.ReadFile(path)
 	f.Add(seed)
+	if err := WriteTable(path, sampleRows(), WithZstd()); err != nil {
+		f.Fatal(err)
+	}
+	seed, _ = os.ReadFile(path)
+	f.Add(seed)
 	f.Add([]byte("ARROW1"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Must not panic nor crash; a file refused is a *FormatError.
 		var rows []testRow
-		_ = ReadTableFrom(bytes.NewReader(data), "fuzz", &rows) // must not panic
+		err := ReadTableFrom(bytes.NewReader(data), "fuzz", &rows)
+		if _, ok := err.(*FormatError); err != nil && !ok {
+			t.Fatalf("%T is not a *FormatError: %v", err, err)
+		}
 	})
 }
