@@ -192,8 +192,8 @@ type Supernet interface {
 	Restore(Snapshot) error
 	// Save writes the state (weights, BN statistics, optimiser state; all
 	// masks are 1 when the search saves) to path; Load reads it back into a
-	// network built with the same BuildRequest.Edges. Save must have written
-	// the whole file when it returns; the caller renames it into place.
+	// network built with the same BuildRequest.Edges. Save writes path
+	// atomically: a kill leaves the whole file or none.
 	Save(path string) error
 	Load(path string) error
 	// Close releases the network's memory; the Supernet is not used after.

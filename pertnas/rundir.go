@@ -84,9 +84,33 @@ func ClaimRun(dir string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
+	return diffError(dir, old, cfg)
+}
+
+// CheckRun is ClaimRun without writing: it reports the error ClaimRun
+// would give for cfg (an invalid configuration, an unreadable run.json, or
+// one recorded with another configuration) and touches nothing, so that a
+// job refused for any reason leaves the run folder as it was.
+func CheckRun(dir string, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run.json")); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	old, err := ReadRunConfig(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	return diffError(dir, old, cfg)
+}
+
+// diffError is the refusal of a job whose configuration differs from the
+// run's, or nil.
+func diffError(dir string, old, cfg Config) error {
 	if d := old.Diff(cfg); len(d) > 0 {
 		return fmt.Errorf("%w: run folder %s was started with another configuration (%s -> this job's): %s; use a new --run folder or the run's settings",
-			ErrBadConfig, dir, path, strings.Join(d, ", "))
+			ErrBadConfig, dir, filepath.Join(dir, "run.json"), strings.Join(d, ", "))
 	}
 	return nil
 }

@@ -238,12 +238,9 @@ func (s *session) unit(want entry, live func(e *entry) error) (entry, error) {
 	if e.Kind == kindEpoch || e.Kind == kindReset {
 		name := fmt.Sprintf("net-%05d.bin", len(s.journal))
 		path := filepath.Join(s.dir, name)
-		if err := s.net.Save(path + ".tmp"); err != nil {
+		if err := s.net.Save(path); err != nil { // atomic: whole or absent
 			s.dropNet()
 			return entry{}, fmt.Errorf("%s: save weights %s: %w", s.job, path, err)
-		}
-		if err := os.Rename(path+".tmp", path); err != nil {
-			return entry{}, fmt.Errorf("%s: %w", s.job, err)
 		}
 		e.Weights = name
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -153,5 +155,47 @@ func TestLogFormat(t *testing.T) {
 		if !strings.Contains(got, w) {
 			t.Errorf("log line %q lacks %q", got, w)
 		}
+	}
+}
+
+// TestRemoveTemps removes only the temporaries of killed writes, recursing
+// when asked, and keeps what skip accepts.
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // path -> removed
+		".state.json.tmp-123":              true,
+		".model.safetensors.tmp-99":        true,
+		".run.json.tmp-5":                  false, // skipped
+		"state.json":                       false,
+		".hidden":                          false,
+		"x.tmp-notdigits":                  false,
+		"sub/.net-00081.bin.tmp.tmp-4242":  true,
+		"sub/net-00081.bin.tmp":            true,
+		"sub/net-00081.bin":                false,
+		"sub/deeper/.metrics.arrow.tmp-77": true,
+		"sub/deeper/metrics.arrow":         false,
+	}
+	for f := range files {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	top, err := RemoveTemps(dir, false, IsRunJSONTemp)
+	if err != nil || len(top) != 2 {
+		t.Fatalf("non-recursive: %v %v", top, err)
+	}
+	if _, err := RemoveTemps(dir, true, IsRunJSONTemp); err != nil {
+		t.Fatal(err)
+	}
+	for f, gone := range files {
+		_, err := os.Stat(filepath.Join(dir, f))
+		if gone != os.IsNotExist(err) {
+			t.Errorf("%s: removed %v, want %v", f, os.IsNotExist(err), gone)
+		}
+	}
+	if got, err := RemoveTemps(filepath.Join(dir, "missing"), true, nil); err != nil || len(got) != 0 {
+		t.Errorf("missing folder: %v %v", got, err)
 	}
 }

@@ -11,11 +11,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-
-	"github.com/alecthomas/kong"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"pertnas/formats/artifact"
 	"pertnas/internal/stage"
+	"pertnas/internal/stage/device"
 	"pertnas/pertnas"
 )
 
@@ -25,9 +29,9 @@ type common struct {
 	RunDir    string `name:"run" help:"Run folder (created if missing; its run.json pins the configuration)." required:"" placeholder:"DIR"`
 	Data      string `help:"Dataset folder (the output of convert-cifar)." required:"" placeholder:"DIR"`
 	Preset    string `help:"Base configuration: ${enum} (paper: the published one; smoke: every phase in minutes on 2 CPU cores)." enum:"paper,smoke" default:"paper"`
-	Device    string `help:"Device: cpu, auto (the GPU when usable, else the CPU), cuda or cuda:N (may differ between the jobs of a run)." default:"cpu"`
-	Threads   int    `help:"CPU threads (0: all); never changes a result." default:"0"`
-	Precision string `help:"GPU arithmetic: fp32, tf32 (TF32 tensor cores), fp16 (mixed precision with loss scaling) or bf16 (mixed precision); pinned in run.json. The CPU runs fp32." enum:"fp32,tf32,fp16,bf16" default:"fp32"`
+	// The device may differ between the jobs of a run; the precision is
+	// pinned in run.json.
+	device.Flags
 
 	Npop         *int     `help:"Population size [paper 4]."`
 	OpCap        *int     `name:"op-cap" help:"Ops per edge in a member's initial cell [1]."`
@@ -98,13 +102,38 @@ func (c *common) config() (pertnas.Config, error) {
 		cfg.Precision = ""
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("%w: %w", pertnas.ErrBadConfig, err)
+		return cfg, fmt.Errorf("%w: %w", pertnas.ErrBadConfig, flagNames(err))
 	}
 	return cfg, nil
 }
 
-// options checks the configuration and opens the search backend.
-func (c *common) options() (pertnas.Options, error) {
+// configKey is a line of pertnas.Config.Validate's error: "key = value:
+// want what".
+var configKey = regexp.MustCompile(`(?m)^([a-z0-9_]+) = (.*): want (.*)$`)
+
+// flagNames rewrites the configuration's complaints in the flags' names:
+// "weight_decay = -1: want 0..1" becomes "--weight-decay: want 0..1, got -1".
+func flagNames(err error) error {
+	return errors.New(configKey.ReplaceAllStringFunc(err.Error(), func(line string) string {
+		m := configKey.FindStringSubmatch(line)
+		return "--" + strings.ReplaceAll(m[1], "_", "-") + ": want " + m[3] + ", got " + m[2]
+	}))
+}
+
+// Validate refuses bad flag values while parsing (kong calls it), before
+// anything is read or written.
+func (c *common) Validate() error {
+	_, err := c.config()
+	return err
+}
+
+// options checks everything the job needs without writing: the
+// configuration against the run folder's run.json, the device, the dataset
+// (every image's size and label); then it removes what killed writes left
+// in the folders this job alone writes (clean, run-relative: "" is the run
+// folder's top level, recursive says whether below it too). Only the
+// pertnas job started afterwards writes into the run folder.
+func (c *common) options(clean string, recursive bool) (pertnas.Options, error) {
 	cfg, err := c.config()
 	if err != nil {
 		return pertnas.Options{}, err
@@ -112,12 +141,25 @@ func (c *common) options() (pertnas.Options, error) {
 	if openBuilder == nil {
 		return pertnas.Options{}, errNoBackend
 	}
-	if err := pertnas.ClaimRun(c.RunDir, cfg); err != nil {
+	dev, err := c.Flags.Open()
+	if err != nil {
 		return pertnas.Options{}, err
 	}
-	b, err := openBuilder(cfg, pertnas.Env{Data: c.Data, Threads: c.Threads})
+	cfg.Device = dev.Name()
+	if err := pertnas.CheckRun(c.RunDir, cfg); err != nil {
+		return pertnas.Options{}, err
+	}
+	b, err := openBuilder(cfg, pertnas.Env{Data: c.Data, Threads: c.Threads}, dev)
 	if err != nil {
-		return pertnas.Options{}, fmt.Errorf("search backend: %w", err)
+		return pertnas.Options{}, stage.BadInput(fmt.Errorf("--data %s: %w", c.Data, err))
+	}
+	slog.Info("search-evolve", "device", dev.Description, "run", c.RunDir, "data", c.Data)
+	removed, err := stage.RemoveTemps(filepath.Join(c.RunDir, clean), recursive, stage.IsRunJSONTemp)
+	if err != nil {
+		return pertnas.Options{}, err
+	}
+	if len(removed) > 0 {
+		slog.Info("removed the temporary files of killed writes", "files", len(removed), "under", filepath.Join(c.RunDir, clean))
 	}
 	return pertnas.Options{Dir: c.RunDir, Config: cfg, Builder: b}, nil
 }
@@ -130,7 +172,14 @@ type memberCmd struct {
 }
 
 func (c *memberCmd) Run(ctx context.Context) error {
-	o, err := c.options()
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	if c.Index < 0 || c.Index >= cfg.Npop {
+		return stage.FlagErrorf("--index", "must be in 0..%d (--npop %d), got %d", cfg.Npop-1, cfg.Npop, c.Index)
+	}
+	o, err := c.options(filepath.Join("members", strconv.Itoa(c.Index)), true)
 	if err != nil {
 		return err
 	}
@@ -150,8 +199,18 @@ type selectCmd struct {
 }
 
 func (c *selectCmd) Run(ctx context.Context) error {
-	o, err := c.options()
+	cfg, err := c.config()
 	if err != nil {
+		return err
+	}
+	if err := membersDone(c.RunDir, cfg.Npop); err != nil {
+		return err
+	}
+	o, err := c.options("", false)
+	if err != nil {
+		return err
+	}
+	if _, err := stage.RemoveTemps(filepath.Join(c.RunDir, "select"), true, nil); err != nil {
 		return err
 	}
 	disp := newDisplay(o.Config, []string{"select"})
@@ -170,8 +229,16 @@ type runCmd struct {
 	Parallel int `help:"Members trained side by side in this process (each on BuildRequest.Worker = its slot)." default:"1"`
 }
 
+// Validate refuses a bad --parallel with the rest of the flags.
+func (c *runCmd) Validate() error {
+	if c.Parallel < 1 {
+		return stage.FlagErrorf("--parallel", "must be >= 1, got %d", c.Parallel)
+	}
+	return nil
+}
+
 func (c *runCmd) Run(ctx context.Context) error {
-	o, err := c.options()
+	o, err := c.options("", true)
 	if err != nil {
 		return err
 	}
@@ -187,6 +254,26 @@ func (c *runCmd) Run(ctx context.Context) error {
 		return err
 	}
 	printResult(c.RunDir, res)
+	return nil
+}
+
+// membersDone checks, before select writes anything, that every member
+// has written a readable valuation table.
+func membersDone(run string, npop int) error {
+	var missing []string
+	for m := range npop {
+		_, err := pertnas.ReadValuation(run, m)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			missing = append(missing, strconv.Itoa(m))
+		case err != nil:
+			return stage.BadInput(fmt.Errorf("member %d: %w (rerun search-evolve member --index %d after removing it)", m, err, m))
+		}
+	}
+	if len(missing) > 0 {
+		return stage.BadInput(fmt.Errorf("run %s: members %s have not finished (no members/I/valuation.arrow); run search-evolve member --index I first",
+			run, strings.Join(missing, ", ")))
+	}
 	return nil
 }
 
@@ -220,14 +307,12 @@ type cli struct {
 
 	// Tools over finished genotypes and runs.
 	Combine combineCmd `cmd:"" help:"Write a genotype with the normal cell of one genotype or run and the reduction cell of another (the published evaluation protocol)."`
-	Report  reportCmd  `cmd:"" help:"Write RUN/report.html: the cell, the valuations, every decision against the noise, timings, training curves (one static page)."`
 }
 
 func main() {
 	stage.Stage{Name: "search-evolve", Grammar: &cli{},
+		Description: "PertNAS search: population members (phases 1-2) and selection (phases 3-7) over one run folder; every job resumes when rerun.",
 		BadInput:    func(err error) bool { return errors.Is(err, pertnas.ErrBadConfig) || isBadInput(err) },
 		Interrupted: "interrupted; the state is saved, rerun the same command to continue",
-		Options: []kong.Option{
-			kong.Description("PertNAS search: population members (phases 1-2) and selection (phases 3-7) over one run folder; every job resumes when rerun."),
-		}}.Main()
+	}.Main()
 }

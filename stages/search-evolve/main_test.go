@@ -39,8 +39,10 @@ func TestFlagsOverridePreset(t *testing.T) {
 		t.Fatalf("config %+v\nwant %+v", cfg, want)
 	}
 	c, _ = parse(t, "select", "--run", "r", "--data", "d")
-	if cfg, _ := c.Select.config(); cfg != pertnas.Paper() {
-		t.Fatalf("defaults %+v are not the paper preset", cfg)
+	paper := pertnas.Paper()
+	paper.Device = "auto"
+	if cfg, _ := c.Select.config(); cfg != paper {
+		t.Fatalf("defaults %+v are not the paper preset on --device auto", cfg)
 	}
 }
 
@@ -74,11 +76,7 @@ func TestPrecision(t *testing.T) {
 		t.Fatalf("--precision fp16: %+v, %v", cfg, err)
 	}
 	c, _ = parse(t, "member", "--index", "0", "--run", "r", "--data", "d")
-	if cfg, _ = c.Member.config(); cfg.Precision != "" || cfg.Device != "cpu" {
-		t.Fatalf("default precision %q on %s, want \"\" (fp32) on cpu", cfg.Precision, cfg.Device)
-	}
-	cfg.Precision = "bf16"
-	if _, err := openSearchBackend(cfg, pertnas.Env{Data: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "needs a GPU") {
-		t.Fatalf("bf16 on the CPU: %v", err)
+	if cfg, _ = c.Member.config(); cfg.Precision != "" || cfg.Device != "auto" {
+		t.Fatalf("default precision %q on %s, want \"\" (fp32) on auto", cfg.Precision, cfg.Device)
 	}
 }

@@ -119,6 +119,14 @@ func (f *Flags) Open() (*Device, error) {
 	return d, nil
 }
 
+// Name is "cpu" or "cuda:N".
+func (d *Device) Name() string {
+	if d.CUDA {
+		return "cuda:" + strconv.Itoa(d.Ordinal)
+	}
+	return "cpu"
+}
+
 // Backend makes one backend on the device (the caller closes a GPU one
 // when done; a CPU one stops with the garbage collector).
 func (d *Device) Backend() (nn.Backend, error) {
