@@ -15,16 +15,22 @@ import (
 	"pertnas/train"
 )
 
-// writeCurves draws curves.png: training and test loss (top) and accuracy
-// in percent (bottom) against epoch (counted from 1).
-func writeCurves(path string, rows []train.Row) error {
-	series := func(f func(train.Row) float64) plotter.XYs {
-		xy := make(plotter.XYs, len(rows))
-		for i, r := range rows {
-			xy[i].X, xy[i].Y = float64(r.Epoch+1), f(r)
-		}
-		return xy
+// curveSeries returns one curve of curves.png for the trainer's rows: f of
+// each row against its epoch as metrics.arrow and the logs number it
+// (Published: the first epoch is 1).
+func curveSeries(rows []train.Row, f func(train.Row) float64) plotter.XYs {
+	xy := make(plotter.XYs, len(rows))
+	for i, r := range Published(rows) {
+		xy[i].X, xy[i].Y = float64(r.Epoch), f(r)
 	}
+	return xy
+}
+
+// writeCurves draws curves.png from the trainer's rows: training and test
+// loss (top) and accuracy in percent (bottom) against epoch, numbered as in
+// metrics.arrow (curveSeries).
+func writeCurves(path string, rows []train.Row) error {
+	series := func(f func(train.Row) float64) plotter.XYs { return curveSeries(rows, f) }
 	panel := func(title, ylabel string, legendTop bool, trainXY, testXY plotter.XYs) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
