@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var errBad = errors.New("bad file")
@@ -197,5 +198,29 @@ func TestRemoveTemps(t *testing.T) {
 	}
 	if got, err := RemoveTemps(filepath.Join(dir, "missing"), true, nil); err != nil || len(got) != 0 {
 		t.Errorf("missing folder: %v %v", got, err)
+	}
+}
+
+// TestProgressLines: one line per completed unit at most every Every per
+// job (the first and the last always), with the rate and the ETA.
+func TestProgressLines(t *testing.T) {
+	var b strings.Builder
+	clock := time.Unix(0, 0)
+	p := &ProgressLines{Log: slog.New(NewLogHandler(&b)), Every: 10 * time.Second, Unit: "units",
+		now: func() time.Time { return clock }}
+	p.Report("member 0", 2, 10) // baseline: a resumed job with 2 done
+	for done := 3; done <= 10; done++ {
+		clock = clock.Add(6 * time.Second)
+		p.Report("member 0", done, 10, "phase", "expand")
+		p.Report("member 0", done, 10) // a step, no new unit: nothing
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	// units 3 (first), 5 (12 s after 3), 7, 9, 10 (last)
+	if len(lines) != 5 {
+		t.Fatalf("%d lines:\n%s", len(lines), b.String())
+	}
+	want := `msg=progress job="member 0" done=3 total=10 unit=units rate_per_min=10 eta=42s phase=expand`
+	if !strings.Contains(lines[0], want) || !strings.Contains(lines[4], "done=10 total=10") || !strings.Contains(lines[4], "eta=0s") {
+		t.Fatalf("lines:\n%s\nwant first to hold %s", b.String(), want)
 	}
 }

@@ -26,9 +26,9 @@ import (
 // common are the flags of every subcommand. A hyperparameter flag left out
 // takes the preset's value.
 type common struct {
-	RunDir    string `name:"run" help:"Run folder (created if missing; its run.json pins the configuration)." required:"" placeholder:"DIR"`
-	Data      string `help:"Dataset folder (the output of convert-cifar)." required:"" placeholder:"DIR"`
-	Preset    string `help:"Base configuration: ${enum} (paper: the published one; smoke: every phase in minutes on 2 CPU cores)." enum:"paper,smoke" default:"paper"`
+	RunDir string `name:"run" help:"Run folder (created if missing; its run.json pins the configuration)." required:"" placeholder:"DIR"`
+	Data   string `help:"Dataset folder (the output of convert-cifar)." required:"" placeholder:"DIR"`
+	Preset string `help:"Base configuration: ${enum} (paper: the published one; smoke: every phase in minutes on 2 CPU cores)." enum:"paper,smoke" default:"paper"`
 	// The device may differ between the jobs of a run; the precision is
 	// pinned in run.json.
 	device.Flags

@@ -9,22 +9,28 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/term"
-
+	"pertnas/internal/stage"
 	"pertnas/pertnas"
 )
 
 // display shows one bar per job (units of work done, the phase and edge in
 // work, ETA) and a last line with the phase of the whole search, when
-// stderr is a terminal. Elsewhere (a batch log) it logs each phase change.
+// stderr is a terminal wide enough. Elsewhere (a batch log, a 0-column
+// pty) it logs a progress line per completed unit of work, at most one per
+// job every progressEvery, with the units done, the rate and the ETA.
 type display struct {
 	mu    sync.Mutex
 	p     *mpb.Progress
+	lines *stage.ProgressLines
 	bars  map[string]*jobBar
 	order []string
 	total *mpb.Bar
 	phase map[string]string // job -> phase, for logging
 }
+
+// progressEvery is the least time between two progress lines of a job in
+// a log.
+const progressEvery = 10 * time.Second
 
 type jobBar struct {
 	bar        *mpb.Bar
@@ -38,7 +44,8 @@ type jobBar struct {
 
 func newDisplay(cfg pertnas.Config, jobs []string) *display {
 	d := &display{bars: map[string]*jobBar{}, order: jobs, phase: map[string]string{}}
-	if !term.IsTerminal(int(os.Stderr.Fd())) {
+	if !stage.UseBars(os.Stderr) {
+		d.lines = &stage.ProgressLines{Every: progressEvery, Unit: "units"}
 		return d
 	}
 	d.p = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond))
@@ -87,8 +94,9 @@ func (d *display) report(p pertnas.Progress) {
 	d.mu.Unlock()
 	if d.p == nil {
 		if changed {
-			slog.Info("phase", "job", p.Job, "phase", p.Phase, "done", p.Done, "units", p.Total)
+			slog.Info("phase", "job", p.Job, "phase", p.Phase)
 		}
+		d.lines.Report(p.Job, p.Done, p.Total, "phase", p.Phase)
 		return
 	}
 	if jb == nil {
