@@ -11,12 +11,11 @@ import (
 
 // Options are export-nb301's settings.
 type Options struct {
-	Genotype  string // genotype.json, DARTS repr file, or built-in name
-	SameCell  bool   // use the normal cell for both cells
-	Out       string // output folder
-	Models    string // NB301 model folder to score with ("" = no scoring)
-	WithNoise bool   // add the ensembles' noise draw
-	Seed      uint64 // seed of the noise draw
+	Genotype string // genotype.json, DARTS repr file, or built-in name
+	SameCell bool   // use the normal cell for both cells
+	Out      string // output folder
+	Models   string // NB301 model folder to score with ("" = no scoring)
+	Seed     uint64 // seed of the noisy draws
 }
 
 // InputError is bad input (an unreadable or invalid genotype, a genotype NB301
@@ -27,8 +26,9 @@ func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Run exports the genotype named by o into o.Out and, if o.Models is set,
-// scores it with the ensembles found there, writes score.json and prints it
-// to stdout. Bad input is an *InputError; anything else failed at run time.
+// scores it with the ensembles found there (mean, std and the noisy draw
+// of each), writes score.json and prints it to stdout. Bad input is an
+// *InputError; anything else failed at run time.
 func Run(o Options, stdout io.Writer) (*Export, *Score, error) {
 	g, err := genotype.Load(o.Genotype)
 	if err != nil {
@@ -52,7 +52,8 @@ func Run(o Options, stdout io.Writer) (*Export, *Score, error) {
 	if err != nil {
 		return nil, nil, &InputError{err}
 	}
-	s := ens.Predict(e.Vector(), o.WithNoise, o.Seed)
+	s := ens.Predict(e.Vector(), o.Seed)
+	s.Models = o.Models
 	if err := WriteScore(o.Out, s); err != nil {
 		return nil, nil, err
 	}

@@ -156,21 +156,46 @@ const NumFeatures = 56
 type Ensemble struct {
 	Accuracy []*Member // XGBoost members
 	Runtime  []*Member // LightGBM members
+	// Version is the NB301 release the members come from ("0.9", "1.0"),
+	// read from their folder names (xgb_v0.9, lgb_runtime_v1.0, ...); ""
+	// when no folder names one.
+	Version string
+}
+
+// modelVersion returns the NB301 release named by a model folder in path:
+// a component xgb_vX or lgb_runtime_vX gives X; "" if none does.
+func modelVersion(path string) string {
+	for _, c := range strings.Split(filepath.ToSlash(path), "/") {
+		for _, p := range []string{"xgb_v", "lgb_runtime_v"} {
+			if v, ok := strings.CutPrefix(c, p); ok && v != "" {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // LoadEnsemble reads every model below dir, in lexical path order: files
 // named *surrogate_model.model (pickles), XGBoost *.ubj models, *.json files
 // that are XGBoost models (a top-level "learner" object; other JSON, such as
 // NB301's data_config.json, is skipped) and *.txt files that are LightGBM
-// models (first line "tree"; other text is skipped). A model file that
-// cannot be read is a *ModelError; finding no XGBoost member is an error.
+// models (first line "tree"; other text is skipped). Folders named gnn_*
+// (NB301's graph-network surrogates, PyTorch models) are skipped, so dir
+// may be a whole NB301 download (nb_models or nb_models_1.0) or one
+// ensemble's folder (xgb_v0.9). A model file that cannot be read is a
+// *ModelError; so are finding no XGBoost member and finding members of two
+// NB301 releases (a folder holding both v0.9 and v1.0 models).
 func LoadEnsemble(dir string) (*Ensemble, error) {
 	e := &Ensemble{}
+	versionFrom := ""
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return &ModelError{path, err}
 		}
 		name := d.Name()
+		if d.IsDir() && strings.HasPrefix(name, "gnn_") {
+			return fs.SkipDir
+		}
 		if !d.Type().IsRegular() || !(strings.HasSuffix(name, "surrogate_model.model") ||
 			strings.HasSuffix(name, ".ubj") || strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".txt")) {
 			return nil
@@ -197,6 +222,12 @@ func LoadEnsemble(dir string) (*Ensemble, error) {
 		if err != nil {
 			return err
 		}
+		if v := modelVersion(path); v != "" {
+			if e.Version != "" && v != e.Version {
+				return &ModelError{dir, fmt.Errorf("holds models of NB301 v%s (%s) and v%s (%s); give one release's folder", e.Version, versionFrom, v, path)}
+			}
+			e.Version, versionFrom = v, path
+		}
 		if m.Kind == KindXGBoost {
 			e.Accuracy = append(e.Accuracy, m)
 		} else {
@@ -220,36 +251,37 @@ type MemberScore struct {
 }
 
 // Estimate is an ensemble's prediction: the mean of its members, their
-// standard deviation (population, ddof 0, as numpy's std), and, when noise
-// was asked for, one normal draw with that mean and standard deviation.
+// standard deviation (population, ddof 0, as numpy's std), and one normal
+// draw with that mean and standard deviation: what NB301's predict returns
+// with with_noise=True, the default nasbench301's example.py uses.
 type Estimate struct {
 	Mean    float64       `json:"mean"`
 	Std     float64       `json:"std"`
-	Noisy   *float64      `json:"noisy,omitempty"`
+	Noisy   float64       `json:"noisy"`
 	Members []MemberScore `json:"members"`
 }
 
 // Score is what export-nb301 writes to score.json.
 type Score struct {
+	// Models is the model folder scored with; Version the NB301 release
+	// of its members ("0.9", "1.0"; "" when the folder names none).
+	Models  string `json:"models"`
+	Version string `json:"version,omitempty"`
 	// Accuracy is the CIFAR-10 validation accuracy estimate, percent.
 	Accuracy Estimate `json:"accuracy"`
 	// Runtime is the training-time estimate, seconds (nil without a
 	// LightGBM runtime ensemble).
-	Runtime   *Estimate `json:"runtime,omitempty"`
-	WithNoise bool      `json:"with_noise"`
-	Seed      *uint64   `json:"seed,omitempty"`
+	Runtime *Estimate `json:"runtime,omitempty"`
+	// Seed is the seed of the noisy draws.
+	Seed uint64 `json:"seed"`
 }
 
-// Predict scores a feature vector with every member. With noise, the
-// accuracy draw and then the runtime draw come from a PCG seeded with seed.
-func (e *Ensemble) Predict(features []float64, withNoise bool, seed uint64) Score {
-	var s Score
-	var rng *rand.Rand
-	if withNoise {
-		rng = rand.New(rand.NewPCG(seed, 0x6e623330315f6e73)) // "nb301_ns"
-		s.WithNoise = true
-		s.Seed = &seed
-	}
+// Predict scores a feature vector with every member: the ensembles' means
+// and standard deviations, and their noisy draws (the accuracy draw, then
+// the runtime draw, from a PCG seeded with seed).
+func (e *Ensemble) Predict(features []float64, seed uint64) Score {
+	rng := rand.New(rand.NewPCG(seed, 0x6e623330315f6e73)) // "nb301_ns"
+	s := Score{Version: e.Version, Seed: seed}
 	s.Accuracy = estimate(e.Accuracy, features, rng)
 	if len(e.Runtime) > 0 {
 		r := estimate(e.Runtime, features, rng)
@@ -271,9 +303,6 @@ func estimate(members []*Member, features []float64, rng *rand.Rand) Estimate {
 		est.Std += d * d
 	}
 	est.Std = math.Sqrt(est.Std / float64(len(members)))
-	if rng != nil {
-		v := est.Mean + est.Std*rng.NormFloat64()
-		est.Noisy = &v
-	}
+	est.Noisy = est.Mean + est.Std*rng.NormFloat64()
 	return est
 }

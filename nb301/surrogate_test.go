@@ -101,7 +101,8 @@ func copyFile(t *testing.T, src, dst string) {
 
 // ensembleDir lays out a models folder the way NB301's model download is
 // laid out (one folder per member holding surrogate_model.model and config
-// JSON files), plus a LightGBM runtime member.
+// JSON files), plus a LightGBM runtime member and a graph-network folder
+// whose PyTorch files cannot be read here.
 func ensembleDir(t *testing.T) string {
 	dir := t.TempDir()
 	copyFile(t, "testdata/xgb_a.pkl", filepath.Join(dir, "xgb_v0.9", "0", "surrogate_model.model"))
@@ -112,7 +113,13 @@ func ensembleDir(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a model\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, "testdata/lgb_runtime.pkl", filepath.Join(dir, "lgb_runtime_v1.0", "0", "surrogate_model.model"))
+	copyFile(t, "testdata/lgb_runtime.pkl", filepath.Join(dir, "lgb_runtime_v0.9", "0", "surrogate_model.model"))
+	if err := os.MkdirAll(filepath.Join(dir, "gnn_gin_v0.9", "0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gnn_gin_v0.9", "0", "surrogate_model.model"), []byte("PK\x03\x04 a torch zip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -122,27 +129,50 @@ func TestEnsemble(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Accuracy) != 2 || len(e.Runtime) != 1 {
-		t.Fatalf("%d accuracy, %d runtime members", len(e.Accuracy), len(e.Runtime))
+	if len(e.Accuracy) != 2 || len(e.Runtime) != 1 || e.Version != "0.9" {
+		t.Fatalf("%d accuracy, %d runtime members, version %q", len(e.Accuracy), len(e.Runtime), e.Version)
 	}
-	s := e.Predict(rows[0], false, 0)
+	s := e.Predict(rows[0], 0)
 	a, b := preds["xgb_a"][0], preds["xgb_b"][0]
 	if math.Abs(s.Accuracy.Mean-(a+b)/2) > 1e-5 || math.Abs(s.Accuracy.Std-math.Abs(a-b)/2) > 1e-5 {
 		t.Errorf("mean %v std %v, want %v %v", s.Accuracy.Mean, s.Accuracy.Std, (a+b)/2, math.Abs(a-b)/2)
 	}
-	if !strings.HasSuffix(s.Accuracy.Members[0].File, filepath.Join("0", "surrogate_model.model")) || s.Accuracy.Noisy != nil {
+	if !strings.HasSuffix(s.Accuracy.Members[0].File, filepath.Join("0", "surrogate_model.model")) || s.Version != "0.9" {
 		t.Errorf("members %+v", s.Accuracy.Members)
 	}
 	if s.Runtime == nil || s.Runtime.Std != 0 || len(s.Runtime.Members) != 1 {
 		t.Errorf("runtime %+v", s.Runtime)
 	}
 	// Noise: reproducible for a seed, different across seeds, drawn around the mean.
-	n1, n2, n3 := e.Predict(rows[0], true, 7), e.Predict(rows[0], true, 7), e.Predict(rows[0], true, 8)
-	if *n1.Accuracy.Noisy != *n2.Accuracy.Noisy || *n1.Accuracy.Noisy == *n3.Accuracy.Noisy {
-		t.Errorf("noise draws %v %v %v", *n1.Accuracy.Noisy, *n2.Accuracy.Noisy, *n3.Accuracy.Noisy)
+	// The mean and std do not depend on the seed.
+	n1, n2, n3 := e.Predict(rows[0], 7), e.Predict(rows[0], 7), e.Predict(rows[0], 8)
+	if n1.Accuracy.Noisy != n2.Accuracy.Noisy || n1.Accuracy.Noisy == n3.Accuracy.Noisy || n3.Accuracy.Mean != s.Accuracy.Mean {
+		t.Errorf("noise draws %v %v %v", n1.Accuracy.Noisy, n2.Accuracy.Noisy, n3.Accuracy.Noisy)
 	}
-	if math.Abs(*n1.Accuracy.Noisy-s.Accuracy.Mean) > 6*s.Accuracy.Std {
-		t.Errorf("noisy %v far from mean %v (std %v)", *n1.Accuracy.Noisy, s.Accuracy.Mean, s.Accuracy.Std)
+	if math.Abs(n1.Accuracy.Noisy-s.Accuracy.Mean) > 6*s.Accuracy.Std || n1.Accuracy.Noisy == s.Accuracy.Mean {
+		t.Errorf("noisy %v, mean %v (std %v)", n1.Accuracy.Noisy, s.Accuracy.Mean, s.Accuracy.Std)
+	}
+}
+
+// TestEnsembleVersions: a whole NB301 download is accepted when it holds
+// one release (its version read from the folder names); v0.9 and v1.0
+// members in one folder are refused, naming both.
+func TestEnsembleVersions(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, "testdata/xgb_a.pkl", filepath.Join(dir, "nb_models_1.0", "xgb_v1.0", "s0", "surrogate_model.model"))
+	e, err := LoadEnsemble(filepath.Join(dir, "nb_models_1.0"))
+	if err != nil || e.Version != "1.0" {
+		t.Fatalf("v1.0 folder: %v, version %q", err, e.Version)
+	}
+	copyFile(t, "testdata/xgb_b.pkl", filepath.Join(dir, "xgb_v0.9", "s0", "surrogate_model.model"))
+	_, err = LoadEnsemble(dir)
+	if err == nil || !strings.Contains(err.Error(), "v1.0") || !strings.Contains(err.Error(), "v0.9") {
+		t.Errorf("mixed releases: %v", err)
+	}
+	plain := t.TempDir()
+	copyFile(t, "testdata/xgb_a.pkl", filepath.Join(plain, "m", "surrogate_model.model"))
+	if e, err := LoadEnsemble(plain); err != nil || e.Version != "" {
+		t.Errorf("folder naming no release: %v, version %q", err, e.Version)
 	}
 }
 
@@ -173,5 +203,36 @@ func TestEnsembleErrors(t *testing.T) {
 	}
 	if _, err := LoadEnsemble(dir); err == nil || !strings.Contains(err.Error(), "handle is a int, want bytes") {
 		t.Errorf("bad handle: %v", err)
+	}
+}
+
+// TestRunScoreJSON: score.json reports the folder, its release, the mean
+// and the noisy draw (as example.py's with_noise=True) side by side.
+func TestRunScoreJSON(t *testing.T) {
+	models, out := ensembleDir(t), t.TempDir()
+	var stdout strings.Builder
+	_, s, err := Run(Options{Genotype: "DARTS_V2", Out: out, Models: models, Seed: 3}, &stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, ScoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Models   string `json:"models"`
+		Version  string `json:"version"`
+		Seed     uint64 `json:"seed"`
+		Accuracy struct {
+			Mean  *float64 `json:"mean"`
+			Noisy *float64 `json:"noisy"`
+		} `json:"accuracy"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Models != models || doc.Version != "0.9" || doc.Seed != 3 || doc.Accuracy.Mean == nil || doc.Accuracy.Noisy == nil ||
+		*doc.Accuracy.Mean != s.Accuracy.Mean || *doc.Accuracy.Noisy != s.Accuracy.Noisy {
+		t.Errorf("score.json %s", b)
 	}
 }

@@ -26,8 +26,8 @@ type cli struct {
 	SameCell  bool   `name:"same-cell" help:"Use the normal cell as the reduction cell too (the PertNAS convention; has no effect when the two cells are already equal)."`
 	Out       string `required:"" type:"path" placeholder:"DIR" help:"Folder to write genotype.py, config.json, features.json (and score.json) into; created if missing."`
 	Models    string `type:"path" placeholder:"DIR" help:"NB301 model folder to score with: every *surrogate_model.model pickle (xgboost or lightgbm Booster), XGBoost *.json / *.ubj model and LightGBM *.txt model below it. XGBoost members form the accuracy ensemble (percent), LightGBM members the runtime ensemble (seconds)."`
-	WithNoise bool   `name:"with-noise" help:"Also draw a noisy prediction: normal with the ensemble's mean and standard deviation (NB301's with_noise=True)."`
-	Seed      uint64 `default:"0" help:"Seed of the --with-noise draw."`
+	WithNoise bool   `name:"with-noise" hidden:"" help:"Accepted for compatibility: score.json always holds the noisy draw beside the mean."`
+	Seed      uint64 `default:"0" help:"Seed of the noisy draws (NB301's with_noise=True, as nasbench301's example.py scores: normal with the ensemble's mean and standard deviation)."`
 }
 
 func main() {
@@ -50,11 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if code, done := parse(parser, args); done {
 		return code
 	}
-	if c.Seed != 0 && !c.WithNoise {
-		log.Warn("--seed has no effect without --with-noise")
-	}
 	opts := nb301.Options{Genotype: c.Genotype, SameCell: c.SameCell, Out: c.Out, Models: c.Models,
-		WithNoise: c.WithNoise, Seed: c.Seed}
+		Seed: c.Seed}
 	_, score, err := nb301.Run(opts, stdout)
 	if err != nil {
 		log.Error("export-nb301 failed", "err", err)
@@ -66,7 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("wrote NB301 export", "dir", c.Out)
 	if score != nil {
-		log.Info("NB301 score", "accuracy", score.Accuracy.Mean, "std", score.Accuracy.Std, "members", len(score.Accuracy.Members))
+		log.Info("NB301 score", "version", score.Version, "accuracy", score.Accuracy.Mean, "std", score.Accuracy.Std,
+			"noisy", score.Accuracy.Noisy, "members", len(score.Accuracy.Members))
 	}
 	return 0
 }
