@@ -78,7 +78,8 @@ type NB301Score struct {
 		Noisy   *float64        `json:"noisy"`
 		Members json.RawMessage `json:"members"`
 	} `json:"accuracy"`
-	Models string `json:"models"`
+	Models  string `json:"models"`
+	Version string `json:"version"`
 }
 
 // Load reads the run folder dir. The search must be finished (search.json,
