@@ -312,6 +312,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, inputErr("no output folder given")
 	}
 
+	if !imagenet {
+		if err := checkCIFARManifest(o.Data, o.Dataset, classes); err != nil {
+			return nil, err
+		}
+	}
 	trainSrc, closeTrain, err := openBeton(trainPath, o.Dataset)
 	if err != nil {
 		return nil, err
@@ -522,6 +527,33 @@ func openBeton(path, dataset string) (*loader.BetonSource, func(), error) {
 		return nil, nil, &InputError{err}
 	}
 	return src, func() { r.Close() }, nil
+}
+
+// checkCIFARManifest checks convert-cifar's manifest.json in dir, when
+// there is one, against the dataset and number of classes asked for: CIFAR-10
+// data trained as cifar100 (or the reverse) is bad input, not a network
+// with a head of the wrong size.
+func checkCIFARManifest(dir, dataset string, classes int) error {
+	path := filepath.Join(dir, "manifest.json")
+	if _, err := os.Stat(path); err != nil {
+		return nil // .beton files written by other tools
+	}
+	var m struct {
+		Format     string `json:"format"`
+		Dataset    string `json:"dataset"`
+		NumClasses int    `json:"num_classes"`
+	}
+	if err := artifact.ReadJSON(path, &m); err != nil {
+		return &InputError{err}
+	}
+	if m.Format != "pertnas.cifar-beton.v1" {
+		return inputErr("--data %s: %s is a %q manifest, not convert-cifar's; is this the right folder?", dir, path, m.Format)
+	}
+	if m.Dataset != dataset || m.NumClasses != classes {
+		return inputErr("--dataset %s (%d classes): %s says the data is %s with %d classes; use --dataset %s or another --data",
+			dataset, classes, path, m.Dataset, m.NumClasses, m.Dataset)
+	}
+	return nil
 }
 
 // imagenetClasses returns the number of classes: num_classes of

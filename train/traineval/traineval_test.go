@@ -310,3 +310,25 @@ func TestRecipeNamesFlags(t *testing.T) {
 		t.Errorf("ImageNet paper preset: %v", err)
 	}
 }
+
+// TestManifestDataset: the dataset asked for must be the one convert-cifar
+// wrote (manifest.json), and a refused run writes nothing into --out.
+func TestManifestDataset(t *testing.T) {
+	data := t.TempDir()
+	writeSynthBeton(t, data, 64, 32)
+	m := `{"format": "pertnas.cifar-beton.v1", "dataset": "cifar10", "num_classes": 10}`
+	if err := os.WriteFile(filepath.Join(data, "manifest.json"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "eval")
+	o := smokeOptions(data, out)
+	o.Dataset = "cifar100"
+	_, err := Run(context.Background(), o)
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "says the data is cifar10 with 10 classes") {
+		t.Fatalf("cifar100 on CIFAR-10 data: %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("a refused run created %s: %v", out, err)
+	}
+}
