@@ -10,7 +10,7 @@ BIN    := bin
 STAGES := convert-cifar convert-imagenet search-evolve train-eval export-nb301
 export CGO_ENABLED ?= 0
 
-.PHONY: build test bench vet clean docs FORCE
+.PHONY: build test bench vet clean docs fuzz FORCE
 .DELETE_ON_ERROR:
 
 build: $(addprefix $(BIN)/,$(STAGES))
@@ -40,6 +40,12 @@ clean:
 # docs/cli.md: every stage's --help, for the README's reference.
 docs: build
 	sh scripts/gen-cli-doc.sh
+
+# Every fuzz target for FUZZTIME each, one at a time, with a table at the
+# end (scripts/fuzz.sh); e.g. make fuzz FUZZTIME=10m.
+FUZZTIME ?= 15s
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
 
 include pipelines/demo.mk
 include pipelines/cifar10.mk
