@@ -5,7 +5,9 @@ import (
 	"image"
 	"image/jpeg"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // BenchmarkCIFARTrain measures the training pipeline on CIFAR-sized raw
@@ -106,9 +108,30 @@ func imagenetSized(b testing.TB, n int) *sizedJPEGSource {
 	return src
 }
 
-// benchEpochs runs l over epochs until b.N images and reports images/s.
+// cpuTime is the CPU time (user + system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time per operation since start
+// (cpu-ns/op): on a machine shared with other work it varies far less
+// than the wall time.
+func reportCPU(b *testing.B, start time.Duration, ops int) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(ops), "cpu-ns/op")
+}
+
+// benchEpochs runs l over epochs until b.N images and reports images/s
+// and images per CPU second (img/cpu-s: per core).
 func benchEpochs(b *testing.B, l *Loader) {
 	b.ResetTimer()
+	cpu0 := cpuTime()
+	defer func() {
+		b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "img/cpu-s")
+	}()
 	images := 0
 	for epoch := 0; images < b.N; epoch++ {
 		it := l.Epoch(epoch)
@@ -148,8 +171,8 @@ func BenchmarkImageNetTest(b *testing.B) {
 }
 
 // BenchmarkImageNetStages measures the ImageNet steps one at a time on one
-// goroutine, per image: decoding (whole, and only a training crop's
-// blocks), the crops' resizing and the colour jitter.
+// goroutine, per image: decoding with each decoder, the crops' resizing and
+// the colour jitter (cpu-ns/op: the CPU time per image).
 //
 //	go test -run '^$' -bench ImageNetStages ./loader
 func BenchmarkImageNetStages(b *testing.B) {
@@ -161,33 +184,18 @@ func BenchmarkImageNetStages(b *testing.B) {
 			defer d.close()
 			var buf []byte
 			var err error
+			cpu0, n := cpuTime(), 0
 			for i := 0; b.Loop(); i++ {
 				s := i % len(src.data)
 				if buf, err = d.decode(buf, src.data[s], src.w[s], src.h[s]); err != nil {
 					b.Fatal(err)
 				}
+				n++
 			}
+			reportCPU(b, cpu0, n)
 		})
 	}
 	train, test := ImageNetTrainCrop(224), ImageNetTestCrop(224, 256)
-	b.Run("decode-train-window/turbo", func(b *testing.B) {
-		withJPEG(b, "turbo")
-		var d jpegDecoder
-		defer d.close()
-		var rs resizer
-		var buf []byte
-		var err error
-		for i := 0; b.Loop(); i++ {
-			s := i % len(src.data)
-			r := newSampleRNG(1, 0, i)
-			p := train.plan(&r, src.h[s], src.w[s])
-			rs.prepare(p.b.h, p.b.w, p.outH, p.outW)
-			y0, y1, x0, x1 := rs.reads(p.wy, p.wx, 224, 224)
-			if buf, _, err = d.decodeWindow(buf, src.data[s], src.w[s], src.h[s], p.b.i+y0, p.b.i+y1, p.b.j+x0, p.b.j+x1); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	whole := make([][]byte, len(src.data))
 	for s := range whole {
 		var err error
@@ -203,7 +211,10 @@ func BenchmarkImageNetStages(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			var rs resizer
 			cr, _ := c.crop.normalized()
+			cpu0, n := cpuTime(), 0
+			defer func() { reportCPU(b, cpu0, n) }()
 			for i := 0; b.Loop(); i++ {
+				n++
 				s := i % len(src.data)
 				r := newSampleRNG(1, 0, i)
 				cr.apply(&rs, out, whole[s], src.h[s], src.w[s], &r)
@@ -216,7 +227,11 @@ func BenchmarkImageNetStages(b *testing.B) {
 	pix := make([]byte, len(out))
 	for _, op := range []string{"brightness", "contrast", "saturation", "hue", "all4"} {
 		b.Run("jitter-"+op, func(b *testing.B) {
+			hueLUT() // built once per process
+			cpu0, n := cpuTime(), 0
+			defer func() { reportCPU(b, cpu0, n) }()
 			for i := 0; b.Loop(); i++ {
+				n++
 				copy(pix, out)
 				r := newSampleRNG(2, 0, i)
 				d := ImageNetJitter.draw(&r)

@@ -240,16 +240,8 @@ type resizer struct {
 	acc         []int32
 }
 
-// srcImage is the part of an image a resize reads: pixel (y, x) of the
-// image is pix[((y-y0)*w + x-x0)*3:] (RGB HWC rows w pixels wide).
-type srcImage struct {
-	pix    []byte
-	w      int
-	y0, x0 int
-}
-
 // prepare computes the coefficients for resizing a bh x bw box to
-// outH x outW.
+// outH x outW, unless they are those of the previous call.
 func (rs *resizer) prepare(bh, bw, outH, outW int) {
 	if rs.hIn != bw || rs.hOut != outW {
 		rs.horiz.compute(bw, outW)
@@ -262,7 +254,7 @@ func (rs *resizer) prepare(bh, bw, outH, outW int) {
 }
 
 // reads returns the rows [y0, y1) and columns [x0, x1) of the box that the
-// output window at (wy, wx) of size dh x dw reads (prepare first).
+// output window at (wy, wx) of size dh x dw reads (after prepare).
 func (rs *resizer) reads(wy, wx, dh, dw int) (y0, y1, x0, x1 int) {
 	span := func(c *coeffs, lo, n int) (int, int) {
 		a, b := c.first[lo], 0
@@ -282,23 +274,17 @@ func (rs *resizer) reads(wy, wx, dh, dw int) (y0, y1, x0, x1 int) {
 // resize resizes the box b of the image src (srcW pixels wide, RGB HWC) to
 // outH x outW and writes the window of the result at rows [wy, wy+dh) and
 // columns [wx, wx+dw) into dst (dh*dw*3 bytes, HWC). The window's pixels
-// equal those of the full resize.
+// equal those of the full resize; only the rows and columns the window
+// reads are resized horizontally.
 func (rs *resizer) resize(dst, src []byte, srcW int, b box, outH, outW, wy, wx, dh, dw int) {
 	rs.prepare(b.h, b.w, outH, outW)
-	rs.resizeFrom(dst, srcImage{pix: src, w: srcW}, b, wy, wx, dh, dw)
-}
-
-// resizeFrom is resize after prepare(b.h, b.w, outH, outW), reading from
-// src, which must hold at least the pixels reads() names.
-func (rs *resizer) resizeFrom(dst []byte, src srcImage, b box, wy, wx, dh, dw int) {
 	// Rows of the box the vertical pass reads for the window.
 	y0, y1, _, _ := rs.reads(wy, wx, dh, dw)
 	rows := y1 - y0
 	rs.tmp = growBytes(rs.tmp, rows*dw*3)
 	hk := &rs.horiz
 	for y := range rows {
-		sy := b.i + y0 + y - src.y0
-		srow := src.pix[(sy*src.w+b.j-src.x0)*3:]
+		srow := src[((b.i+y0+y)*srcW+b.j)*3:]
 		horizRow(rs.tmp[y*dw*3:(y+1)*dw*3], srow, hk, wx)
 	}
 	if cap(rs.acc) < dw*3 {
@@ -381,24 +367,4 @@ func (c *Crop) plan(r *sampleRNG, height, width int) cropPlan {
 func (c *Crop) apply(rs *resizer, dst, src []byte, height, width int, r *sampleRNG) {
 	p := c.plan(r, height, width)
 	rs.resize(dst, src, width, p.b, p.outH, p.outW, p.wy, p.wx, c.Size, c.Size)
-}
-
-// cropJPEG decodes the part of JPEG sample e that the crop reads and crops
-// and resizes it into b.cropBuffer, drawing RandomResizedCrop's box from r.
-func (l *Loader) cropJPEG(b *Batch, e Encoded, r *sampleRNG) error {
-	p := l.crop.plan(r, e.Height, e.Width)
-	rs := &b.resize
-	rs.prepare(p.b.h, p.b.w, p.outH, p.outW)
-	y0, y1, x0, x1 := rs.reads(p.wy, p.wx, l.h, l.w)
-	var (
-		src srcImage
-		err error
-	)
-	b.jpegBuffer, src, err = b.jpeg.decodeWindow(b.jpegBuffer, e.Data, e.Width, e.Height, p.b.i+y0, p.b.i+y1, p.b.j+x0, p.b.j+x1)
-	if err != nil {
-		return err
-	}
-	b.cropBuffer = growBytes(b.cropBuffer, l.h*l.w*3)
-	rs.resizeFrom(b.cropBuffer, src, p.b, p.wy, p.wx, l.h, l.w)
-	return nil
 }

@@ -63,58 +63,18 @@ func (d *jpegDecoder) turboDecoder() (*turbojpeg.Decoder, error) {
 	return d.turbo, nil
 }
 
-// header reads a JPEG's header with libjpeg-turbo and checks its size
-// against the recorded one.
-func (d *jpegDecoder) header(data []byte, w, h int) (*turbojpeg.Decoder, turbojpeg.Header, error) {
-	t, err := d.turboDecoder()
-	if err != nil {
-		return nil, turbojpeg.Header{}, err
-	}
-	hd, err := t.Header(data)
-	if err != nil {
-		return nil, hd, err
-	}
-	if hd.Width != w || hd.Height != h {
-		return nil, hd, fmt.Errorf("jpeg is %dx%d, metadata says %dx%d", hd.Width, hd.Height, w, h)
-	}
-	return t, hd, nil
-}
-
 // decode decodes a whole JPEG payload into buf (grown when needed) as RGB
 // HWC bytes, checking the decoded size against the recorded w x h.
 func (d *jpegDecoder) decode(buf, data []byte, w, h int) ([]byte, error) {
 	if !useTurbo() {
 		return decodeJPEGGo(buf, data, w, h)
 	}
-	t, _, err := d.header(data, w, h)
+	t, err := d.turboDecoder()
 	if err != nil {
 		return buf, err
 	}
 	buf = growBytes(buf, w*h*3)
 	return buf, t.Decode(buf, data, w, h)
-}
-
-// decodeWindow decodes at least the rectangle [y0, y1) x [x0, x1) of a
-// w x h JPEG into buf and returns it as a srcImage: with libjpeg-turbo only
-// the blocks around the rectangle are decoded (the rectangle's pixels equal
-// the whole decode's), with image/jpeg the whole image.
-func (d *jpegDecoder) decodeWindow(buf, data []byte, w, h, y0, y1, x0, x1 int) ([]byte, srcImage, error) {
-	if !useTurbo() {
-		buf, err := decodeJPEGGo(buf, data, w, h)
-		return buf, srcImage{pix: buf, w: w}, err
-	}
-	t, hd, err := d.header(data, w, h)
-	if err != nil {
-		return buf, srcImage{}, err
-	}
-	win := turbojpeg.Region{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
-	r := turbojpeg.RegionFor(hd, win)
-	// Room for the whole image, so that later windows do not reallocate.
-	buf = growBytes(buf, w*h*3)[:r.W*r.H*3]
-	if _, err := t.DecodeRegion(buf, data, hd, win); err != nil {
-		return buf, srcImage{}, err
-	}
-	return buf, srcImage{pix: buf, w: r.W, y0: r.Y, x0: r.X}, nil
 }
 
 // close frees the libjpeg-turbo handle, if any.

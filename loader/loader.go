@@ -255,15 +255,7 @@ func (l *Loader) fill(b *Batch, order []int, epoch int) {
 		}
 		pix := e.Data
 		scratch := false // pix is the batch's own buffer, free to modify
-		rng := newSampleRNG(l.cfg.Seed, epoch, s)
-		if e.JPEG && l.crop.Mode != NoCrop {
-			// Decode only the part of the image the crop reads.
-			if err := l.cropJPEG(b, e, &rng); err != nil {
-				b.err = fmt.Errorf("loader: sample %d: %w", s, err)
-				return
-			}
-			pix, scratch = b.cropBuffer, true
-		} else if e.JPEG {
+		if e.JPEG {
 			b.jpegBuffer, err = b.jpeg.decode(b.jpegBuffer, e.Data, e.Width, e.Height)
 			if err != nil {
 				b.err = fmt.Errorf("loader: sample %d: %w", s, err)
@@ -274,7 +266,8 @@ func (l *Loader) fill(b *Batch, order []int, epoch int) {
 			b.err = fmt.Errorf("loader: sample %d: raw image has %d bytes, want %d", s, len(pix), e.Height*e.Width*3)
 			return
 		}
-		if l.crop.Mode != NoCrop && !e.JPEG {
+		rng := newSampleRNG(l.cfg.Seed, epoch, s)
+		if l.crop.Mode != NoCrop {
 			b.cropBuffer = growBytes(b.cropBuffer, l.h*l.w*3)
 			l.crop.apply(&b.resize, b.cropBuffer, pix, e.Height, e.Width, &rng)
 			pix, scratch = b.cropBuffer, true
