@@ -5,6 +5,7 @@
 //	--precision fp32|tf32|fp16|bf16 default fp32; the CPU runs fp32 only
 //	--cuda-lib-dir DIR              the NVIDIA libraries' folder(s) (default: search)
 //	--threads N                     CPU threads, 0 = all cores; never changes a result
+//	--kernels auto|purego|avx2|avx512  CPU kernel path, pinned by the run (UseKernels)
 //
 // Flags.Validate checks the values alone (kong calls it while parsing, so a
 // bad value is refused before anything is written); Flags.Open probes the
@@ -35,6 +36,7 @@ type Flags struct {
 	Precision  string `default:"fp32" enum:"fp32,tf32,fp16,bf16" help:"GPU arithmetic: fp32 (strict), tf32 (TF32 tensor-core convolutions and GEMMs), fp16 (mixed precision with dynamic loss scaling) or bf16 (mixed precision). The CPU runs fp32 only."`
 	CudaLibDir string `name:"cuda-lib-dir" placeholder:"DIR" help:"Folder(s), ':'-separated, holding the NVIDIA libraries for the GPU (default: PERTNAS_CUDA_LIB_DIR, then the usual places)."`
 	Threads    int    `default:"0" help:"CPU threads (0: all cores); results do not depend on it."`
+	Kernels    string `default:"auto" placeholder:"auto|purego|avx2|avx512" help:"CPU kernel path: purego, avx2 or avx512 sum in different orders, so a run gives the same bits only on machines running the same path. auto: the path the run (or checkpoint) was started on, else the fastest this CPU has. Give one path to every job of a run on mixed machines."`
 }
 
 // Validate checks the values without touching the hardware.
@@ -48,7 +50,7 @@ func (f *Flags) Validate() error {
 	if f.Threads < 0 {
 		return stage.FlagErrorf("--threads", "must be >= 0 (0: all cores), got %d", f.Threads)
 	}
-	return nil
+	return f.validateKernels()
 }
 
 // parseDevice reads --device: auto, cpu, cuda (ordinal 0) or cuda:N.
