@@ -3,18 +3,30 @@ package convert
 import (
 	"os"
 	"sync"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/term"
+
+	"pertnas/internal/stage"
 )
 
 // TerminalProgress returns a ProgressFunc drawing one bar per task on f, and
 // a function to call when the work is over, which completes the bars and
-// waits for the last frame. When f is not a terminal both do nothing.
+// waits for the last frame. When f is not a terminal wide enough for bars
+// (a log file, a pipe), the ProgressFunc logs progress lines instead: per
+// task at most one every 10 s, with the count done, the rate and the ETA.
 func TerminalProgress(f *os.File) (ProgressFunc, func()) {
-	if !term.IsTerminal(int(f.Fd())) {
-		return func(string, int64, int64) {}, func() {}
+	if !stage.UseBars(f) {
+		bytes := &stage.ProgressLines{Every: 10 * time.Second, Unit: "bytes"}
+		images := &stage.ProgressLines{Every: 10 * time.Second, Unit: "images"}
+		return func(task string, done, total int64) {
+			if task == "read" || task == "download" {
+				bytes.Report(task, int(done), int(total))
+			} else {
+				images.Report(task, int(done), int(total))
+			}
+		}, func() {}
 	}
 	p := mpb.New(mpb.WithOutput(f), mpb.WithWidth(48))
 	var mu sync.Mutex

@@ -92,6 +92,12 @@ func (s Stage) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	kctx, err := parser.Parse(args)
 	if err != nil {
+		// A Validate method's FlagError is shown alone, without kong's
+		// command-path prefix.
+		var fe *FlagError
+		if errors.As(err, &fe) {
+			err = fe
+		}
 		fmt.Fprintf(stderr, "%s: error: %v\n", s.Name, err)
 		return StatusBadInput
 	}

@@ -12,8 +12,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/alecthomas/kong"
-
 	"pertnas/convert"
 	"pertnas/formats/cifar"
 	"pertnas/internal/stage"
@@ -30,6 +28,17 @@ type convertCmd struct {
 	Fetch       bool   `help:"Download the archive over HTTPS (verifying its published MD5) unless it is already at --src or OUT."`
 	URL         string `name:"url" help:"Download address for --fetch (default: the official archive at cs.toronto.edu)."`
 	MD5         string `name:"md5" help:"Expected MD5 of the download (default: the published one)."`
+}
+
+// Validate refuses bad flag values before anything is read or written.
+func (c *convertCmd) Validate() error {
+	if c.JPEGQuality < 1 || c.JPEGQuality > 100 {
+		return stage.FlagErrorf("--jpeg-quality", "must be in 1..100, got %d", c.JPEGQuality)
+	}
+	if c.PageSize < 2<<20 || c.PageSize&(c.PageSize-1) != 0 {
+		return stage.FlagErrorf("--page-size", "must be a power of two >= 2 MiB (2097152), got %d", c.PageSize)
+	}
+	return nil
 }
 
 func (c *convertCmd) Run(ctx context.Context) error {
@@ -61,6 +70,17 @@ type synthCmd struct {
 	Seed  uint64 `help:"Random seed." default:"1"`
 }
 
+// Validate refuses empty splits, which convert-cifar would then reject.
+func (c *synthCmd) Validate() error {
+	if c.Train < 1 {
+		return stage.FlagErrorf("--train", "must be >= 1, got %d", c.Train)
+	}
+	if c.Test < 1 {
+		return stage.FlagErrorf("--test", "must be >= 1, got %d", c.Test)
+	}
+	return nil
+}
+
 func (c *synthCmd) Run() error {
 	return convert.WriteSynth(c.Out, c.Train, c.Test, c.Seed)
 }
@@ -88,7 +108,6 @@ type cli struct {
 }
 
 func main() {
-	stage.Stage{Name: "convert-cifar", Grammar: &cli{}, BadInput: convert.IsBadInput, Options: []kong.Option{
-		kong.Description("Convert CIFAR-10/100 (binary version) to FFCV .beton files, or write a synthetic CIFAR-10-style archive."),
-	}}.Main()
+	stage.Stage{Name: "convert-cifar", Grammar: &cli{}, BadInput: convert.IsBadInput,
+		Description: "Convert CIFAR-10/100 (binary version) to FFCV .beton files, or write a synthetic CIFAR-10-style archive."}.Main()
 }

@@ -13,8 +13,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/alecthomas/kong"
-
 	"pertnas/convert"
 	"pertnas/convert/imagenet"
 	"pertnas/internal/stage"
@@ -28,6 +26,21 @@ type convertCmd struct {
 	JPEGQuality int    `name:"jpeg-quality" help:"JPEG quality 1..100 for re-encoded images." default:"90"`
 	PageSize    int    `help:"Page size of the .beton files in bytes, a power of two >= 2 MiB." default:"8388608"`
 	Workers     int    `help:"Decoding goroutines (0: all cores); the output does not depend on it." default:"0"`
+}
+
+// Validate refuses bad flag values before anything is read or written.
+func (c *convertCmd) Validate() error {
+	switch {
+	case c.JPEGQuality < 1 || c.JPEGQuality > 100:
+		return stage.FlagErrorf("--jpeg-quality", "must be in 1..100, got %d", c.JPEGQuality)
+	case c.MaxSide < 1:
+		return stage.FlagErrorf("--max-side", "must be >= 1, got %d", c.MaxSide)
+	case c.PageSize < 2<<20 || c.PageSize&(c.PageSize-1) != 0:
+		return stage.FlagErrorf("--page-size", "must be a power of two >= 2 MiB (2097152), got %d", c.PageSize)
+	case c.Workers < 0:
+		return stage.FlagErrorf("--workers", "must be >= 0 (0: all cores), got %d", c.Workers)
+	}
+	return nil
 }
 
 func (c *convertCmd) Run(ctx context.Context) error {
@@ -65,6 +78,23 @@ type synthCmd struct {
 	Seed    uint64 `help:"Random seed." default:"1"`
 }
 
+// Validate refuses counts and sizes that make no dataset.
+func (c *synthCmd) Validate() error {
+	switch {
+	case c.Classes < 1 || c.Classes > 10:
+		return stage.FlagErrorf("--classes", "must be in 1..10, got %d", c.Classes)
+	case c.Train < 1:
+		return stage.FlagErrorf("--train", "must be >= 1, got %d", c.Train)
+	case c.Val < 1:
+		return stage.FlagErrorf("--val", "must be >= 1, got %d", c.Val)
+	case c.MinSide < 1:
+		return stage.FlagErrorf("--min-side", "must be >= 1, got %d", c.MinSide)
+	case c.MaxSide < c.MinSide:
+		return stage.FlagErrorf("--max-side", "must be >= --min-side %d, got %d", c.MinSide, c.MaxSide)
+	}
+	return nil
+}
+
 func (c *synthCmd) Run() error {
 	return imagenet.WriteSynth(c.Out, imagenet.SynthOptions{Classes: c.Classes, Train: c.Train, Val: c.Val,
 		MinSide: c.MinSide, MaxSide: c.MaxSide, FlatVal: c.FlatVal, Seed: c.Seed})
@@ -76,7 +106,6 @@ type cli struct {
 }
 
 func main() {
-	stage.Stage{Name: "convert-imagenet", Grammar: &cli{}, BadInput: imagenet.IsBadInput, Options: []kong.Option{
-		kong.Description("Convert an ImageNet-style image folder to FFCV .beton files, or write a synthetic one."),
-	}}.Main()
+	stage.Stage{Name: "convert-imagenet", Grammar: &cli{}, BadInput: imagenet.IsBadInput,
+		Description: "Convert an ImageNet-style image folder to FFCV .beton files, or write a synthetic one."}.Main()
 }
