@@ -47,6 +47,12 @@ FUZZTIME ?= 15s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
+# The SLURM scripts on a real one-node SLURM cluster of their own, against
+# make demo (root; installs SLURM if missing, else skips).
+.PHONY: slurm-check
+slurm-check:
+	bash scripts/slurm-check.sh
+
 include pipelines/demo.mk
 include pipelines/cifar10.mk
 include pipelines/study.mk
