@@ -463,8 +463,9 @@ func (c *checker) walk(b []byte, base int64, pos int, s *tableSpec, depth int) (
 	if err != nil {
 		return table{}, err
 	}
-	fail := func(slot int, format string, args ...any) error {
-		return formatErrorf(t.at(slot), "%s field %d: %s", s.name, slot, fmt.Sprintf(format, args...))
+	// fail reports a problem with slot's value, found at position p.
+	fail := func(slot, p int, format string, args ...any) error {
+		return formatErrorf(base+int64(p), "%s table at %d, field slot %d: %s", s.name, base+int64(t.pos), slot, fmt.Sprintf(format, args...))
 	}
 	for slot, f := range s.fields {
 		p := t.field(slot)
@@ -476,14 +477,14 @@ func (c *checker) walk(b []byte, base int64, pos int, s *tableSpec, depth int) (
 			size = f.size
 		}
 		if p-t.pos+size > t.tableLen {
-			return t, fail(slot, "%d bytes at %d beyond the table's %d", size, p-t.pos, t.tableLen)
+			return t, fail(slot, p, "%d bytes at %d beyond the table's %d", size, p-t.pos, t.tableLen)
 		}
 		if f.kind == fScalar {
 			continue
 		}
 		target := int64(p) + int64(binary.LittleEndian.Uint32(b[p:]))
 		if target > int64(len(b)-4) {
-			return t, fail(slot, "offset to %d outside the %d-byte metadata", target, len(b))
+			return t, fail(slot, p, "offset to %d outside the %d-byte metadata", target, len(b))
 		}
 		v := int(target)
 		switch f.kind {
@@ -496,14 +497,14 @@ func (c *checker) walk(b []byte, base int64, pos int, s *tableSpec, depth int) (
 			}
 			n := int64(binary.LittleEndian.Uint32(b[v:]))
 			if n*elem > int64(len(b)-v-4) {
-				return t, fail(slot, "%d elements of %d bytes do not fit the %d bytes after %d", n, elem, len(b)-v-4, v)
+				return t, fail(slot, v, "length %d (elements of %d bytes) exceeds the %d bytes that follow", n, elem, len(b)-v-4)
 			}
 			if f.kind == fTables {
 				for i := range int(n) {
 					e := v + 4 + 4*i
 					et := int64(e) + int64(binary.LittleEndian.Uint32(b[e:]))
 					if et > int64(len(b)) {
-						return t, fail(slot, "element %d: offset outside the metadata", i)
+						return t, fail(slot, e, "element %d: offset outside the metadata", i)
 					}
 					if _, err := c.walk(b, base, int(et), f.sub, depth); err != nil {
 						return t, err
@@ -518,7 +519,7 @@ func (c *checker) walk(b []byte, base int64, pos int, s *tableSpec, depth int) (
 			typ := t.uint8(slot - 1)
 			us, ok := s.union[typ]
 			if !ok {
-				return t, fail(slot, "unknown union type %d", typ)
+				return t, fail(slot, p, "unknown union type %d", typ)
 			}
 			if _, err := c.walk(b, base, v, us, depth); err != nil {
 				return t, err
