@@ -42,15 +42,19 @@ func Run(o Options, stdout io.Writer) (*Export, *Score, error) {
 		}
 		return nil, nil, err
 	}
+	// The models are read before anything is written: a bad --models
+	// leaves the output folder as it was.
+	var ens *Ensemble
+	if o.Models != "" {
+		if ens, err = LoadEnsemble(o.Models); err != nil {
+			return nil, nil, &InputError{err}
+		}
+	}
 	if err := e.Write(o.Out); err != nil {
 		return nil, nil, err
 	}
-	if o.Models == "" {
+	if ens == nil {
 		return e, nil, nil
-	}
-	ens, err := LoadEnsemble(o.Models)
-	if err != nil {
-		return nil, nil, &InputError{err}
 	}
 	s := ens.Predict(e.Vector(), o.Seed)
 	s.Models = o.Models

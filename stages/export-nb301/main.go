@@ -4,12 +4,13 @@
 // (genotype.py); with --models it scores the genotype with NB301's surrogate
 // ensembles in Go and writes score.json. See spec/nb301.md.
 //
-// Exit status: 0 done, 2 bad input (named file, node or key), 1 failure.
+// Exit status: 0 done, 2 bad input (named file, node or key; nothing is
+// written), 1 failure.
 package main
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"pertnas/formats/genotype"
+	"pertnas/internal/stage"
 	"pertnas/nb301"
 )
 
@@ -28,65 +30,37 @@ type cli struct {
 	Models    string `type:"path" placeholder:"DIR" help:"NB301 model folder to score with: every *surrogate_model.model pickle (xgboost or lightgbm Booster), XGBoost *.json / *.ubj model and LightGBM *.txt model below it. XGBoost members form the accuracy ensemble (percent), LightGBM members the runtime ensemble (seconds)."`
 	WithNoise bool   `name:"with-noise" hidden:"" help:"Accepted for compatibility: score.json always holds the noisy draw beside the mean."`
 	Seed      uint64 `default:"0" help:"Seed of the noisy draws (NB301's with_noise=True, as nasbench301's example.py scores: normal with the ensemble's mean and standard deviation)."`
+
+	stdout io.Writer // where the score is printed
 }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run executes the stage and returns its exit status.
+// run executes the stage (stage.Stage's contract) and returns its exit
+// status.
 func run(args []string, stdout, stderr io.Writer) int {
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	var c cli
-	parser, err := kong.New(&c, kong.Name("export-nb301"),
-		kong.Description("Export a DARTS genotype to NAS-Bench-301 (configuration, feature vector, example.py line) and optionally score it with NB301's surrogate models."),
-		kong.Vars{"names": strings.Join(genotype.Names(), ", ")},
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(code int) { panic(exitCode(code)) }))
-	if err != nil {
-		fmt.Fprintln(stderr, "export-nb301:", err)
-		return 1
-	}
-	if code, done := parse(parser, args); done {
-		return code
-	}
-	opts := nb301.Options{Genotype: c.Genotype, SameCell: c.SameCell, Out: c.Out, Models: c.Models,
-		Seed: c.Seed}
-	_, score, err := nb301.Run(opts, stdout)
-	if err != nil {
-		log.Error("export-nb301 failed", "err", err)
-		var ie *nb301.InputError
-		if errors.As(err, &ie) {
-			return 2
-		}
-		return 1
-	}
-	log.Info("wrote NB301 export", "dir", c.Out)
-	if score != nil {
-		log.Info("NB301 score", "version", score.Version, "accuracy", score.Accuracy.Mean, "std", score.Accuracy.Std,
-			"noisy", score.Accuracy.Noisy, "members", len(score.Accuracy.Members))
-	}
-	return 0
+	slog.SetDefault(slog.New(stage.NewLogHandler(stderr)))
+	c := &cli{stdout: stdout}
+	return stage.Stage{Name: "export-nb301", Grammar: c,
+		Description: "Export a DARTS genotype to NAS-Bench-301 (configuration, feature vector, example.py line) and optionally score it with NB301's surrogate models.",
+		Options:     []kong.Option{kong.Vars{"names": strings.Join(genotype.Names(), ", ")}},
+		BadInput:    func(err error) bool { var ie *nb301.InputError; return errors.As(err, &ie) },
+	}.Run(context.Background(), args, stdout, stderr)
 }
 
-// exitCode carries kong's requested exit (after --help) out of Parse.
-type exitCode int
-
-// parse parses args; done reports that the stage should stop with code
-// (after --help, or on a usage error, which is bad input: 2).
-func parse(parser *kong.Kong, args []string) (code int, done bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			c, ok := r.(exitCode)
-			if !ok {
-				panic(r)
-			}
-			code, done = int(c), true
-		}
-	}()
-	if _, err := parser.Parse(args); err != nil {
-		fmt.Fprintln(parser.Stderr, "export-nb301:", err)
-		return 2, true
+func (c *cli) Run() error {
+	opts := nb301.Options{Genotype: c.Genotype, SameCell: c.SameCell, Out: c.Out, Models: c.Models,
+		Seed: c.Seed}
+	_, score, err := nb301.Run(opts, c.stdout)
+	if err != nil {
+		return err
 	}
-	return 0, false
+	slog.Info("wrote NB301 export", "dir", c.Out)
+	if score != nil {
+		slog.Info("NB301 score", "version", score.Version, "accuracy", score.Accuracy.Mean, "std", score.Accuracy.Std,
+			"noisy", score.Accuracy.Noisy, "members", len(score.Accuracy.Members))
+	}
+	return nil
 }

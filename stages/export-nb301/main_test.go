@@ -73,12 +73,16 @@ func TestRunExitCodes(t *testing.T) {
 		{"no genotype", []string{"--out", dir}, 2, "missing flags"},
 		{"unknown name", []string{"--genotype", "NOPE", "--out", dir}, 2, "NOPE"},
 		{"bad file", []string{"--genotype", twice, "--out", dir}, 2, "twice.json"},
-		{"no models", []string{"--genotype", "DARTS_V1", "--out", dir, "--models", filepath.Join(dir, "none")}, 2, "none"},
+		{"no models", []string{"--genotype", "DARTS_V1", "--out", filepath.Join(dir, "refused"), "--models", filepath.Join(dir, "none")}, 2, "none"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(c.args, &out, &errb)
 		if code != c.code || !strings.Contains(out.String()+errb.String(), c.want) {
 			t.Errorf("%s: exit %d (want %d), output %q lacks %q", c.name, code, c.code, out.String()+errb.String(), c.want)
 		}
+	}
+	// A refused export writes nothing (the models are read first).
+	if _, err := os.Stat(filepath.Join(dir, "refused")); !os.IsNotExist(err) {
+		t.Errorf("a refused export wrote %s: %v", filepath.Join(dir, "refused"), err)
 	}
 }
