@@ -3,6 +3,8 @@ package loader
 import (
 	"fmt"
 	"math"
+
+	"pertnas/loader/imgkern"
 )
 
 // CropMode says how images of any size are brought to a fixed square size.
@@ -140,7 +142,7 @@ func centerOffsets(height, width, size int) (top, left int) {
 }
 
 // precisionBits is PIL's fixed-point precision for 8-bit resampling.
-const precisionBits = 32 - 8 - 2
+const precisionBits = imgkern.Precision
 
 // coeffs are PIL's resampling coefficients for one axis: output x reads
 // inputs first[x] .. first[x]+count[x]-1 with weights k[x*ksize:].
@@ -218,17 +220,6 @@ func growBytes(s []byte, n int) []byte {
 	return s[:n]
 }
 
-// clip8 is PIL's rounding of a fixed-point sum to a byte.
-func clip8(v int32) byte {
-	if v >= 1<<precisionBits<<8 {
-		return 255
-	}
-	if v <= 0 {
-		return 0
-	}
-	return byte(v >> precisionBits)
-}
-
 // resizer resizes RGB HWC images like PIL's BILINEAR resize, reusing its
 // buffers (and its coefficients while the sizes repeat) between calls. It
 // is not safe for concurrent use.
@@ -236,8 +227,9 @@ type resizer struct {
 	horiz, vert coeffs
 	hIn, hOut   int // the sizes horiz was computed for
 	vIn, vOut   int
-	tmp         []byte
-	acc         []int32
+	cols        []byte // the box's part, transposed
+	hcols       []byte // its horizontal pass, transposed
+	tmp         []byte // the horizontal pass
 }
 
 // prepare computes the coefficients for resizing a bh x bw box to
@@ -276,70 +268,51 @@ func (rs *resizer) reads(wy, wx, dh, dw int) (y0, y1, x0, x1 int) {
 // columns [wx, wx+dw) into dst (dh*dw*3 bytes, HWC). The window's pixels
 // equal those of the full resize; only the rows and columns the window
 // reads are resized horizontally.
+//
+// Both passes are imgkern.Taps, a weighted sum of whole rows: the
+// horizontal pass runs on the box's part transposed (one source column a
+// row) and its result is transposed back for the vertical pass.
 func (rs *resizer) resize(dst, src []byte, srcW int, b box, outH, outW, wy, wx, dh, dw int) {
 	rs.prepare(b.h, b.w, outH, outW)
-	// Rows of the box the vertical pass reads for the window.
-	y0, y1, _, _ := rs.reads(wy, wx, dh, dw)
-	rows := y1 - y0
-	rs.tmp = growBytes(rs.tmp, rows*dw*3)
+	y0, y1, x0, x1 := rs.reads(wy, wx, dh, dw)
+	rows, cols := y1-y0, x1-x0
+	n := rows * 3 // bytes of one transposed column
+	rs.cols = growBytes(rs.cols, cols*n)
+	transposeRGB(rs.cols, n, src[((b.i+y0)*srcW+b.j+x0)*3:], srcW*3, rows, cols)
+	rs.hcols = growBytes(rs.hcols, dw*n)
 	hk := &rs.horiz
-	for y := range rows {
-		srow := src[((b.i+y0+y)*srcW+b.j)*3:]
-		horizRow(rs.tmp[y*dw*3:(y+1)*dw*3], srow, hk, wx)
+	for x := range dw {
+		xx := wx + x
+		k := hk.k[xx*hk.ksize : xx*hk.ksize+hk.count[xx]]
+		imgkern.Taps(rs.hcols[x*n:(x+1)*n], rs.cols[(hk.first[xx]-x0)*n:], n, k)
 	}
-	if cap(rs.acc) < dw*3 {
-		rs.acc = make([]int32, dw*3)
-	}
-	acc := rs.acc[:dw*3]
+	m := dw * 3 // bytes of one horizontally resized row
+	rs.tmp = growBytes(rs.tmp, rows*m)
+	transposeRGB(rs.tmp, m, rs.hcols, n, dw, rows)
 	vk := &rs.vert
-	n := dw * 3
 	for y := range dh {
 		yy := wy + y
 		k := vk.k[yy*vk.ksize : yy*vk.ksize+vk.count[yy]]
-		base := vk.first[yy] - y0
-		vertRow(dst[y*n:(y+1)*n], rs.tmp[base*n:], n, k, acc)
+		imgkern.Taps(dst[y*m:(y+1)*m], rs.tmp[(vk.first[yy]-y0)*m:], m, k)
 	}
 }
 
-// horizRow is PIL's horizontal pass for one row: out (len multiple of 3)
-// gets outputs wx, wx+1, ... of srow (the box's row, RGB).
-func horizRow(out, srow []byte, hk *coeffs, wx int) {
-	const half = 1 << (precisionBits - 1)
-	ks := hk.ksize
-	for x := 0; x+2 < len(out); x += 3 {
-		xx := wx + x/3
-		cnt := hk.count[xx]
-		k := hk.k[xx*ks : xx*ks+cnt]
-		p := srow[hk.first[xx]*3:]
-		p = p[:len(k)*3]
-		s0, s1, s2 := int32(half), int32(half), int32(half)
-		for t, kv := range k {
-			q := p[t*3 : t*3+3]
-			s0 += int32(q[0]) * kv
-			s1 += int32(q[1]) * kv
-			s2 += int32(q[2]) * kv
+// transposeRGB writes the h x w RGB image src (rows sstride bytes apart)
+// transposed into dst (rows dstride bytes apart): pixel (y, x) of src
+// becomes pixel (x, y) of dst.
+func transposeRGB(dst []byte, dstride int, src []byte, sstride, h, w int) {
+	// Blocks of 8 source rows: the 8 writes to a destination row land in
+	// one cache line.
+	for y0 := 0; y0 < h; y0 += 8 {
+		y1 := min(y0+8, h)
+		for x := range w {
+			d := dst[x*dstride+y0*3 : x*dstride+y1*3]
+			for y := y0; y < y1; y++ {
+				p := src[y*sstride+x*3 : y*sstride+x*3+3]
+				o := (y - y0) * 3
+				d[o], d[o+1], d[o+2] = p[0], p[1], p[2]
+			}
 		}
-		out[x], out[x+1], out[x+2] = clip8(s0), clip8(s1), clip8(s2)
-	}
-}
-
-// vertRow is PIL's vertical pass for one output row: dst[x] = clip8(half +
-// sum_t rows[t*n+x]*k[t]), acc a scratch row of n sums.
-func vertRow(dst, rows []byte, n int, k []int32, acc []int32) {
-	const half = 1 << (precisionBits - 1)
-	acc = acc[:n]
-	for i := range acc {
-		acc[i] = half
-	}
-	for t, kv := range k {
-		r := rows[t*n : t*n+n]
-		for i, v := range r {
-			acc[i] += int32(v) * kv
-		}
-	}
-	dst = dst[:n]
-	for i, v := range acc {
-		dst[i] = clip8(v)
 	}
 }
 

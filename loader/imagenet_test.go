@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"pertnas/loader/imgkern"
 	"pertnas/loader/turbojpeg"
 )
 
@@ -88,6 +89,16 @@ func TestColorJitterMatchesPIL(t *testing.T) {
 }
 
 func TestBilinearMatchesPIL(t *testing.T) {
+	defer imgkern.Use(imgkern.Current())
+	for _, p := range imgkern.Supported() {
+		if _, err := imgkern.Use(p); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(string(p), testBilinearMatchesPIL)
+	}
+}
+
+func testBilinearMatchesPIL(t *testing.T) {
 	f := loadPIL(t)
 	var rs resizer
 	for _, c := range f.Resize {

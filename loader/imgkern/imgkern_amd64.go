@@ -1,0 +1,22 @@
+//go:build amd64 && !purego
+
+package imgkern
+
+import "golang.org/x/sys/cpu"
+
+// The AVX-512 kernels use AVX-512 F and BW (byte moves) with VL forms; the
+// OS saving ZMM state is checked by x/sys/cpu.
+var (
+	hasAVX2   = cpu.X86.HasAVX2
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
+)
+
+// tapsAVX2 is Taps for n outputs, n a multiple of 8 (imgkern_amd64.s).
+//
+//go:noescape
+func tapsAVX2(dst, src *byte, n, stride int, k *int32, nk int)
+
+// tapsAVX512 is Taps for n outputs, n a multiple of 16.
+//
+//go:noescape
+func tapsAVX512(dst, src *byte, n, stride int, k *int32, nk int)

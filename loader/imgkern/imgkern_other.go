@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package imgkern
+
+const hasAVX2, hasAVX512 = false, false
+
+func tapsAVX2(dst, src *byte, n, stride int, k *int32, nk int)   { panic("imgkern: no AVX2 here") }
+func tapsAVX512(dst, src *byte, n, stride int, k *int32, nk int) { panic("imgkern: no AVX-512 here") }

@@ -1,0 +1,94 @@
+package imgkern
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestTapsPaths checks every supported path against the Go form on random
+// rows, lengths (block multiples and tails), tap counts and weights: PIL's
+// normalised bilinear weights, and extreme ones that drive the sums past
+// both ends of the clip.
+func TestTapsPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	paths := Supported()
+	if len(paths) == 1 {
+		t.Log("only the Go path runs here")
+	}
+	defer Use(Current())
+	for trial := range 400 {
+		n := rng.IntN(70)
+		if trial%5 == 0 {
+			n = 16 * (1 + rng.IntN(8))
+		}
+		stride := n + rng.IntN(9)
+		nk := 1 + rng.IntN(7)
+		k := make([]int32, nk)
+		switch trial % 3 {
+		case 0: // normalised weights summing to 1 << Precision
+			left := int32(1 << Precision)
+			for i := range nk - 1 {
+				k[i] = rng.Int32N(left + 1)
+				left -= k[i]
+			}
+			k[nk-1] = left
+		case 1: // negative and oversized weights (clipping)
+			for i := range k {
+				k[i] = rng.Int32N(3<<Precision) - 1<<Precision
+			}
+		default:
+			for i := range k {
+				k[i] = rng.Int32N(1 << (Precision - 1))
+			}
+		}
+		src := make([]byte, (nk-1)*stride+n+rng.IntN(3))
+		for i := range src {
+			src[i] = byte(rng.IntN(256))
+		}
+		want := make([]byte, n)
+		tapsGo(want, src, stride, k)
+		for _, p := range paths {
+			if _, err := Use(p); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, n)
+			Taps(got, src, stride, k)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s: %d outputs, %d taps %v, stride %d: %v, Go %v", p, n, nk, k, stride, got, want)
+			}
+		}
+	}
+}
+
+func TestClip8(t *testing.T) {
+	for _, c := range []struct {
+		v    int32
+		want byte
+	}{{-5, 0}, {0, 0}, {1<<Precision - 1, 0}, {1 << Precision, 1}, {255<<Precision - 1, 254}, {255 << Precision, 255}, {1 << 30, 255}} {
+		if got := Clip8(c.v); got != c.want {
+			t.Errorf("Clip8(%d) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
+
+func TestUseRejects(t *testing.T) {
+	if _, err := Use("sse9"); err == nil {
+		t.Error("unknown path accepted")
+	}
+}
+
+func BenchmarkTaps(b *testing.B) {
+	src := make([]byte, 4*672+672)
+	k := []int32{1 << 20, 1 << 21, 1 << 20, 5}
+	dst := make([]byte, 672)
+	defer Use(Current())
+	for _, p := range Supported() {
+		b.Run(string(p), func(b *testing.B) {
+			Use(p)
+			for b.Loop() {
+				Taps(dst, src, 672, k)
+			}
+		})
+	}
+}
