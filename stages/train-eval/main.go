@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
+	"pertnas/formats/checkpoint"
 	"pertnas/internal/stage"
 	"pertnas/internal/stage/device"
 	"pertnas/train"
@@ -102,11 +104,19 @@ func (c *cli) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pinned := "" // the kernel path of the checkpoint being resumed
+	if st, err := checkpoint.ReadState(c.Out); err == nil {
+		pinned = st.Kernels
+	}
+	kernels, err := c.Flags.UseKernels(pinned, filepath.Join(c.Out, "state.json"))
+	if err != nil {
+		return err
+	}
 	backend, err := dev.Backend()
 	if err != nil {
 		return fmt.Errorf("--device %s: %w", c.Device, err)
 	}
-	slog.Info("train-eval", "device", dev.Description, "preset", c.Preset, "out", c.Out)
+	slog.Info("train-eval", "device", dev.Description, "kernels", kernels, "preset", c.Preset, "out", c.Out)
 	res, err := traineval.Run(ctx, traineval.Options{
 		Genotype: c.Genotype, Normal: c.Normal, Reduce: c.Reduce, Data: c.Data, Dataset: c.Dataset,
 		Recipe: recipe, Seed: c.Seed, Backend: backend, DeviceName: dev.Description, Precision: c.Precision, Workers: c.Workers, Out: c.Out,

@@ -38,8 +38,10 @@ import (
 	"pertnas/formats/beton"
 	"pertnas/formats/checkpoint"
 	"pertnas/formats/genotype"
+	"pertnas/internal/stage"
 	"pertnas/loader"
 	"pertnas/nn"
+	"pertnas/nn/cpu/kern"
 	"pertnas/train"
 )
 
@@ -228,7 +230,9 @@ type Result struct {
 	Seed          uint64        `json:"seed"`
 	Device        string        `json:"device"`
 	Precision     string        `json:"precision,omitempty"`
-	Epochs        int           `json:"epochs"`
+	// Kernels is the CPU kernel path that computed the run (kern.Path).
+	Kernels string `json:"kernels"`
+	Epochs  int    `json:"epochs"`
 	// Accuracies are fractions: top-1, and top-5 (Acc5). BestTestAcc is
 	// the highest top-1 over the epochs (at BestEpoch), BestTestAcc5 the
 	// highest top-5.
@@ -272,6 +276,9 @@ type runKey struct {
 	// Precision is set for the mixed and TF32 modes only, so fp32 runs
 	// resume on either device.
 	Precision string `json:"precision,omitempty"`
+	// Kernels is the CPU kernel path (kern.Current): the paths sum in
+	// different orders, so a resume on another one is refused.
+	Kernels string `json:"kernels"`
 }
 
 // Run trains and writes the outputs. Bad arguments or input files give an
@@ -377,7 +384,16 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			AuxWeight: float32(r.AuxWeight), DropPath: float32(r.DropPath), LabelSmoothing: float32(r.LabelSmoothing),
 			Seed: o.Seed, LossScaling: o.Precision == "fp16"},
 		Run: runKey{Dataset: o.Dataset, Genotype: geno, Recipe: r, Train: filepath.Base(trainPath), Test: filepath.Base(testPath),
-			NTrain: len(trainIdx), NTest: len(testIdx), Precision: runPrecision(o.Precision)},
+			NTrain: len(trainIdx), NTest: len(testIdx), Precision: runPrecision(o.Precision), Kernels: string(kern.Current())},
+	}
+	// Everything is checked: from here on the run writes into o.Out,
+	// starting with removing what killed writes left there.
+	removed, err := stage.RemoveTemps(o.Out, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(removed) > 0 && o.Log != nil {
+		o.Log.Info("removed the temporary files of killed writes", "files", len(removed), "under", o.Out)
 	}
 	prog := newProgress(o.Progress, r.Epochs)
 	defer prog.close()
@@ -396,7 +412,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			if o.Log != nil {
 				o.Log.Info("epoch", "epoch", row.Epoch, "of", r.Epochs, "train_loss", row.TrainLoss, "train_acc", row.TrainAcc,
 					"test_loss", row.TestLoss, "test_acc", row.TestAcc, "test_acc5", row.TestAcc5, "lr", row.LR, "seconds", row.Seconds,
-					"images_per_s", row.ImagesPerS)
+					"images_per_s", row.ImagesPerS, "eta", eta(pub, r.Epochs))
 			}
 			if err := artifact.WriteTable(filepath.Join(o.Out, "metrics.arrow"), pub); err != nil {
 				return err
@@ -426,7 +442,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	res = &Result{
-		Dataset: o.Dataset, Normalisation: norm, Recipe: r, Seed: o.Seed, Device: o.DeviceName, Precision: o.Precision, Epochs: len(rows),
+		Dataset: o.Dataset, Normalisation: norm, Recipe: r, Seed: o.Seed, Device: o.DeviceName, Precision: o.Precision, Kernels: string(kern.Current()), Epochs: len(rows),
 		Network: Network{Genotype: geno, Repr: geno.Repr(), Layers: r.Layers, InitChannels: r.InitChannels,
 			Classes: classes, Auxiliary: opts.Auxiliary, Kind: kind, ImageSize: h},
 		Parameters: net.NumParams(), ParametersAll: net.Scope().NumParams(), MultAdds: net.MultAdds(h, w),
@@ -449,6 +465,16 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// eta estimates the time left from the mean epoch time so far.
+func eta(rows []train.Row, epochs int) time.Duration {
+	var sum float64
+	for _, r := range rows {
+		sum += r.Seconds
+	}
+	left := float64(epochs-len(rows)) * sum / float64(len(rows))
+	return (time.Duration(left * float64(time.Second))).Round(time.Second)
 }
 
 // Published returns a copy of the trainer's rows with the epochs numbered
