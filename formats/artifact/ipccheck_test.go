@@ -9,6 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // sampleTable returns the bytes of sampleRows written as a table.
@@ -203,4 +208,77 @@ func fuzzInput(t *testing.T, file string) []byte {
 		t.Fatalf("%s: %v", file, err)
 	}
 	return []byte(s)
+}
+
+// TestCheckIPCFileAcceptsArrowGoFeatures: files using what the checker
+// interprets beyond this package's own tables — nested, dictionary,
+// timestamp (time zone string), union (type ids vector) and view columns,
+// schema metadata, several batches, LZ4 and zstd buffers — pass the check
+// and read.
+func TestCheckIPCFileAcceptsArrowGoFeatures(t *testing.T) {
+	mem := memory.DefaultAllocator
+	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
+	unionType := arrow.SparseUnionOf([]arrow.Field{{Name: "i", Type: arrow.PrimitiveTypes.Int32}}, []arrow.UnionTypeCode{5})
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "member", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true})},
+		{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32)},
+		{Name: "d", Type: dictType},
+		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "Europe/Paris"}},
+		{Name: "u", Type: unionType},
+		{Name: "v", Type: arrow.BinaryTypes.StringView},
+	}, func() *arrow.Metadata { m := arrow.NewMetadata([]string{"k"}, []string{"v"}); return &m }())
+	for name, opts := range map[string][]ipc.Option{"plain": nil, "lz4": {ipc.WithLZ4()}, "zstd": {ipc.WithZstd()}} {
+		var buf bytes.Buffer
+		fw, err := ipc.NewFileWriter(&buf, append(opts, ipc.WithSchema(schema), ipc.WithAllocator(mem))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := range 2 {
+			rb := array.NewRecordBuilder(mem, schema)
+			rb.Field(0).(*array.Int64Builder).AppendValues([]int64{int64(b), int64(b + 1)}, nil)
+			sb := rb.Field(1).(*array.StructBuilder)
+			for range 2 {
+				sb.Append(true)
+				sb.FieldBuilder(0).(*array.Float64Builder).AppendNull()
+			}
+			lb := rb.Field(2).(*array.ListBuilder)
+			for range 2 {
+				lb.Append(true)
+				lb.ValueBuilder().(*array.Int32Builder).AppendValues([]int32{1, 2, 3}, nil)
+			}
+			db := rb.Field(3).(*array.BinaryDictionaryBuilder)
+			db.AppendString("a")
+			db.AppendString("b")
+			rb.Field(4).(*array.TimestampBuilder).AppendValues([]arrow.Timestamp{1, 2}, nil)
+			ub := rb.Field(5).(*array.SparseUnionBuilder)
+			for range 2 {
+				ub.Append(5)
+				ub.Child(0).(*array.Int32Builder).Append(7)
+			}
+			rb.Field(6).(*array.StringViewBuilder).AppendValues([]string{"short", "a string longer than twelve bytes"}, nil)
+			rec := rb.NewRecordBatch()
+			if err := fw.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+			rec.Release()
+			rb.Release()
+		}
+		if err := fw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkIPCFile(bytes.NewReader(buf.Bytes())); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		type row struct {
+			Member int `arrow:"member"`
+		}
+		var got []row
+		if err := ReadTableFrom(bytes.NewReader(buf.Bytes()), "features", &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 || got[3].Member != 2 {
+			t.Fatalf("got %+v", got)
+		}
+	}
 }
