@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +8,7 @@ import (
 
 	"pertnas/formats/artifact"
 	"pertnas/formats/genotype"
+	"pertnas/internal/stage"
 )
 
 // combineCmd pairs the normal cell of one genotype with the reduction cell
@@ -23,10 +23,10 @@ type combineCmd struct {
 func (c *combineCmd) Run() error {
 	g, err := genotype.CombineSources(c.Normal, c.Reduce)
 	if err != nil {
-		return badInput{err}
+		return stage.BadInput(err)
 	}
 	if fi, err := os.Stat(c.Out); err == nil && !fi.IsDir() {
-		return badInput{fmt.Errorf("--out %s is a file, want a folder", c.Out)}
+		return stage.BadInput(fmt.Errorf("--out %s is a file, want a folder", c.Out))
 	}
 	repr := g.Repr()
 	if err := artifact.WriteFile(filepath.Join(c.Out, "genotype.py"), func(w io.Writer) error {
@@ -41,16 +41,4 @@ func (c *combineCmd) Run() error {
 	}
 	fmt.Println(repr)
 	return nil
-}
-
-// badInput marks an error as bad input (exit status 2).
-type badInput struct{ err error }
-
-func (e badInput) Error() string { return e.err.Error() }
-func (e badInput) Unwrap() error { return e.err }
-
-// isBadInput reports whether err is, or wraps, a badInput.
-func isBadInput(err error) bool {
-	var b badInput
-	return errors.As(err, &b)
 }

@@ -8,6 +8,7 @@ import (
 
 	"pertnas/formats/artifact"
 	"pertnas/formats/genotype"
+	"pertnas/internal/stage"
 )
 
 // TestCombine: the normal cell of a run folder and the reduction cell of a
@@ -63,7 +64,7 @@ func TestCombineBadInput(t *testing.T) {
 	} {
 		_, k := parse(t, "combine", "--normal", c.normal, "--reduce", c.reduce, "--out", c.out)
 		err := k.Run()
-		if err == nil || !isBadInput(err) {
+		if err == nil || !stage.IsBadInput(err) {
 			t.Errorf("%v: error %v is not bad input", c, err)
 			continue
 		}

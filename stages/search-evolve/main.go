@@ -307,12 +307,13 @@ type cli struct {
 
 	// Tools over finished genotypes and runs.
 	Combine combineCmd `cmd:"" help:"Write a genotype with the normal cell of one genotype or run and the reduction cell of another (the published evaluation protocol)."`
+	Report  reportCmd  `cmd:"" help:"Write RUN/report.html: the cell, the valuations, every decision against the noise, timings, training curves (one static page)."`
 }
 
 func main() {
 	stage.Stage{Name: "search-evolve", Grammar: &cli{},
 		Description: "PertNAS search: population members (phases 1-2) and selection (phases 3-7) over one run folder; every job resumes when rerun.",
-		BadInput:    func(err error) bool { return errors.Is(err, pertnas.ErrBadConfig) || isBadInput(err) },
+		BadInput:    func(err error) bool { return errors.Is(err, pertnas.ErrBadConfig) },
 		Interrupted: "interrupted; the state is saved, rerun the same command to continue",
 	}.Main()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"pertnas/internal/stage"
 	"pertnas/report"
 )
 
@@ -17,7 +18,7 @@ func (c *reportCmd) Run() error {
 	if err != nil {
 		var ie *report.InputError
 		if errors.As(err, &ie) {
-			return badInput{err}
+			return stage.BadInput(err)
 		}
 		return err
 	}

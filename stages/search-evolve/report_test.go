@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pertnas/internal/stage"
 )
 
 // TestReportBadInput: a folder that is not a finished run is bad input
@@ -12,7 +14,7 @@ func TestReportBadInput(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing")
 	_, k := parse(t, "report", missing)
 	err := k.Run()
-	if err == nil || !isBadInput(err) || !strings.Contains(err.Error(), missing) {
+	if err == nil || !stage.IsBadInput(err) || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("report of a missing folder: %v", err)
 	}
 }
