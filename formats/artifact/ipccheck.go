@@ -2,10 +2,12 @@ package artifact
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/klauspost/compress/zstd"
@@ -33,7 +35,8 @@ const (
 	maxDecompressed = 1 << 30
 	// maxTables bounds the flatbuffer tables visited in a file, counting a
 	// table reached twice twice, so that shared subtrees cannot make arrow-go
-	// build an exponential number of fields.
+	// build an exponential number of fields (per flatbuffer: the footer, or
+	// one message).
 	maxTables = 1 << 16
 	// maxFieldDepth bounds how deeply fields may nest.
 	maxFieldDepth = 64
@@ -98,7 +101,7 @@ func checkIPCFile(r ipc.ReadAtSeeker) error {
 	if err != nil {
 		return err
 	}
-	c := &checker{r: r, end: footerStart}
+	c := &checker{r: r}
 	ft, err := c.root(footer, footerStart, &footerSpec)
 	if err != nil {
 		return err
@@ -106,23 +109,57 @@ func checkIPCFile(r ipc.ReadAtSeeker) error {
 	if ft.field(1) == 0 {
 		return formatErrorf(footerStart, "footer has no schema")
 	}
-	for _, blocks := range []struct {
+	// The blocks: each inside the file before the footer, none overlapping
+	// another (many entries naming the same bytes would make every reader
+	// read them again and again), then each one's message.
+	var blocks []block
+	for _, v := range []struct {
 		slot int
 		kind byte
 	}{{2, headerDictionaryBatch}, {3, headerRecordBatch}} {
-		start, n := ft.vector(blocks.slot)
+		start, n := ft.vector(v.slot)
 		for i := range n {
-			if err := c.block(footer, footerStart, start+24*i, blocks.kind); err != nil {
-				return err
+			p := start + 24*i
+			b := block{
+				at:   footerStart + int64(p),
+				off:  int64(binary.LittleEndian.Uint64(footer[p:])),
+				meta: int64(int32(binary.LittleEndian.Uint32(footer[p+8:]))),
+				body: int64(binary.LittleEndian.Uint64(footer[p+16:])),
+				kind: v.kind,
 			}
+			if b.off < 8 || b.meta < 8 || b.body < 0 || b.off > footerStart || b.meta > footerStart-b.off || b.body > footerStart-b.off-b.meta {
+				return formatErrorf(b.at, "block (offset %d, metadata %d bytes, body %d bytes) lies outside the %d bytes before the footer", b.off, b.meta, b.body, footerStart)
+			}
+			blocks = append(blocks, b)
+		}
+	}
+	byOffset := slices.Clone(blocks)
+	slices.SortFunc(byOffset, func(a, b block) int { return cmp.Compare(a.off, b.off) })
+	for i := 1; i < len(byOffset); i++ {
+		if p, b := byOffset[i-1], byOffset[i]; p.off+p.meta+p.body > b.off {
+			return formatErrorf(b.at, "block at offset %d overlaps the block at offset %d", b.off, p.off)
+		}
+	}
+	for _, b := range blocks {
+		if err := c.message(b); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// block is a Block struct of the footer (offset int64, metaDataLength
+// int32, padding, bodyLength int64): a message in the file.
+type block struct {
+	at              int64 // where the struct is
+	off, meta, body int64
+	kind            byte // the message header type it must have
+}
+
+// readAt reads n bytes at off; n is at most the file's size.
 func readAt(r io.ReaderAt, off, n int64) ([]byte, error) {
 	b := make([]byte, n)
-	if _, err := r.ReadAt(b, off); err != nil {
+	if got, err := r.ReadAt(b, off); got < len(b) {
 		return nil, fmt.Errorf("reading %d bytes at offset %d: %w", n, off, err)
 	}
 	return b, nil
@@ -131,8 +168,7 @@ func readAt(r io.ReaderAt, off, n int64) ([]byte, error) {
 // checker holds the state of one file's check.
 type checker struct {
 	r            io.ReaderAt
-	end          int64 // where the footer starts: blocks must end before it
-	tables       int   // tables visited so far
+	tables       int   // tables visited so far in the current flatbuffer
 	decompressed int64 // sum of declared decompressed sizes so far
 }
 
@@ -142,17 +178,9 @@ const (
 	headerRecordBatch     = 3
 )
 
-// block checks the Block struct at b[pos:] (offset int64, metaDataLength
-// int32, padding, bodyLength int64) and the message it points to, whose
-// header must be of type want.
-func (c *checker) block(b []byte, base int64, pos int, want byte) error {
-	at := base + int64(pos)
-	off := int64(binary.LittleEndian.Uint64(b[pos:]))
-	meta := int64(int32(binary.LittleEndian.Uint32(b[pos+8:])))
-	body := int64(binary.LittleEndian.Uint64(b[pos+16:]))
-	if off < 8 || meta < 8 || body < 0 || off > c.end || meta > c.end-off || body > c.end-off-meta {
-		return formatErrorf(at, "block (offset %d, metadata %d bytes, body %d bytes) lies outside the %d bytes before the footer", off, meta, body, c.end)
-	}
+// message checks the message of block b, whose position is checked.
+func (c *checker) message(b block) error {
+	off, meta, body, want := b.off, b.meta, b.body, b.kind
 	mb, err := readAt(c.r, off, meta)
 	if err != nil {
 		return err
@@ -446,6 +474,7 @@ func (c *checker) root(b []byte, base int64, s *tableSpec) (table, error) {
 		return table{}, formatErrorf(base, "%s flatbuffer of %d bytes is too short", s.name, len(b))
 	}
 	pos := int(binary.LittleEndian.Uint32(b))
+	c.tables = 0
 	return c.walk(b, base, pos, s, 0)
 }
 
