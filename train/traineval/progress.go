@@ -8,11 +8,13 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/term"
+
+	"pertnas/internal/stage"
 )
 
-// progress draws one mpb bar per epoch on a terminal; on anything else (a
-// file, a pipe, nil) it does nothing.
+// progress draws one mpb bar per epoch on a terminal wide enough; on
+// anything else (a file, a pipe, a 0-column pty, nil) it does nothing: the
+// log's epoch lines (with an ETA) show the progress there.
 type progress struct {
 	p      *mpb.Progress
 	bar    *mpb.Bar
@@ -22,7 +24,7 @@ type progress struct {
 
 func newProgress(w io.Writer, epochs int) *progress {
 	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !ok || !stage.UseBars(f) {
 		return &progress{}
 	}
 	return &progress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(40)), epochs: epochs}

@@ -5,8 +5,10 @@ package stagetest
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -41,4 +43,50 @@ func Run(t testing.TB, args ...string) (int, string) {
 		t.Fatal(err)
 	}
 	return 0, stderr.String()
+}
+
+// Snapshot returns every file below dir (slash paths relative to dir) with
+// its contents, or nil when dir does not exist, so that a test can assert
+// that a refused command left a folder exactly as it was.
+func Snapshot(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return nil
+	}
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			files[filepath.ToSlash(rel)+"/"] = ""
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// Unchanged fails the test when dir differs from the snapshot before.
+func Unchanged(t testing.TB, dir string, before map[string]string) {
+	t.Helper()
+	after := Snapshot(t, dir)
+	for p, b := range before {
+		if a, ok := after[p]; !ok {
+			t.Errorf("%s: %s was removed", dir, p)
+		} else if a != b {
+			t.Errorf("%s: %s was changed", dir, p)
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			t.Errorf("%s: %s was written", dir, p)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package stagetest
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,3 +35,31 @@ func TestRunReportsStatusAndStderr(t *testing.T) {
 		t.Fatal("the parent test process has the child's environment")
 	}
 }
+
+func TestSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a"), []byte("1"), 0o644)
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	before := Snapshot(t, dir)
+	if len(before) != 3 || before["a"] != "1" {
+		t.Fatalf("snapshot %v", before)
+	}
+	Unchanged(t, dir, before)
+	var ft fakeT
+	os.WriteFile(filepath.Join(dir, "sub", "b"), nil, 0o644)
+	Unchanged(&ft, dir, before)
+	if ft.errors != 1 {
+		t.Fatalf("a new file gave %d errors, want 1", ft.errors)
+	}
+	if Snapshot(t, filepath.Join(dir, "missing")) != nil {
+		t.Fatal("a missing folder has a snapshot")
+	}
+}
+
+type fakeT struct {
+	testing.TB
+	errors int
+}
+
+func (f *fakeT) Helper()               {}
+func (f *fakeT) Errorf(string, ...any) { f.errors++ }
