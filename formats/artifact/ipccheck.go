@@ -23,11 +23,11 @@ import (
 // arrow-go will read — the magic bytes, the footer, the schema with every
 // field, and the message of every record batch and dictionary block — and
 // checks each table, vtable, string, vector and union against the bytes that
-// hold it, each block against the file, each buffer against its message body,
-// and the declared size of each compressed buffer against what it really
-// decompresses to. What passes is safe to hand to arrow-go: every allocation
-// it makes is then bounded by the file's size (or, for compressed buffers, by
-// maxDecompressed).
+// hold it, each block against the file and the other blocks, each buffer
+// against its message body, and the declared size of each compressed buffer
+// against what it really decompresses to. What passes is safe to hand to
+// arrow-go: every allocation it makes is then bounded by the file's size
+// (or, for compressed buffers, by maxDecompressed).
 
 const (
 	// maxDecompressed bounds the sum of the decompressed sizes of a file's
