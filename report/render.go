@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"pertnas/formats/artifact"
+	"pertnas/formats/genotype"
 	"pertnas/pertnas"
 )
 
@@ -113,13 +114,17 @@ func Render(w io.Writer, r *Run) error {
 			kept[s.Edge][s.Op] = true
 		}
 	}
-	v.MeanHeatmap = template.HTML(heatmapSVG(fmt.Sprintf("population mean over %d members (phase 3; framed: kept by coarse selection)", len(r.Members)), &r.Mean, v.Scale, &kept))
+	var chosen [pertnas.NumEdges][pertnas.NumOps]bool
+	for j, p := range r.Summary.Genotype.Normal {
+		chosen[genotype.EdgeIndex(j/2, p.Input)][genotype.OpIndex(p.Op)] = true
+	}
+	v.MeanHeatmap = template.HTML(heatmapSVG(fmt.Sprintf("population mean over %d members (phase 3)", len(r.Members)), &r.Mean, v.Scale, &kept, &chosen))
 	for m, rows := range r.Members {
 		var mat [pertnas.NumEdges][pertnas.NumOps]float64
 		for _, x := range rows {
 			mat[x.Edge][x.Op] = x.Diff
 		}
-		v.MemberHeatmaps = append(v.MemberHeatmaps, template.HTML(heatmapSVG(fmt.Sprintf("member %d", m), &mat, v.Scale, nil)))
+		v.MemberHeatmaps = append(v.MemberHeatmaps, template.HTML(heatmapSVG(fmt.Sprintf("member %d", m), &mat, v.Scale, nil, nil)))
 	}
 
 	v.Decisions = r.Decisions()

@@ -161,6 +161,12 @@ func TestRenderContents(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	if n := strings.Count(page, `r="3.5"`); n != 8 { // the 8 edges of the normal cell, on the mean
+		t.Errorf("%d chosen (edge, op) dots, want 8", n)
+	}
+	if n := strings.Count(page, `stroke="#000" stroke-width="2"`); n != 2 { // coarse keeps of the fake selection
+		t.Errorf("%d coarse frames, want 2", n)
+	}
 	for _, banned := range []string{"<script", "http://", "https://"} {
 		if i := strings.Index(strings.ReplaceAll(page, `xmlns="http://www.w3.org/2000/svg"`, ""), banned); i >= 0 {
 			t.Errorf("report contains %q (must need no network and no script)", banned)

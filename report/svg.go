@@ -30,8 +30,9 @@ func diffColor(d, scale float64) string {
 
 // heatmapSVG draws a 14 x 7 valuation matrix (edges down, ops across), each
 // cell coloured by its diff and labelled with it in percentage points;
-// marked cells (may be nil) get a black frame.
-func heatmapSVG(title string, m *[pertnas.NumEdges][pertnas.NumOps]float64, scale float64, marked *[pertnas.NumEdges][pertnas.NumOps]bool) string {
+// marked cells get a black frame and chosen cells a black dot (either may
+// be nil).
+func heatmapSVG(title string, m *[pertnas.NumEdges][pertnas.NumOps]float64, scale float64, marked, chosen *[pertnas.NumEdges][pertnas.NumOps]bool) string {
 	const (
 		left, top = 132, 96
 		cw, ch    = 54, 22
@@ -54,6 +55,9 @@ func heatmapSVG(title string, m *[pertnas.NumEdges][pertnas.NumOps]float64, scal
 			fmt.Fprintf(&b, `<text x="%d" y="%d" class="v" text-anchor="middle">%+.1f</text>`, x+cw/2, y+15, 100*d)
 			if marked != nil && marked[e][o] {
 				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#000" stroke-width="2"/>`, x+1, y+1, cw-2, ch-2)
+			}
+			if chosen != nil && chosen[e][o] {
+				fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="3.5" fill="#000"/>`, x+8, y+ch/2)
 			}
 		}
 	}
