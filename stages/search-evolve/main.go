@@ -146,6 +146,15 @@ func (c *common) options(clean string, recursive bool) (pertnas.Options, error) 
 		return pertnas.Options{}, err
 	}
 	cfg.Device = dev.Name()
+	pinned := "" // the run's kernel path, once run.json exists
+	if old, err := pertnas.ReadRunConfig(c.RunDir); err == nil {
+		pinned = old.Kernels
+	}
+	kernels, err := c.Flags.UseKernels(pinned, filepath.Join(c.RunDir, "run.json"))
+	if err != nil {
+		return pertnas.Options{}, err
+	}
+	cfg.Kernels = string(kernels)
 	if err := pertnas.CheckRun(c.RunDir, cfg); err != nil {
 		return pertnas.Options{}, err
 	}
@@ -153,7 +162,7 @@ func (c *common) options(clean string, recursive bool) (pertnas.Options, error) 
 	if err != nil {
 		return pertnas.Options{}, stage.BadInput(fmt.Errorf("--data %s: %w", c.Data, err))
 	}
-	slog.Info("search-evolve", "device", dev.Description, "run", c.RunDir, "data", c.Data)
+	slog.Info("search-evolve", "device", dev.Description, "kernels", kernels, "run", c.RunDir, "data", c.Data)
 	removed, err := stage.RemoveTemps(filepath.Join(c.RunDir, clean), recursive, stage.IsRunJSONTemp)
 	if err != nil {
 		return pertnas.Options{}, err
