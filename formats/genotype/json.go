@@ -49,7 +49,7 @@ func ParseJSON(b []byte) (Genotype, error) {
 	dec.DisallowUnknownFields()
 	var j jsonGenotype
 	if err := dec.Decode(&j); err != nil {
-		return Genotype{}, jsonError(err, dec)
+		return Genotype{}, jsonError(err, dec, len(b))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Genotype{}, fmt.Errorf("genotype json: byte offset %d: data after the genotype object", dec.InputOffset())
@@ -75,7 +75,8 @@ func ParseJSON(b []byte) (Genotype, error) {
 	return g, nil
 }
 
-func jsonError(err error, dec *json.Decoder) error {
+// jsonError places err in the input of n bytes.
+func jsonError(err error, dec *json.Decoder, n int) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -86,7 +87,9 @@ func jsonError(err error, dec *json.Decoder) error {
 	case err == io.EOF:
 		return errors.New("genotype json: empty input")
 	case err == io.ErrUnexpectedEOF:
-		return fmt.Errorf("genotype json: byte offset %d: unexpected end of input", dec.InputOffset())
+		// The decoder stops at the value it could not finish; the input
+		// ends at n.
+		return fmt.Errorf("genotype json: byte offset %d: unexpected end of input (cut short?)", n)
 	}
 	// Unknown keys and other decoder errors carry the key in their text.
 	return fmt.Errorf("genotype json: byte offset %d: %w", dec.InputOffset(), err)
