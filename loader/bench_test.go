@@ -5,9 +5,12 @@ import (
 	"image"
 	"image/jpeg"
 	"math/rand/v2"
+	"os"
 	"syscall"
 	"testing"
 	"time"
+
+	"pertnas/formats/beton"
 )
 
 // BenchmarkCIFARTrain measures the training pipeline on CIFAR-sized raw
@@ -248,6 +251,55 @@ func BenchmarkImageNetStages(b *testing.B) {
 					d.apply(pix)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkImageNetBeton measures the ImageNet pipelines on a JPEG .beton
+// named by $PERTNAS_BENCH_BETON (scripts/bench-imagenet.sh writes one),
+// batch 32, one worker per GOMAXPROCS, like FFCV's loader with as many
+// workers: train (RandomResizedCrop 224 + flip, with and without the
+// recipe's colour jitter, normalise) in random order, eval (resize 256 +
+// centre crop 224, normalise) in order. One epoch warms the page cache
+// first; images/s is the wall-clock rate and img/cpu-s the images per
+// CPU second of the whole process.
+func BenchmarkImageNetBeton(b *testing.B) {
+	path := os.Getenv("PERTNAS_BENCH_BETON")
+	if path == "" {
+		b.Skip("set PERTNAS_BENCH_BETON to a JPEG .beton (scripts/bench-imagenet.sh)")
+	}
+	r, err := beton.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	src, err := NewBetonSource(r, "image", "label")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"train", Config{Order: Random, Crop: ImageNetTrainCrop(224), Augment: Augment{Flip: true}}},
+		{"train-jitter", Config{Order: Random, Crop: ImageNetTrainCrop(224), Augment: Augment{Flip: true, Jitter: ImageNetJitter}}},
+		{"eval", Config{Order: Sequential, Crop: ImageNetTestCrop(224, 256)}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := c.cfg
+			cfg.BatchSize, cfg.DropLast, cfg.Mean, cfg.Std = 32, true, ImageNetMean, ImageNetStd
+			l, err := New(src, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			it := l.Epoch(1000) // warm-up
+			for it.Next() {
+			}
+			if err := it.Err(); err != nil {
+				b.Fatal(err)
+			}
+			it.Close()
+			benchEpochs(b, l)
 		})
 	}
 }

@@ -227,8 +227,9 @@ type resizer struct {
 	horiz, vert coeffs
 	hIn, hOut   int // the sizes horiz was computed for
 	vIn, vOut   int
-	cols        []byte // the box's part, transposed
-	hcols       []byte // its horizontal pass, transposed
+	hoff        []int32 // horizontal pass: each output's first byte in a row
+	hw          []int32 // and its weights (imgkern.HorizWeights)
+	chunks      int
 	tmp         []byte // the horizontal pass
 }
 
@@ -236,8 +237,21 @@ type resizer struct {
 // outH x outW, unless they are those of the previous call.
 func (rs *resizer) prepare(bh, bw, outH, outW int) {
 	if rs.hIn != bw || rs.hOut != outW {
-		rs.horiz.compute(bw, outW)
+		hk := &rs.horiz
+		hk.compute(bw, outW)
 		rs.hIn, rs.hOut = bw, outW
+		rs.chunks = (hk.ksize + imgkern.ChunkTaps - 1) / imgkern.ChunkTaps
+		if cap(rs.hoff) < outW {
+			rs.hoff = make([]int32, outW)
+		}
+		if n := outW * 16 * rs.chunks; cap(rs.hw) < n {
+			rs.hw = make([]int32, 2*n)
+		}
+		rs.hoff, rs.hw = rs.hoff[:outW], rs.hw[:outW*16*rs.chunks]
+		for x := range outW {
+			rs.hoff[x] = int32(3 * hk.first[x])
+			imgkern.HorizWeights(rs.hw[x*16*rs.chunks:], hk.k[x*hk.ksize:x*hk.ksize+hk.count[x]], rs.chunks)
+		}
 	}
 	if rs.vIn != bh || rs.vOut != outH {
 		rs.vert.compute(bh, outH)
@@ -245,74 +259,41 @@ func (rs *resizer) prepare(bh, bw, outH, outW int) {
 	}
 }
 
-// reads returns the rows [y0, y1) and columns [x0, x1) of the box that the
-// output window at (wy, wx) of size dh x dw reads (after prepare).
-func (rs *resizer) reads(wy, wx, dh, dw int) (y0, y1, x0, x1 int) {
-	span := func(c *coeffs, lo, n int) (int, int) {
-		a, b := c.first[lo], 0
-		for i := lo; i < lo+n; i++ {
-			if c.count[i] > 0 {
-				a = min(a, c.first[i])
-				b = max(b, c.first[i]+c.count[i])
-			}
+// rowsRead returns the rows [y0, y1) of the box that the output rows
+// [wy, wy+dh) read (after prepare).
+func (rs *resizer) rowsRead(wy, dh int) (y0, y1 int) {
+	c := &rs.vert
+	y0, y1 = c.first[wy], 0
+	for i := wy; i < wy+dh; i++ {
+		if c.count[i] > 0 {
+			y0 = min(y0, c.first[i])
+			y1 = max(y1, c.first[i]+c.count[i])
 		}
-		return a, max(a, b)
 	}
-	y0, y1 = span(&rs.vert, wy, dh)
-	x0, x1 = span(&rs.horiz, wx, dw)
-	return
+	return y0, max(y0, y1)
 }
 
 // resize resizes the box b of the image src (srcW pixels wide, RGB HWC) to
 // outH x outW and writes the window of the result at rows [wy, wy+dh) and
 // columns [wx, wx+dw) into dst (dh*dw*3 bytes, HWC). The window's pixels
 // equal those of the full resize; only the rows and columns the window
-// reads are resized horizontally.
-//
-// Both passes are imgkern.Taps, a weighted sum of whole rows: the
-// horizontal pass runs on the box's part transposed (one source column a
-// row) and its result is transposed back for the vertical pass.
+// reads are resized horizontally. The passes are imgkern.HorizRGB and
+// imgkern.Taps.
 func (rs *resizer) resize(dst, src []byte, srcW int, b box, outH, outW, wy, wx, dh, dw int) {
 	rs.prepare(b.h, b.w, outH, outW)
-	y0, y1, x0, x1 := rs.reads(wy, wx, dh, dw)
-	rows, cols := y1-y0, x1-x0
-	n := rows * 3 // bytes of one transposed column
-	rs.cols = growBytes(rs.cols, cols*n)
-	transposeRGB(rs.cols, n, src[((b.i+y0)*srcW+b.j+x0)*3:], srcW*3, rows, cols)
-	rs.hcols = growBytes(rs.hcols, dw*n)
-	hk := &rs.horiz
-	for x := range dw {
-		xx := wx + x
-		k := hk.k[xx*hk.ksize : xx*hk.ksize+hk.count[xx]]
-		imgkern.Taps(rs.hcols[x*n:(x+1)*n], rs.cols[(hk.first[xx]-x0)*n:], n, k)
-	}
+	y0, y1 := rs.rowsRead(wy, dh)
 	m := dw * 3 // bytes of one horizontally resized row
-	rs.tmp = growBytes(rs.tmp, rows*m)
-	transposeRGB(rs.tmp, m, rs.hcols, n, dw, rows)
+	rs.tmp = growBytes(rs.tmp, (y1-y0)*m)
+	off, w := rs.hoff[wx:wx+dw], rs.hw[wx*16*rs.chunks:(wx+dw)*16*rs.chunks]
+	for y := y0; y < y1; y++ {
+		srow := src[((b.i+y)*srcW+b.j)*3:]
+		imgkern.HorizRGB(rs.tmp[(y-y0)*m:(y-y0+1)*m], srow, off, w, rs.chunks)
+	}
 	vk := &rs.vert
 	for y := range dh {
 		yy := wy + y
 		k := vk.k[yy*vk.ksize : yy*vk.ksize+vk.count[yy]]
 		imgkern.Taps(dst[y*m:(y+1)*m], rs.tmp[(vk.first[yy]-y0)*m:], m, k)
-	}
-}
-
-// transposeRGB writes the h x w RGB image src (rows sstride bytes apart)
-// transposed into dst (rows dstride bytes apart): pixel (y, x) of src
-// becomes pixel (x, y) of dst.
-func transposeRGB(dst []byte, dstride int, src []byte, sstride, h, w int) {
-	// Blocks of 8 source rows: the 8 writes to a destination row land in
-	// one cache line.
-	for y0 := 0; y0 < h; y0 += 8 {
-		y1 := min(y0+8, h)
-		for x := range w {
-			d := dst[x*dstride+y0*3 : x*dstride+y1*3]
-			for y := y0; y < y1; y++ {
-				p := src[y*sstride+x*3 : y*sstride+x*3+3]
-				o := (y - y0) * 3
-				d[o], d[o+1], d[o+2] = p[0], p[1], p[2]
-			}
-		}
 	}
 }
 

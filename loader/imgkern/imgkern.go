@@ -124,3 +124,72 @@ func Clip8(v int32) byte {
 	}
 	return byte(v >> Precision)
 }
+
+// ChunkTaps is the number of taps of one chunk of HorizRGB's weights: one
+// 16-byte load covers 5 RGB pixels.
+const ChunkTaps = 5
+
+// HorizWeights lays out the weights of one output pixel for HorizRGB:
+// chunks blocks of 16 int32, tap t of the pixel at index (t/5)*16 +
+// (t%5)*3 + c for each channel c (the weight repeated three times, lane 15
+// of a block zero). It writes them into w[:16*chunks], which must be zero
+// beyond the taps, and needs len(k) <= 5*chunks.
+func HorizWeights(w []int32, k []int32, chunks int) {
+	w = w[:16*chunks]
+	clear(w)
+	for t, kv := range k {
+		o := t/ChunkTaps*16 + t%ChunkTaps*3
+		w[o], w[o+1], w[o+2] = kv, kv, kv
+	}
+}
+
+// HorizRGB computes n pixels of one row of PIL's horizontal resampling
+// pass on RGB bytes: output pixel j is dst[3j:3j+3], channel c of it
+// Clip8(half + sum_t src[off[j]+3t+c] * k_j[t]), the weights k_j laid out
+// by HorizWeights in w[j*16*chunks:]. Taps with weight zero are not read,
+// so off[j]+3t+c need only be inside src for the others; off must not
+// decrease.
+func HorizRGB(dst, src []byte, off []int32, w []int32, chunks int) {
+	n := len(off)
+	if len(dst) < 3*n || len(w) < n*16*chunks || chunks < 1 {
+		panic(fmt.Sprintf("imgkern.HorizRGB: %d pixels, %d output bytes, %d weights, %d chunks", n, len(dst), len(w), chunks))
+	}
+	done := 0
+	if path == AVX512 && n > 1 {
+		// The kernel reads 16 bytes per chunk from off[j] and writes 4
+		// bytes per pixel: it takes the pixels before the last whose
+		// reads stay inside src.
+		reach := int32(len(src) - 16 - 15*(chunks-1))
+		done = n - 1
+		for done > 0 && off[done-1] > reach {
+			done--
+		}
+		if done > 0 {
+			if off[0] < 0 {
+				panic("imgkern.HorizRGB: negative offset")
+			}
+			horizAVX512(&dst[0], &src[0], done, &off[0], &w[0], chunks)
+		}
+	}
+	horizGo(dst[3*done:], src, off[done:], w[done*16*chunks:], chunks)
+}
+
+// horizGo is HorizRGB in Go, the reference.
+func horizGo(dst, src []byte, off []int32, w []int32, chunks int) {
+	const half = 1 << (Precision - 1)
+	for j, o := range off {
+		wj := w[j*16*chunks : (j+1)*16*chunks]
+		s0, s1, s2 := int32(half), int32(half), int32(half)
+		for t := range ChunkTaps * chunks {
+			kv := wj[t/ChunkTaps*16+t%ChunkTaps*3]
+			if kv == 0 {
+				continue
+			}
+			p := src[int(o)+3*t : int(o)+3*t+3]
+			s0 += int32(p[0]) * kv
+			s1 += int32(p[1]) * kv
+			s2 += int32(p[2]) * kv
+		}
+		dst[3*j], dst[3*j+1], dst[3*j+2] = Clip8(s0), Clip8(s1), Clip8(s2)
+	}
+}

@@ -20,3 +20,9 @@ func tapsAVX2(dst, src *byte, n, stride int, k *int32, nk int)
 //
 //go:noescape
 func tapsAVX512(dst, src *byte, n, stride int, k *int32, nk int)
+
+// horizAVX512 is HorizRGB for n pixels whose reads (16 bytes per chunk)
+// stay inside the source and whose 4-byte writes stay inside dst.
+//
+//go:noescape
+func horizAVX512(dst, src *byte, n int, off *int32, w *int32, chunks int)

@@ -99,3 +99,56 @@ tap5:
 done5:
 	VZEROUPPER
 	RET
+
+// func horizAVX512(dst, src *byte, n int, off *int32, w *int32, chunks int)
+// For each pixel j: p = sum over chunks of zx(16 bytes at src+off[j]+15*chunk)
+// * w (16 int32 lanes: tap t%5 channel c in lane 3*(t%5)+c); the lanes of
+// each channel (c, c+3, ..., c+12) are summed by rotations, half added,
+// shifted, clamped and the 3 bytes (and one more) stored at dst+3j.
+TEXT ·horizAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVQ         off+24(FP), R8
+	MOVQ         w+32(FP), R9
+	MOVQ         chunks+40(FP), R10
+	MOVL         $0x200000, AX
+	VPBROADCASTD AX, Z15
+	VPXORD       Z14, Z14, Z14
+	TESTQ        CX, CX
+	JZ           doneh
+
+pixh:
+	MOVLQSX (R8), R11
+	ADDQ    SI, R11
+	VPXORD  Z0, Z0, Z0
+	MOVQ    R10, R12
+
+chunkh:
+	VPMOVZXBD (R11), Z1
+	VPMULLD   (R9), Z1, Z1
+	VPADDD    Z1, Z0, Z0
+	ADDQ      $15, R11
+	ADDQ      $64, R9
+	DECQ      R12
+	JNZ       chunkh
+
+	VALIGND   $3, Z0, Z0, Z1
+	VPADDD    Z1, Z0, Z1
+	VALIGND   $6, Z1, Z1, Z2
+	VPADDD    Z2, Z1, Z1
+	VALIGND   $12, Z0, Z0, Z2
+	VPADDD    Z2, Z1, Z1
+	VPADDD    Z15, Z1, Z1
+	VPSRAD    $22, Z1, Z1
+	VPMAXSD   Z14, Z1, Z1
+	VPMOVUSDB Z1, X1
+	VMOVD     X1, (DI)
+	ADDQ      $3, DI
+	ADDQ      $4, R8
+	DECQ      CX
+	JNZ       pixh
+
+doneh:
+	VZEROUPPER
+	RET

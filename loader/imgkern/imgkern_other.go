@@ -6,3 +6,7 @@ const hasAVX2, hasAVX512 = false, false
 
 func tapsAVX2(dst, src *byte, n, stride int, k *int32, nk int)   { panic("imgkern: no AVX2 here") }
 func tapsAVX512(dst, src *byte, n, stride int, k *int32, nk int) { panic("imgkern: no AVX-512 here") }
+
+func horizAVX512(dst, src *byte, n int, off *int32, w *int32, chunks int) {
+	panic("imgkern: no AVX-512 here")
+}

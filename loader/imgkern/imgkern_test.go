@@ -92,3 +92,59 @@ func BenchmarkTaps(b *testing.B) {
 		})
 	}
 }
+
+// TestHorizRGBPaths checks HorizRGB on every path against the weighted
+// sums computed directly, for tap counts across chunk boundaries, offsets
+// up to the end of the source (where the kernel must leave pixels to the
+// Go form) and clipping weights.
+func TestHorizRGBPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	defer Use(Current())
+	for trial := range 300 {
+		n := 1 + rng.IntN(40)
+		maxTaps := 1 + rng.IntN(12)
+		chunks := (maxTaps + ChunkTaps - 1) / ChunkTaps
+		src := make([]byte, 3*(n*2+maxTaps)+rng.IntN(4))
+		for i := range src {
+			src[i] = byte(rng.IntN(256))
+		}
+		off := make([]int32, n)
+		ks := make([][]int32, n)
+		w := make([]int32, n*16*chunks)
+		pos := 0
+		for j := range n {
+			cnt := 1 + rng.IntN(maxTaps)
+			pos = min(pos+rng.IntN(3), len(src)/3-cnt)
+			off[j] = int32(3 * pos)
+			ks[j] = make([]int32, cnt)
+			for i := range ks[j] {
+				if trial%2 == 0 {
+					ks[j][i] = rng.Int32N(1 << (Precision - 1))
+				} else {
+					ks[j][i] = rng.Int32N(3<<Precision) - 1<<Precision
+				}
+			}
+			HorizWeights(w[j*16*chunks:], ks[j], chunks)
+		}
+		want := make([]byte, 3*n)
+		for j := range n {
+			for c := range 3 {
+				s := int32(1 << (Precision - 1))
+				for i, kv := range ks[j] {
+					s += int32(src[int(off[j])+3*i+c]) * kv
+				}
+				want[3*j+c] = Clip8(s)
+			}
+		}
+		for _, p := range Supported() {
+			if _, err := Use(p); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, 3*n)
+			HorizRGB(got, src, off, w, chunks)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s trial %d: %d pixels, %d chunks: %v, want %v", p, trial, n, chunks, got, want)
+			}
+		}
+	}
+}
