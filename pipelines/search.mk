@@ -16,7 +16,8 @@
 #        SEARCH_DATA=data/demo SEARCH_NPOP=2 SEARCH_ARGS="--preset smoke"
 #
 # Or `include pipelines/search.mk` from another Makefile and depend on
-# $(SEARCH_RUN)/genotype.json. Every job of one run must get the same
+# $(SEARCH_RUN)/genotype.json (pipelines/cifar10.mk does, setting SEARCH_*
+# from its CIFAR10_* variables). Every job of one run must get the same
 # SEARCH_ARGS (the run folder's run.json refuses another configuration);
 # --device may differ.
 
@@ -25,7 +26,7 @@ SEARCH_RUN  ?= runs/search
 SEARCH_DATA ?= data/cifar10
 SEARCH_NPOP ?= 4
 SEARCH_ARGS ?=
-# SEARCH_DEVICE: --device of every job (empty: the stage's default, cpu). With
+# SEARCH_DEVICE: --device of every job (empty: the stage's default, auto). With
 # auto or cuda and SEARCH_NGPU > 0, member i runs on cuda:(i mod SEARCH_NGPU).
 SEARCH_DEVICE ?=
 SEARCH_NGPU   ?= 0
