@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"pertnas/nn"
@@ -34,8 +36,10 @@ type Backend struct {
 	events      [2]uintptr         // for timing (timeIt)
 	constBufs   map[int][2]*buffer // per C: ones, zeros (BN without affine)
 	scratch     map[string]*buffer // small named scratch buffers, by role
-	sumsqOut    []float64
-	flagOut     [1]int32 // UnscaleGrads' overflow flag, copied back
+	sumsqOut    []float64          // SumSquaresAll's per-chunk sums, copied back
+	sumsqChunks []sumsqChunk       // SumSquaresAll's chunk table, reused
+	trace       []string           // with Options.SyncCheck: what the current method queued
+	flagOut     [1]int32           // UnscaleGrads' overflow flag, copied back
 	closed      bool
 }
 
@@ -60,6 +64,7 @@ func NewBackend(device int, opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cuda: device %d: %w", device, err)
 	}
+	opts.SyncCheck = opts.SyncCheck || os.Getenv(EnvSync) == "1"
 	return newBackend(dv, opts), nil
 }
 
@@ -103,7 +108,49 @@ func (b *Backend) enter() {
 	}
 }
 
-func (b *Backend) leave() { runtime.UnlockOSThread() }
+// leave undoes enter. With Options.SyncCheck, a method that returns
+// normally is followed by a stream synchronisation whose failure panics
+// with a Failure naming the method and what it queued (see syncCheck).
+func (b *Backend) leave() {
+	if b.opts.SyncCheck {
+		if r := recover(); r != nil {
+			b.trace = b.trace[:0]
+			runtime.UnlockOSThread()
+			panic(r)
+		}
+		b.syncCheck()
+	}
+	runtime.UnlockOSThread()
+}
+
+// syncCheck waits for the work the calling Backend method queued and
+// panics, when it failed, with an error naming the method and the kernels
+// and library calls it queued with their sizes.
+func (b *Backend) syncCheck() {
+	method := "?"
+	pc := make([]uintptr, 1)
+	// 0 Callers, 1 syncCheck, 2 leave, 3 the method's return.
+	if runtime.Callers(3, pc) == 1 {
+		if f := runtime.FuncForPC(pc[0]); f != nil {
+			method = f.Name()[strings.LastIndexByte(f.Name(), '.')+1:]
+		}
+	}
+	trace := strings.Join(b.trace, "; ")
+	b.trace = b.trace[:0]
+	if r := b.drv.StreamSynchronize(b.stream); r != cudaSuccess {
+		b.staging.offset = 0
+		must(b.drv.check(fmt.Sprintf("%s=1: cuStreamSynchronize after Backend.%s [queued: %s]", EnvSync, method, trace), r))
+	}
+	b.staging.offset = 0
+}
+
+// queued records, with Options.SyncCheck, a library call and its shape for
+// syncCheck's message.
+func (b *Backend) queued(call string, shape any) {
+	if b.opts.SyncCheck {
+		b.trace = append(b.trace, fmt.Sprintf("%s %+v", call, shape))
+	}
+}
 
 // Synchronize waits until all queued work has finished, returning the error
 // of any asynchronous failure.
@@ -218,7 +265,9 @@ func (b *Backend) zeroed(n int, dt dtype) *buffer {
 	return buf
 }
 
-// Upload copies src to dst (len(src) values), rounding to dst's type.
+// Upload copies src to dst (len(src) values), rounding to dst's type. src
+// is read only during the call (it is copied into pinned staging memory
+// before the asynchronous copy is queued): the caller may reuse it at once.
 func (b *Backend) Upload(dst nn.Buffer, src []float32) {
 	if len(src) == 0 {
 		return
@@ -231,8 +280,7 @@ func (b *Backend) Upload(dst nn.Buffer, src []float32) {
 	if d.dt != f32 {
 		to = b.scratchBuf("convert", len(src)).ptr
 	}
-	must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(to, unsafe.Pointer(&src[0]), uint64(len(src)*4), b.stream)))
-	// A copy from pageable memory has read src when the call returns.
+	b.upload(to, unsafe.Pointer(&src[0]), len(src)*4)
 	runtime.KeepAlive(src)
 	if d.dt != f32 {
 		b.convert(d.ptr, d.dt, to, f32, len(src))
@@ -322,23 +370,39 @@ func (b *Backend) Axpy(y nn.Buffer, alpha float32, x nn.Buffer) {
 // SumSquares returns the sum of x[i]^2, accumulated in float64 in a fixed order.
 func (b *Backend) SumSquares(x nn.Buffer) float64 { return b.SumSquaresAll([]nn.Buffer{x}) }
 
-// SumSquaresAll (nn.SumSquarer) is the sum of SumSquares over xs, added in
-// order on the host after one wait for the device.
+// SumSquaresAll (nn.SumSquarer) is the sum of SumSquares over xs, after
+// one wait for the device: one k_sumsq launch covers all buffers (per
+// launch up to sumsqMaxChunks chunks of sumsqChunkLen elements, their table
+// staged through pinned memory), and the chunks' sums are added in order on
+// the host.
 func (b *Backend) SumSquaresAll(xs []nn.Buffer) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
 	b.enter()
 	defer b.leave()
-	out := b.scratchBuf("sumsq", 2*len(xs)) // a float64 per buffer
-	for i, x := range xs {
-		b.launch("k_sumsq", 1, new(args).ptr(out.ptr+uint64(8*i)).t(b.dev(x)).i64(x.Len()))
+	chunks := b.sumsqChunks[:0]
+	for _, x := range xs {
+		ptr, dt := b.dev(x)
+		for start := 0; start < x.Len(); start += sumsqChunkLen {
+			chunks = append(chunks, sumsqChunk{x: ptr, start: int64(start), n: int32(min(sumsqChunkLen, x.Len()-start)), t: int32(dt)})
+		}
 	}
-	if cap(b.sumsqOut) < len(xs) {
-		b.sumsqOut = make([]float64, len(xs))
+	b.sumsqChunks = chunks
+	if len(chunks) == 0 {
+		return 0
 	}
-	host := b.sumsqOut[:len(xs)]
-	must(b.drv.check("cuMemcpyDtoHAsync_v2", b.drv.MemcpyDtoHAsync(unsafe.Pointer(&host[0]), out.ptr, uint64(8*len(xs)), b.stream)))
+	out := b.scratchBuf("sumsq", 2*len(chunks)) // a float64 per chunk
+	for first := 0; first < len(chunks); first += sumsqMaxChunks {
+		batch := chunks[first:min(first+sumsqMaxChunks, len(chunks))]
+		table := b.stage(unsafe.Pointer(&batch[0]), len(batch)*int(unsafe.Sizeof(batch[0])))
+		b.launch("k_sumsq", len(batch), new(args).ptr(out.ptr+uint64(8*first)).ptr(table).i32(len(batch)))
+	}
+	if cap(b.sumsqOut) < len(chunks) {
+		b.sumsqOut = make([]float64, len(chunks))
+	}
+	host := b.sumsqOut[:len(chunks)]
+	must(b.drv.check("cuMemcpyDtoHAsync_v2", b.drv.MemcpyDtoHAsync(unsafe.Pointer(&host[0]), out.ptr, uint64(8*len(chunks)), b.stream)))
 	b.sync()
 	var ss float64
 	for _, v := range host {
@@ -346,6 +410,19 @@ func (b *Backend) SumSquaresAll(xs []nn.Buffer) float64 {
 	}
 	return ss
 }
+
+// sumsqChunk mirrors struct sumsq_chunk of kernels.cu (24 bytes).
+type sumsqChunk struct {
+	x     uint64
+	start int64
+	n     int32
+	t     int32
+}
+
+const (
+	sumsqChunkLen  = 1 << 15 // elements per k_sumsq block
+	sumsqMaxChunks = 1 << 14 // chunks per launch (a 384 KiB table)
+)
 
 // UnscaleGrads (nn.GradUnscaler) multiplies every buffer by inv in place
 // and reports whether all results are finite, after one wait for the device.
@@ -515,6 +592,7 @@ func (b *Backend) MatMul(transA, transB bool, m, n, k int, a, bm nn.Buffer, accu
 			b.convert(cp, f32, cb.ptr, cb.dt, m*n)
 		}
 	}
+	b.queued("cublasSgemm_v2", [3]int{m, n, k})
 	must(b.l.blas.check("cublasSgemm_v2", b.l.blas.Sgemm(b.blas, opB, opA, int32(n), int32(m), int32(k),
 		&alpha, b.operand("matmul-b", bm, k*n, f32), ldb, b.operand("matmul-a", a, m*k, f32), lda, &beta, cp, int32(n))))
 	if cb.dt != f32 {

@@ -6,17 +6,13 @@ package cuda
 
 import (
 	"fmt"
-	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unsafe"
 
 	"pertnas/nn"
 )
-
-// cudnnBNMinEpsilon is CUDNN_BN_MIN_EPSILON: cuDNN rejects a smaller epsilon.
-// float32(1e-5) widened to double is just below it, so epsilons are clamped.
-const cudnnBNMinEpsilon = 1e-5
 
 var (
 	one  = float32(1)
@@ -165,15 +161,38 @@ type convPlan struct {
 }
 
 // algoChoice is how one direction of a convolution runs: the algorithm
-// cudnnFind*AlgorithmEx picked, its workspace and measured time, or own for
-// the backend's depthwise kernel.
+// cudnnFind*AlgorithmEx picked, with the math type of the variant it timed
+// (the descriptor is set to it before each call), the workspace that
+// variant needs and its measured time; or own for the backend's depthwise
+// kernel (fallback says why, when cuDNN was asked and could not run it).
 type algoChoice struct {
-	found bool
-	own   bool
-	algo  int32
-	bytes int
-	ms    float32
+	found    bool
+	own      bool
+	algo     int32
+	math     int32
+	bytes    int
+	ms       float32
+	fallback string
 }
+
+// convDir describes one direction of a convolution for the algorithm search.
+type convDir struct {
+	find  string // the cudnnFind*AlgorithmEx call
+	count int    // its *_ALGO_COUNT
+	// prefer is the fixed order in which Options.Deterministic takes the
+	// deterministic algorithms (implicit GEMM / ALGO_1 first: they need
+	// little workspace and support every shape), instead of the timed one.
+	prefer []int32
+}
+
+var (
+	dirForward = convDir{"cudnnFindConvolutionForwardAlgorithmEx", cudnnConvFwdAlgoCount,
+		[]int32{1, 0, 2, 7, 6, 5, 4, 3}}
+	dirBackwardData = convDir{"cudnnFindConvolutionBackwardDataAlgorithmEx", cudnnConvBwdDataCount,
+		[]int32{1, 5, 4, 3, 2, 0}}
+	dirBackwardFilter = convDir{"cudnnFindConvolutionBackwardFilterAlgorithmEx", cudnnConvBwdFilterCount,
+		[]int32{1, 5, 6, 2, 0, 3, 4}}
+)
 
 // isDepthwise reports whether the backend's own depthwise kernels apply.
 func isDepthwise(d nn.ConvDesc) bool { return d.Groups > 1 && d.Groups == d.C && d.OC == d.C }
@@ -226,37 +245,145 @@ func (b *Backend) ensureWorkspace(bytes int) {
 // scratch buffer out and up to req results to perf.
 type findFunc func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32
 
-// choose fills c on the first call for a plan direction: with the fastest
-// algorithm cudnnFind*AlgorithmEx measures (count is the direction's
-// *_ALGO_COUNT, outLen the length of its output) or, for a depthwise
-// convolution (own not nil), with the backend's kernel when Options.Depthwise
-// asks for it or, in DepthwiseAuto, when it runs faster. It then makes sure
-// the workspace holds the choice's needs.
-func (b *Backend) choose(c *algoChoice, call string, count, outLen int, find findFunc, own func(out uint64, dt dtype)) {
+// wsFunc asks cuDNN for the workspace of algo with the descriptor's current
+// math type (cudnnGetConvolution*WorkspaceSize).
+type wsFunc func(algo int32, bytes *uint64) int32
+
+// choose fills c on the first call for a plan direction (see search), then
+// makes sure the workspace holds the choice's needs.
+func (b *Backend) choose(c *algoChoice, dir convDir, conv uintptr, outLen int, find findFunc, ws wsFunc, own func(out uint64, dt dtype)) {
 	if !c.found {
-		mode := b.opts.Depthwise
+		*c = b.search(dir, conv, outLen, find, ws, own)
+	}
+	if !c.own {
+		b.ensureWorkspace(c.bytes)
+	}
+}
+
+// ownFixed settles c, not yet chosen, on the own depthwise kernel when that
+// needs no search: for a depthwise convolution (hasOwn) with DepthwiseKernel,
+// or DepthwiseAuto with Options.Deterministic (a fixed choice). It reports
+// whether the own kernel runs, so that the caller converts no operands for
+// cuDNN.
+func (b *Backend) ownFixed(c *algoChoice, hasOwn bool) bool {
+	if !c.found && hasOwn && (b.opts.Depthwise == DepthwiseKernel || (b.opts.Depthwise == DepthwiseAuto && b.opts.Deterministic)) {
+		*c = algoChoice{found: true, own: true}
+	}
+	return c.own
+}
+
+// search chooses how a direction of a convolution runs. Without own (not a
+// depthwise convolution) it is cuDNN's algorithm, found by
+// cudnnFind*AlgorithmEx with the descriptor at the backend's math type and
+// picked by pick; its workspace is the larger of what Find reported and
+// what cuDNN asks for that algorithm at the math type of the timed variant.
+// For a depthwise convolution not settled by ownFixed, Options.Depthwise
+// decides: cuDNN, or the faster of the two (DepthwiseAuto); and the own
+// kernel replaces cuDNN when the search fails (NOT_SUPPORTED) or nothing
+// fits the workspace, instead of failing.
+func (b *Backend) search(dir convDir, conv uintptr, outLen int, find findFunc, ws wsFunc, own func(out uint64, dt dtype)) algoChoice {
+	mode := b.opts.Depthwise
+	if own == nil {
+		mode = DepthwiseCudnn
+	}
+	dnn := &b.l.dnn
+	b.ensureWorkspace(b.opts.WorkspaceLimit)
+	b.setConvMath(conv, b.convMath())
+	// Find writes the output: a scratch buffer keeps accumulating
+	// outputs (dx, dw) intact.
+	tmp := b.newTyped(outLen, b.actType())
+	perf := make([]convAlgoPerf, dir.count)
+	var ret int32
+	err := dnn.check(dir.find, find(tmp.ptr, int32(len(perf)), &ret, unsafe.Pointer(&perf[0])))
+	var c algoChoice
+	if err == nil {
+		c, err = b.pick(dir, perf[:max(0, min(int(ret), len(perf)))])
+	}
+	if err != nil {
 		if own == nil {
-			mode = DepthwiseCudnn
+			panic(Failure{err})
 		}
-		if mode == DepthwiseKernel {
-			*c = algoChoice{found: true, own: true}
-			return
-		}
-		b.ensureWorkspace(b.opts.WorkspaceLimit)
-		// Find writes the output: a scratch buffer keeps accumulating
-		// outputs (dx, dw) intact.
-		tmp := b.newTyped(outLen, b.actType())
-		perf := make([]convAlgoPerf, count)
-		var ret int32
-		must(b.l.dnn.check(call, find(tmp.ptr, int32(len(perf)), &ret, unsafe.Pointer(&perf[0]))))
-		*c = b.pick(call, perf[:ret])
-		if mode == DepthwiseAuto {
-			if ms := b.timeIt(func() { own(tmp.ptr, tmp.dt) }); ms < c.ms {
-				*c = algoChoice{found: true, own: true, ms: ms}
-			}
+		return algoChoice{found: true, own: true, fallback: err.Error()}
+	}
+	b.setConvMath(conv, c.math)
+	var need uint64
+	if st := ws(c.algo, &need); st == 0 && int(need) > c.bytes {
+		c.bytes = int(need)
+	}
+	if mode == DepthwiseAuto {
+		if ms := b.timeIt(func() { own(tmp.ptr, tmp.dt) }); ms < c.ms {
+			return algoChoice{found: true, own: true, ms: ms}
 		}
 	}
-	b.ensureWorkspace(c.bytes)
+	return c
+}
+
+// setConvMath sets the math type of a convolution descriptor. Descriptors
+// are shared by the shapes with the same geometry, so each cuDNN call sets
+// the math type of its own choice first.
+func (b *Backend) setConvMath(conv uintptr, math int32) {
+	must(b.l.dnn.check("cudnnSetConvolutionMathType", b.l.dnn.SetConvMathType(conv, math)))
+}
+
+// pick returns the result to run: the fastest successful one (cuDNN sorts
+// them by time) whose workspace fits the limit; with Options.Deterministic,
+// among the successful, fitting results that cuDNN marks
+// CUDNN_DETERMINISTIC, the first algorithm of dir.prefer, at the backend's
+// own math type when both are offered, so that the choice does not depend
+// on timings and a rerun computes the same bits.
+func (b *Backend) pick(dir convDir, perf []convAlgoPerf) (algoChoice, error) {
+	ok := func(r convAlgoPerf) bool {
+		return r.Status == 0 && int(r.Memory) <= b.opts.WorkspaceLimit &&
+			(!b.opts.Deterministic || r.Determinism == cudnnDeterministic)
+	}
+	best := -1
+	rank := func(r convAlgoPerf) int {
+		i := slices.Index(dir.prefer, r.Algo)
+		if i < 0 {
+			i = len(dir.prefer) + int(r.Algo)
+		}
+		if r.MathType != b.convMath() {
+			i = 2*i + 1
+		} else {
+			i = 2 * i
+		}
+		return i
+	}
+	for i, r := range perf {
+		if !ok(r) {
+			continue
+		}
+		if !b.opts.Deterministic {
+			best = i
+			break
+		}
+		if best < 0 || rank(r) < rank(perf[best]) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		r := perf[best]
+		return algoChoice{found: true, algo: r.Algo, math: r.MathType, bytes: int(r.Memory), ms: r.Time}, nil
+	}
+	var tried []string
+	for _, r := range perf {
+		st := "ok"
+		if r.Status != 0 {
+			name := cudnnStatusNames[r.Status]
+			if b.l.dnn.GetErrorString != nil {
+				name = b.l.dnn.GetErrorString(r.Status)
+			}
+			st = fmt.Sprintf("%s (%d)", name, r.Status)
+		} else if b.opts.Deterministic && r.Determinism != cudnnDeterministic {
+			st = "not deterministic"
+		}
+		tried = append(tried, fmt.Sprintf("algo %d: %s, %d bytes", r.Algo, st, r.Memory))
+	}
+	what := "algorithm"
+	if b.opts.Deterministic {
+		what = "deterministic algorithm"
+	}
+	return algoChoice{}, fmt.Errorf("%s: no %s succeeded within a %d-byte workspace [%s]", dir.find, what, b.opts.WorkspaceLimit, strings.Join(tried, "; "))
 }
 
 // timeIt returns the mean time in milliseconds of three runs of the work fn
@@ -279,33 +406,11 @@ func (b *Backend) timeIt(fn func()) float32 {
 	return ms / 3
 }
 
-// pick returns the fastest successful result (cuDNN sorts them by time)
-// whose workspace fits the limit.
-func (b *Backend) pick(call string, perf []convAlgoPerf) algoChoice {
-	for _, r := range perf {
-		if r.Status == 0 && int(r.Memory) <= b.opts.WorkspaceLimit {
-			return algoChoice{found: true, algo: r.Algo, bytes: int(r.Memory), ms: r.Time}
-		}
-	}
-	var tried []string
-	for _, r := range perf {
-		st := "ok"
-		if r.Status != 0 {
-			name := cudnnStatusNames[r.Status]
-			if b.l.dnn.GetErrorString != nil {
-				name = b.l.dnn.GetErrorString(r.Status)
-			}
-			st = fmt.Sprintf("%s (%d)", name, r.Status)
-		}
-		tried = append(tried, fmt.Sprintf("algo %d: %s, %d bytes", r.Algo, st, r.Memory))
-	}
-	panic(Failure{fmt.Errorf("%s: no algorithm succeeded within a %d-byte workspace [%s]", call, b.opts.WorkspaceLimit, strings.Join(tried, "; "))})
-}
-
 // Conv2DForward: y = conv(x, w). The algorithm is found by timing
 // (cudnnFindConvolutionForwardAlgorithmEx) on the first call for a shape.
 // With mixed precision, cuDNN sees half x, w and y (float32 weights are
-// converted on each call; they are small).
+// converted on each call; they are small); the own depthwise kernel reads
+// them as they are.
 func (b *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
 	b.enter()
 	defer b.leave()
@@ -316,15 +421,23 @@ func (b *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
 			b.launch("k_dw_fwd", blocksFor(y.Len()), dwArgs(new(args).t(out, odt).t(b.dev(x)).t(b.dev(w)), d.N*d.C, d))
 		}
 	}
+	if b.ownFixed(&p.fwd, own != nil) {
+		own(b.dev(y))
+		return
+	}
 	xp, wp := b.operand("conv-x", x, d.N*d.C*d.H*d.W, dt), b.operand("conv-w", w, w.Len(), dt)
-	b.choose(&p.fwd, "cudnnFindConvolutionForwardAlgorithmEx", cudnnConvFwdAlgoCount, y.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
+	b.choose(&p.fwd, dirForward, p.conv, y.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
 		return dnn.FindConvFwdAlgoEx(b.dnn, p.x, xp, p.w, wp, p.conv, p.y, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+	}, func(algo int32, bytes *uint64) int32 {
+		return dnn.GetConvFwdWorkspace(b.dnn, p.x, p.w, p.conv, p.y, algo, bytes)
 	}, own)
 	if p.fwd.own {
 		own(b.dev(y))
 		return
 	}
 	r := b.result("conv-y", y, y.Len(), dt, false)
+	b.setConvMath(p.conv, p.fwd.math)
+	b.queued("cudnnConvolutionForward", d)
 	if st := dnn.ConvFwd(b.dnn, scalar(&one), p.x, xp, p.w, wp, p.conv,
 		p.fwd.algo, b.workspace, uint64(p.fwd.bytes), r.beta(), p.y, r.ptr); st != 0 {
 		must(dnn.check(fmt.Sprintf("cudnnConvolutionForward %+v", d), st))
@@ -343,15 +456,23 @@ func (b *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer) {
 			b.launch("k_dw_bwd_data", blocksFor(dx.Len()), dwArgs(new(args).t(out, odt).t(b.dev(dy)).t(b.dev(w)), d.N*d.C, d))
 		}
 	}
+	if b.ownFixed(&p.bwdData, own != nil) {
+		own(b.dev(dx))
+		return
+	}
 	dyp, wp := b.operand("conv-y", dy, d.N*d.OC*d.OH*d.OW, dt), b.operand("conv-w", w, w.Len(), dt)
-	b.choose(&p.bwdData, "cudnnFindConvolutionBackwardDataAlgorithmEx", cudnnConvBwdDataCount, dx.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
+	b.choose(&p.bwdData, dirBackwardData, p.conv, dx.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
 		return dnn.FindConvBwdDataAlgoEx(b.dnn, p.w, wp, p.y, dyp, p.conv, p.x, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+	}, func(algo int32, bytes *uint64) int32 {
+		return dnn.GetConvBwdDataWorkspace(b.dnn, p.w, p.y, p.conv, p.x, algo, bytes)
 	}, own)
 	if p.bwdData.own {
 		own(b.dev(dx))
 		return
 	}
 	r := b.result("conv-x", dx, dx.Len(), dt, true)
+	b.setConvMath(p.conv, p.bwdData.math)
+	b.queued("cudnnConvolutionBackwardData", d)
 	if st := dnn.ConvBwdData(b.dnn, scalar(&one), p.w, wp, p.y, dyp, p.conv,
 		p.bwdData.algo, b.workspace, uint64(p.bwdData.bytes), r.beta(), p.x, r.ptr); st != 0 {
 		must(dnn.check(fmt.Sprintf("cudnnConvolutionBackwardData %+v", d), st))
@@ -371,15 +492,23 @@ func (b *Backend) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
 			b.launch("k_dw_bwd_filter", d.C*d.K*d.K, dwArgs(new(args).t(out, odt).t(b.dev(x)).t(b.dev(dy)), d.N, d))
 		}
 	}
+	if b.ownFixed(&p.bwdFilter, own != nil) {
+		own(b.dev(dw))
+		return
+	}
 	xp, dyp := b.operand("conv-x", x, d.N*d.C*d.H*d.W, dt), b.operand("conv-y", dy, d.N*d.OC*d.OH*d.OW, dt)
-	b.choose(&p.bwdFilter, "cudnnFindConvolutionBackwardFilterAlgorithmEx", cudnnConvBwdFilterCount, dw.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
+	b.choose(&p.bwdFilter, dirBackwardFilter, p.conv, dw.Len(), func(out uint64, req int32, ret *int32, perf unsafe.Pointer) int32 {
 		return dnn.FindConvBwdFilterAlgoEx(b.dnn, p.x, xp, p.y, dyp, p.conv, p.w, out, req, ret, perf, b.workspace, uint64(b.wsBytes))
+	}, func(algo int32, bytes *uint64) int32 {
+		return dnn.GetConvBwdFilterWorkspace(b.dnn, p.x, p.y, p.conv, p.w, algo, bytes)
 	}, own)
 	if p.bwdFilter.own {
 		own(b.dev(dw))
 		return
 	}
 	r := b.result("conv-w", dw, dw.Len(), dt, true)
+	b.setConvMath(p.conv, p.bwdFilter.math)
+	b.queued("cudnnConvolutionBackwardFilter", d)
 	if st := dnn.ConvBwdFilter(b.dnn, scalar(&one), p.x, xp, p.y, dyp, p.conv,
 		p.bwdFilter.algo, b.workspace, uint64(p.bwdFilter.bytes), r.beta(), p.w, r.ptr); st != 0 {
 		must(dnn.check(fmt.Sprintf("cudnnConvolutionBackwardFilter %+v", d), st))
@@ -406,7 +535,7 @@ func (b *Backend) affine(c int, gamma, beta nn.Buffer) (uint64, uint64) {
 			ones[i] = 1
 		}
 		cb = [2]*buffer{b.newBuffer(c), b.newBuffer(c)}
-		must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(cb[0].ptr, unsafe.Pointer(&ones[0]), uint64(c*4), b.stream)))
+		b.upload(cb[0].ptr, unsafe.Pointer(&ones[0]), c*4)
 		must(b.drv.check("cuMemsetD32Async", b.drv.MemsetD32Async(cb[1].ptr, 0, uint64(c), b.stream)))
 		b.constBufs[c] = cb
 	}
@@ -419,7 +548,9 @@ func (b *Backend) affine(c int, gamma, beta nn.Buffer) (uint64, uint64) {
 	return g, bt
 }
 
-func bnEpsilon(eps float32) float64 { return math.Max(float64(eps), cudnnBNMinEpsilon) }
+// bnEpsilon is the epsilon cuDNN gets: the layer's, unchanged
+// (CUDNN_BN_MIN_EPSILON is 0 in cuDNN 9, so any positive epsilon is valid).
+func bnEpsilon(eps float32) float64 { return float64(eps) }
 
 // BatchNormTrain normalises with batch statistics (cuDNN spatial mode),
 // saves mean and 1/sqrt(var+eps) and updates the running statistics with
@@ -434,6 +565,7 @@ func (b *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y
 	dnn, dt, n := &b.l.dnn, b.actType(), d.N*d.C*d.HW
 	xp := b.operand("bn-x", x, n, dt)
 	r := b.result("bn-y", y, n, dt, false)
+	b.queued("cudnnBatchNormalizationForwardTraining", d)
 	must(dnn.check("cudnnBatchNormalizationForwardTraining", dnn.BatchNormFwdTraining(b.dnn, cudnnBatchNormSpatial, scalar(&one), r.beta(),
 		xd, xp, xd, r.ptr, cd, g, bt, float64(d.Momentum), b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps),
 		b.ptr(saveMean), b.ptr(saveInvStd))))
@@ -462,6 +594,7 @@ func (b *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, sa
 	dnn, dt, n := &b.l.dnn, b.actType(), d.N*d.C*d.HW
 	xp, dyp := b.operand("bn-x", x, n, dt), b.operand("bn-y", dy, n, dt)
 	r := b.result("bn-dx", dx, n, dt, true)
+	b.queued("cudnnBatchNormalizationBackward", d)
 	must(dnn.check("cudnnBatchNormalizationBackward", dnn.BatchNormBwd(b.dnn, cudnnBatchNormSpatial, scalar(&one), r.beta(), scalar(&one), scalar(betaParam),
 		xd, xp, xd, dyp, xd, r.ptr, cd, g, dg, db, bnEpsilon(d.Eps), b.ptr(saveMean), b.ptr(saveInvStd))))
 	r.done()
@@ -476,6 +609,7 @@ func (b *Backend) BatchNormInfer(d nn.BNDesc, x, gamma, beta, runMean, runVar, y
 	dnn, dt, n := &b.l.dnn, b.actType(), d.N*d.C*d.HW
 	xp := b.operand("bn-x", x, n, dt)
 	r := b.result("bn-y", y, n, dt, false)
+	b.queued("cudnnBatchNormalizationForwardInference", d)
 	must(dnn.check("cudnnBatchNormalizationForwardInference", dnn.BatchNormFwdInference(b.dnn, cudnnBatchNormSpatial, scalar(&one), r.beta(),
 		xd, xp, xd, r.ptr, cd, g, bt, b.ptr(runMean), b.ptr(runVar), bnEpsilon(d.Eps))))
 	r.done()

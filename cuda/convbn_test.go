@@ -2,6 +2,8 @@ package cuda
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -22,7 +24,9 @@ type fakeDNN struct {
 	types   map[uintptr]dtype // element type of each tensor and filter descriptor
 	finds   int
 	calls   []string
-	perf    []convAlgoPerf // what Find* reports
+	perf    []convAlgoPerf   // what Find* reports
+	findSt  int32            // what Find* returns
+	wsNeed  map[int32]uint64 // what cudnnGetConvolution*WorkspaceSize says, by math type
 }
 
 func (f *fakeDNN) handle() uintptr { f.next++; return f.next }
@@ -87,40 +91,53 @@ func fakeCudnn(t *testing.T, l *Libraries) *fakeDNN {
 		*wd = int32((xs[3]+2*cv[1]-cv[5]*(ws[3]-1)-1)/cv[3] + 1)
 		return 0
 	}
-	find := func(name string, req int32, ret *int32, perf unsafe.Pointer, wsBytes uint64) {
+	find := func(name string, cd uintptr, req int32, ret *int32, perf unsafe.Pointer, wsBytes uint64) int32 {
 		f.finds++
-		f.calls = append(f.calls, name)
+		f.calls = append(f.calls, fmt.Sprintf("%s math %d", name, f.maths[cd]))
+		if f.findSt != 0 {
+			return f.findSt
+		}
 		if wsBytes == 0 {
 			t.Errorf("%s without a workspace", name)
 		}
 		out := unsafe.Slice((*convAlgoPerf)(perf), req)
 		n := copy(out, f.perf)
 		*ret = int32(n)
+		return 0
 	}
 	d.FindConvFwdAlgoEx = func(h, xd uintptr, x uint64, wd uintptr, w uint64, cd, yd uintptr, y uint64, req int32, ret *int32, perf unsafe.Pointer, ws, wsBytes uint64) int32 {
-		find("find fwd", req, ret, perf, wsBytes)
-		return 0
+		return find("find fwd", cd, req, ret, perf, wsBytes)
 	}
 	d.FindConvBwdDataAlgoEx = func(h, wd uintptr, w uint64, dyd uintptr, dy uint64, cd, dxd uintptr, dx uint64, req int32, ret *int32, perf unsafe.Pointer, ws, wsBytes uint64) int32 {
-		find("find bwd data", req, ret, perf, wsBytes)
-		return 0
+		return find("find bwd data", cd, req, ret, perf, wsBytes)
 	}
 	d.FindConvBwdFilterAlgoEx = func(h, xd uintptr, x uint64, dyd uintptr, dy uint64, cd, dwd uintptr, dw uint64, req int32, ret *int32, perf unsafe.Pointer, ws, wsBytes uint64) int32 {
-		find("find bwd filter", req, ret, perf, wsBytes)
+		return find("find bwd filter", cd, req, ret, perf, wsBytes)
+	}
+	d.GetConvFwdWorkspace = func(h, xd, wd, cd, yd uintptr, algo int32, bytes *uint64) int32 {
+		*bytes = f.wsNeed[f.maths[cd]]
+		return 0
+	}
+	d.GetConvBwdDataWorkspace = func(h, wd, dyd, cd, dxd uintptr, algo int32, bytes *uint64) int32 {
+		*bytes = f.wsNeed[f.maths[cd]]
+		return 0
+	}
+	d.GetConvBwdFilterWorkspace = func(h, xd, dyd, cd, dwd uintptr, algo int32, bytes *uint64) int32 {
+		*bytes = f.wsNeed[f.maths[cd]]
 		return 0
 	}
 	d.ConvFwd = func(h uintptr, alpha unsafe.Pointer, xd uintptr, x uint64, wd uintptr, w uint64, cd uintptr, algo int32, ws, wsBytes uint64, beta unsafe.Pointer, yd uintptr, y uint64) int32 {
-		f.calls = append(f.calls, fmt.Sprintf("fwd algo %d ws %d alpha %v beta %v", algo, wsBytes, scal(alpha), scal(beta)))
+		f.calls = append(f.calls, fmt.Sprintf("fwd algo %d math %d ws %d alpha %v beta %v", algo, f.maths[cd], wsBytes, scal(alpha), scal(beta)))
 		f.checkConv(xd, wd, yd, cd)
 		return 0
 	}
 	d.ConvBwdData = func(h uintptr, alpha unsafe.Pointer, wd uintptr, w uint64, dyd uintptr, dy uint64, cd uintptr, algo int32, ws, wsBytes uint64, beta unsafe.Pointer, dxd uintptr, dx uint64) int32 {
-		f.calls = append(f.calls, fmt.Sprintf("bwd data algo %d ws %d alpha %v beta %v", algo, wsBytes, scal(alpha), scal(beta)))
+		f.calls = append(f.calls, fmt.Sprintf("bwd data algo %d math %d ws %d alpha %v beta %v", algo, f.maths[cd], wsBytes, scal(alpha), scal(beta)))
 		f.checkConv(dxd, wd, dyd, cd)
 		return 0
 	}
 	d.ConvBwdFilter = func(h uintptr, alpha unsafe.Pointer, xd uintptr, x uint64, dyd uintptr, dy uint64, cd uintptr, algo int32, ws, wsBytes uint64, beta unsafe.Pointer, dwd uintptr, dw uint64) int32 {
-		f.calls = append(f.calls, fmt.Sprintf("bwd filter algo %d ws %d alpha %v beta %v", algo, wsBytes, scal(alpha), scal(beta)))
+		f.calls = append(f.calls, fmt.Sprintf("bwd filter algo %d math %d ws %d alpha %v beta %v", algo, f.maths[cd], wsBytes, scal(alpha), scal(beta)))
 		f.checkConv(xd, dwd, dyd, cd)
 		return 0
 	}
@@ -165,7 +182,7 @@ func TestConvGlue(t *testing.T) {
 	// Find reports times too: cuDNN's pick takes 0.5 ms.
 	// Find reports a failed algorithm, one needing too much workspace, then
 	// the one to pick (results come sorted by time).
-	f.perf = []convAlgoPerf{{Algo: 5, Status: 3000}, {Algo: 6, Memory: 1 << 20}, {Algo: 1, Memory: 4096, Time: 0.5}, {Algo: 0}}
+	f.perf = []convAlgoPerf{{Algo: 5, Status: 3000}, {Algo: 6, Memory: 1 << 20, MathType: cudnnFMAMath}, {Algo: 1, Memory: 4096, Time: 0.5, MathType: cudnnFMAMath}, {Algo: 0, MathType: cudnnFMAMath}}
 	d := nn.ConvDesc{N: 2, C: 8, H: 9, W: 9, OC: 8, OH: 5, OW: 5, K: 3, Stride: 2, Pad: 1, Dilation: 1, Groups: 8}
 	x, w, y := b.Alloc(2*8*81), b.Alloc(8*1*9), b.Alloc(2*8*25)
 	b.Conv2DForward(d, x, w, y)
@@ -173,9 +190,9 @@ func TestConvGlue(t *testing.T) {
 	b.Conv2DBackwardData(d, y, w, x)
 	b.Conv2DBackwardFilter(d, x, y, w)
 	want := []string{
-		"find fwd", "fwd algo 1 ws 4096 alpha 1 beta 0", "fwd algo 1 ws 4096 alpha 1 beta 0",
-		"find bwd data", "bwd data algo 1 ws 4096 alpha 1 beta 1",
-		"find bwd filter", "bwd filter algo 1 ws 4096 alpha 1 beta 1",
+		"find fwd math 3", "fwd algo 1 math 3 ws 4096 alpha 1 beta 0", "fwd algo 1 math 3 ws 4096 alpha 1 beta 0",
+		"find bwd data math 3", "bwd data algo 1 math 3 ws 4096 alpha 1 beta 1",
+		"find bwd filter math 3", "bwd filter algo 1 math 3 ws 4096 alpha 1 beta 1",
 	}
 	if fmt.Sprint(f.calls) != fmt.Sprint(want) {
 		t.Errorf("cuDNN calls:\n%q\nwant\n%q", f.calls, want)
@@ -210,7 +227,7 @@ func TestConvGlue(t *testing.T) {
 	b.Conv2DForward(dd, b.Alloc(1*8*81), w, b.Alloc(1*8*25))
 	b.Conv2DBackwardData(dd, b.Alloc(1*8*25), w, b.Alloc(1*8*81))
 	b.Conv2DBackwardFilter(dd, b.Alloc(1*8*81), b.Alloc(1*8*25), w)
-	if want := []string{"find fwd", "find bwd data", "find bwd filter"}; fmt.Sprint(f.calls) != fmt.Sprint(want) || mem.launches != 3*4 {
+	if want := []string{"find fwd math 3", "find bwd data math 3", "find bwd filter math 3"}; fmt.Sprint(f.calls) != fmt.Sprint(want) || mem.launches != 3*4 {
 		t.Errorf("depthwise with a faster kernel: cuDNN calls %q, %d launches; want %q and 12", f.calls, mem.launches, want)
 	}
 	p := b.convPlans[dd]
@@ -243,13 +260,16 @@ func TestBatchNormGlue(t *testing.T) {
 	d := nn.BNDesc{N: 4, C: 3, HW: 10, Eps: 1e-5, Momentum: 0.1}
 	x, y, c := b.Alloc(120), b.Alloc(120), func() nn.Buffer { return b.Alloc(3) }
 	b.BatchNormTrain(d, x, nil, nil, c(), c(), y, c(), c())
-	b.BatchNormTrain(d, x, c(), c(), c(), c(), y, c(), c())
+	d6 := d
+	d6.Eps = 1e-6 // below cuDNN 8's minimum
+	b.BatchNormTrain(d6, x, c(), c(), c(), c(), y, c(), c())
 	b.BatchNormTrainBackward(d, x, y, nil, c(), c(), y, nil, nil)
 	b.BatchNormTrainBackward(d, x, y, c(), c(), c(), y, c(), c())
 	want := []string{
-		// eps is clamped to CUDNN_BN_MIN_EPSILON (float32(1e-5) widened is below it).
-		"bn train mode 1 x [4 3 10 1] bn [1 3 1 1] factor 0.1 eps 1e-05 alpha 1 beta 0 scale/bias set true",
-		"bn train mode 1 x [4 3 10 1] bn [1 3 1 1] factor 0.1 eps 1e-05 alpha 1 beta 0 scale/bias set true",
+		// eps reaches cuDNN as the layer's float32 widened, not clamped
+		// (CUDNN_BN_MIN_EPSILON is 0 in cuDNN 9).
+		"bn train mode 1 x [4 3 10 1] bn [1 3 1 1] factor 0.1 eps 9.999999747e-06 alpha 1 beta 0 scale/bias set true",
+		"bn train mode 1 x [4 3 10 1] bn [1 3 1 1] factor 0.1 eps 9.999999975e-07 alpha 1 beta 0 scale/bias set true",
 		// No affine: parameter gradients go to scratch, overwritten (beta 0).
 		"bn bwd data 1/1 param 1/0 dparams set true",
 		"bn bwd data 1/1 param 1/1 dparams set true",
@@ -400,5 +420,148 @@ func TestEmulatedDepthwise(t *testing.T) {
 	}
 	if own != 2 {
 		t.Errorf("%d depthwise shapes ran on the own kernels, want 2", own)
+	}
+}
+
+// glueBackend is a backend over the emulated driver (kernels launch
+// nothing) and the recording fake cuDNN.
+func glueBackend(t *testing.T, opts Options) (*Backend, *fakeDNN, *emuMemory) {
+	l, mem := emuLibraries(t)
+	f := fakeCudnn(t, l)
+	return newBackend(&device{l: l, drv: &l.drv, kernels: map[string]uintptr{}, grid: 1}, opts), f, mem
+}
+
+// TestConvMathTypeOfChoice: cuDNN's Find times variants with other math
+// types than the descriptor's (with TF32 allowed, tensor-op and default
+// math); the convolution runs with the math type of the variant picked,
+// set on the descriptor before each call even when the descriptor is
+// shared with another shape that picked another, and with the workspace
+// cuDNN asks for that variant when it exceeds Find's figure.
+func TestConvMathTypeOfChoice(t *testing.T) {
+	b, f, _ := glueBackend(t, Options{TF32: true, WorkspaceLimit: 1 << 16})
+	f.wsNeed = map[int32]uint64{cudnnDefaultMath: 8192, cudnnTensorOpMath: 1024}
+	f.perf = []convAlgoPerf{{Algo: 1, MathType: cudnnDefaultMath, Memory: 4096, Time: 0.3}, {Algo: 1, MathType: cudnnTensorOpMath, Memory: 2048, Time: 0.5}}
+	d := nn.ConvDesc{N: 2, C: 8, H: 9, W: 9, OC: 16, OH: 9, OW: 9, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: 1}
+	x, w, y := b.Alloc(2*8*81), b.Alloc(16*8*9), b.Alloc(2*16*81)
+	b.Conv2DForward(d, x, w, y)
+	// A second shape on the same descriptor picks tensor-op math.
+	f.perf = []convAlgoPerf{{Algo: 0, MathType: cudnnTensorOpMath, Memory: 512, Time: 0.1}}
+	d2 := d
+	d2.N = 1
+	b.Conv2DForward(d2, b.Alloc(8*81), w, b.Alloc(16*81))
+	b.Conv2DForward(d, x, w, y)
+	want := []string{
+		"find fwd math 1", "fwd algo 1 math 0 ws 8192 alpha 1 beta 0",
+		"find fwd math 1", "fwd algo 0 math 1 ws 1024 alpha 1 beta 0",
+		"fwd algo 1 math 0 ws 8192 alpha 1 beta 0",
+	}
+	if fmt.Sprint(f.calls) != fmt.Sprint(want) {
+		t.Errorf("cuDNN calls:\n%q\nwant\n%q", f.calls, want)
+	}
+	if b.convPlans[d].conv != b.convPlans[d2].conv {
+		t.Error("the two shapes should share one convolution descriptor")
+	}
+}
+
+// TestDepthwiseFallback: when cuDNN's search for a depthwise convolution
+// fails (NOT_SUPPORTED) or returns nothing that fits the workspace, the
+// backend's own depthwise kernel runs instead of a panic; a convolution
+// without an own kernel still fails, naming the call.
+func TestDepthwiseFallback(t *testing.T) {
+	dw := nn.ConvDesc{N: 2, C: 8, H: 9, W: 9, OC: 8, OH: 9, OW: 9, K: 5, Stride: 1, Pad: 4, Dilation: 2, Groups: 8}
+	for _, c := range []struct {
+		name   string
+		findSt int32
+		perf   []convAlgoPerf
+		reason string
+	}{
+		{"search NOT_SUPPORTED", 3000, nil, "CUDNN_STATUS_NOT_SUPPORTED (3000)"},
+		{"nothing succeeded", 0, []convAlgoPerf{{Algo: 1, Status: 3000}}, "no algorithm succeeded"},
+		{"nothing fits", 0, []convAlgoPerf{{Algo: 1, Memory: 1 << 30}}, "no algorithm succeeded within a 65536-byte workspace"},
+	} {
+		b, f, mem := glueBackend(t, Options{Depthwise: DepthwiseCudnn, WorkspaceLimit: 1 << 16})
+		f.findSt, f.perf = c.findSt, c.perf
+		x, w, y := b.Alloc(2*8*81), b.Alloc(8*25), b.Alloc(2*8*81)
+		b.Conv2DForward(dw, x, w, y)
+		b.Conv2DBackwardData(dw, y, w, x)
+		b.Conv2DBackwardFilter(dw, x, y, w)
+		b.Conv2DForward(dw, x, w, y)
+		p := b.convPlans[dw]
+		if !p.fwd.own || !p.bwdData.own || !p.bwdFilter.own || !strings.Contains(p.fwd.fallback, c.reason) {
+			t.Errorf("%s: plan %+v, want the own kernels, fallback naming %q", c.name, *p, c.reason)
+		}
+		if f.finds != 3 || mem.launches != 4 {
+			t.Errorf("%s: %d searches, %d launches; want 3 and 4 (one own kernel per call)", c.name, f.finds, mem.launches)
+		}
+	}
+	b, f, _ := glueBackend(t, Options{WorkspaceLimit: 1 << 16})
+	f.findSt = 3000
+	dense := dw
+	dense.Groups = 1
+	defer func() {
+		r := recover()
+		if fe, ok := r.(Failure); !ok || !strings.Contains(fe.Error(), "cudnnFindConvolutionForwardAlgorithmEx: CUDNN_STATUS_NOT_SUPPORTED (3000)") {
+			t.Errorf("dense convolution, search NOT_SUPPORTED: panic %v, want a Failure naming the search", r)
+		}
+	}()
+	b.Conv2DForward(dense, b.Alloc(2*8*81), b.Alloc(8*8*25), b.Alloc(2*8*81))
+}
+
+// TestDeterministicPick: with Options.Deterministic the choice ignores
+// algorithms cuDNN does not mark deterministic and does not depend on the
+// measured order: the same result set in any order (another run's timings)
+// gives the same algorithm and math type. Without it, the fastest wins.
+func TestDeterministicPick(t *testing.T) {
+	perf := []convAlgoPerf{
+		{Algo: 0, Time: 0.1, Determinism: 0, MathType: cudnnTensorOpMath},               // ALGO_0: atomics
+		{Algo: 3, Time: 0.2, Determinism: 0, MathType: cudnnTensorOpMath},               // ALGO_3: atomics
+		{Algo: 5, Time: 0.3, Determinism: 1, MathType: cudnnTensorOpMath},               // WINOGRAD_NONFUSED
+		{Algo: 1, Time: 0.4, Determinism: 1, MathType: cudnnDefaultMath},                // ALGO_1, default math
+		{Algo: 1, Time: 0.5, Determinism: 1, MathType: cudnnTensorOpMath},               // ALGO_1, the backend's math
+		{Algo: 2, Time: 0.6, Determinism: 1, MathType: cudnnTensorOpMath, Status: 3000}, // failed
+	}
+	b, _, _ := glueBackend(t, Options{TF32: true})
+	c, err := b.pick(dirBackwardFilter, perf)
+	if err != nil || c.algo != 0 {
+		t.Errorf("timed pick: %+v %v, want the fastest, algo 0", c, err)
+	}
+	b.opts.Deterministic = true
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		rng.Shuffle(len(perf), func(i, j int) { perf[i], perf[j] = perf[j], perf[i] })
+		c, err := b.pick(dirBackwardFilter, perf)
+		if err != nil || c.algo != 1 || c.math != cudnnTensorOpMath {
+			t.Fatalf("deterministic pick from %+v: %+v %v, want algo 1 with tensor-op math", perf, c, err)
+		}
+	}
+	_, err = b.pick(dirBackwardFilter, []convAlgoPerf{{Algo: 0}, {Algo: 3, Status: 3000}})
+	if err == nil || err.Error() != "cudnnFindConvolutionBackwardFilterAlgorithmEx: no deterministic algorithm succeeded within a 268435456-byte workspace [algo 0: not deterministic, 0 bytes; algo 3: CUDNN_STATUS_NOT_SUPPORTED (3000), 0 bytes]" {
+		t.Errorf("no deterministic algorithm: %v", err)
+	}
+	// DepthwiseAuto in deterministic mode: the own kernels, untimed, no search.
+	b2, f, mem := glueBackend(t, Options{Deterministic: true})
+	mem.eventMs = 1e6 // would lose a timing
+	dw := nn.ConvDesc{N: 1, C: 8, H: 9, W: 9, OC: 8, OH: 9, OW: 9, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: 8}
+	b2.Conv2DForward(dw, b2.Alloc(8*81), b2.Alloc(8*9), b2.Alloc(8*81))
+	if !b2.convPlans[dw].fwd.own || f.finds != 0 || mem.launches != 1 {
+		t.Errorf("deterministic depthwise: plan %+v, %d searches, %d launches; want the own kernel, none, 1", *b2.convPlans[dw], f.finds, mem.launches)
+	}
+}
+
+// TestOwnDepthwiseReadsWeightsAsTheyAre: with mixed precision and the own
+// depthwise kernels, the float32 weights (and their gradient) are not
+// converted to half: each call is one kernel launch.
+func TestOwnDepthwiseReadsWeightsAsTheyAre(t *testing.T) {
+	b, _, mem := glueBackend(t, Options{Precision: FP16, Depthwise: DepthwiseKernel})
+	d := nn.ConvDesc{N: 2, C: 8, H: 9, W: 9, OC: 8, OH: 9, OW: 9, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: 8}
+	x, y, w := b.AllocActivation(2*8*81), b.AllocActivation(2*8*81), b.Alloc(8*9)
+	mem.launches = 0
+	for range 2 {
+		b.Conv2DForward(d, x, w, y)
+		b.Conv2DBackwardData(d, y, w, x)
+		b.Conv2DBackwardFilter(d, x, y, w)
+	}
+	if mem.launches != 6 {
+		t.Errorf("%d kernel launches for 6 depthwise calls, want 6 (no conversions)", mem.launches)
 	}
 }

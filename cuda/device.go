@@ -26,7 +26,23 @@ type Options struct {
 	Depthwise DepthwiseMode
 	// Precision: FP32 (the default) or mixed precision, FP16 or BF16.
 	Precision Precision
+	// Deterministic (--deterministic) makes a run repeatable bit for bit:
+	// cuDNN convolution algorithms are restricted to those cuDNN marks
+	// CUDNN_DETERMINISTIC (no atomics) and chosen by a fixed preference
+	// order instead of by timing, and DepthwiseAuto uses the backend's own
+	// depthwise kernels (fixed-order sums) without timing them. The
+	// backend's other kernels are deterministic in every mode.
+	Deterministic bool
+	// SyncCheck synchronises the stream after every Backend method and
+	// checks for an asynchronous failure, naming the method and what it
+	// queued (kernels with their sizes, cuDNN calls with their shapes): for
+	// debugging a first run, at a large cost in speed. NewBackend turns it
+	// on when the environment variable PERTNAS_CUDA_SYNC is 1.
+	SyncCheck bool
 }
+
+// EnvSync is the environment variable that sets Options.SyncCheck ("1").
+const EnvSync = "PERTNAS_CUDA_SYNC"
 
 // Precision is how a backend stores activations and runs convolutions.
 type Precision int
@@ -137,21 +153,31 @@ func openLibraries(dir string) (*Libraries, error) {
 
 // DeviceInfo describes a GPU.
 type DeviceInfo struct {
-	Ordinal        int
-	Name           string
-	Major, Minor   int // compute capability
-	Multiprocs     int
-	TotalMem       uint64
-	DriverVersion  int    // e.g. 13000
-	CudnnVersion   int    // e.g. 91200
-	Kernels        string // how the kernels were loaded: "cubin sm_90" or "PTX compute_90"
+	Ordinal       int
+	Name          string
+	Major, Minor  int // compute capability
+	Multiprocs    int
+	TotalMem      uint64
+	DriverVersion int    // e.g. 13000
+	CudnnVersion  int    // e.g. 91200
+	Kernels       string // how the kernels were loaded: "cubin sm_90" or "PTX compute_90"
+	// Versions says which libraries were loaded and why (Libraries.Versions,
+	// with NVRTC's version).
+	Versions       string
 	LibrariesFound [numLibs]string
 }
 
 func (i DeviceInfo) String() string {
-	return fmt.Sprintf("%s (sm_%d%d, %d SMs, %.1f GiB; driver %d.%d, cuDNN %d)",
+	s := fmt.Sprintf("%s (sm_%d%d, %d SMs, %.1f GiB; driver %d.%d, cuDNN %d",
 		i.Name, i.Major, i.Minor, i.Multiprocs, float64(i.TotalMem)/(1<<30),
 		i.DriverVersion/1000, i.DriverVersion%1000/10, i.CudnnVersion)
+	if i.Kernels != "" {
+		s += "; kernels " + i.Kernels
+	}
+	if i.Versions != "" {
+		s += "; " + i.Versions
+	}
+	return s + ")"
 }
 
 // Available reports whether a CUDA GPU can be used with the default library
@@ -216,6 +242,11 @@ func Probe(libDir string, ordinal int) (DeviceInfo, error) {
 		return info, err
 	}
 	info.CudnnVersion = int(l.dnn.GetVersion())
+	var major, minor int32
+	if l.rtc.Version(&major, &minor) == 0 {
+		info.Versions = fmt.Sprintf("NVRTC %d.%d, ", major, minor)
+	}
+	info.Versions += l.Versions()
 	return info, nil
 }
 

@@ -9,23 +9,49 @@
 // $PERTNAS_CUDA_LIB_DIR), $LD_LIBRARY_PATH, Python environments'
 // site-packages/nvidia/*/lib (virtualenv, conda, python on $PATH, ~/.local,
 // system dist-packages), the system library folders, and finally the dynamic
-// loader's own cache. OpenLibraries loads the first candidate that opens and,
-// when one library cannot be loaded, returns an error listing every path
-// tried. CheckSymbols resolves every bound symbol (the exact versioned ABI
-// names of docs/spec/cuda-abi.md: cuMemAlloc_v2, cublasSgemm_v2, ...) and
-// lists any that is missing. Available says whether a GPU is usable and why
-// not; New / NewBackend open one.
+// loader's own cache; a libcuda in a "stubs" folder is never a candidate.
+// OpenLibraries loads the first libcuda whose cuInit is not a stub's
+// (CUDA_ERROR_STUB_LIBRARY), asks cuDriverGetVersion, then loads NVRTC,
+// cuBLASLt and cuBLAS all of one CUDA major, the newest the driver runs
+// (.13, .12 or .11), and the cuDNN built for that major; when a library
+// cannot be loaded it returns an error listing every path tried.
+// Libraries.Versions (in DeviceInfo.String, so in the stages' logs) says
+// what was loaded and what was skipped. CheckSymbols resolves every bound
+// symbol (the exact versioned ABI names of docs/spec/cuda-abi.md:
+// cuMemAlloc_v2, cublasSgemm_v2, ...) and lists any that is missing.
+// Available says whether a GPU is usable and why not; New / NewBackend open
+// one.
+//
+// # Files
+//
+// driver.go, cublas.go, cudnn.go and nvrtc.go bind the four libraries (one
+// table of functions each, checked against docs/spec/cuda-abi.md by the
+// tests); find.go and load.go find and load them; device.go opens a GPU;
+// backend.go and memory.go are the nn.Backend with its memory pool, staging
+// and kernel launches; convbn.go is the convolution and batch-norm layer
+// built on cuDNN; kernels.cu is the CUDA C of the backend's own kernels
+// (embedded by kernels.go).
 //
 // # Execution model
 //
 // Every Backend method queues its work on one CUDA stream (non-blocking) and
-// returns; Download, SumSquares and Synchronize wait. Convolutions use cuDNN,
-// with the algorithm of each direction chosen by cudnnFind*AlgorithmEx on the
-// first call for a shape and cached, and one shared workspace. Training batch
+// returns; Download, SumSquares and Synchronize wait. Host slices passed in
+// (Upload's source, labels, per-sample scales) are read only during the
+// call: they are copied into pinned staging memory, from which the
+// asynchronous copy reads. Convolutions use cuDNN, with the algorithm of
+// each direction chosen by cudnnFind*AlgorithmEx on the first call for a
+// shape and cached, run with the math type of the variant Find timed and
+// the workspace cuDNN asks for it; a depthwise convolution falls back to
+// the backend's own kernel when cuDNN supports none within the workspace.
+// Options.Deterministic (--deterministic) keeps only algorithms cuDNN marks
+// deterministic, chosen in a fixed order, so a rerun gives the same bits.
+// Training batch
 // norm uses cuDNN (spatial mode); GEMMs use cuBLAS; everything else
 // (elementwise ops, pooling with PyTorch's padding and tie rules, channel
-// copies, losses, the SGD update, reductions) is CUDA C in kernels.go,
-// compiled once per backend by NVRTC for the device's compute capability.
+// copies, losses, the SGD update, reductions) is CUDA C in kernels.cu,
+// compiled once per backend by NVRTC to a cubin for the device (PTX for an
+// older virtual architecture when NVRTC does not know the device, or when
+// the driver refuses the cubin) and loaded with the driver's JIT log.
 // Device memory is pooled by size class; a buffer returns to the pool when
 // garbage collected. Small host arrays (labels, drop-path scales) are staged
 // through pinned memory so their copies stay asynchronous.
@@ -36,7 +62,10 @@
 // Failure whose Err carries the library's own message (cuGetErrorString,
 // cublasGetStatusString, cudnnGetErrorString and cudnnGetLastErrorString,
 // nvrtcGetErrorString and the compile log). Asynchronous failures surface at
-// the next synchronising call. Failure is an nn.DeviceFailure: the training
+// the next synchronising call; with PERTNAS_CUDA_SYNC=1 (Options.SyncCheck)
+// every method synchronises and a failure names the method and the kernels
+// and library calls it queued, with their sizes. Failure is an
+// nn.DeviceFailure: the training
 // drivers (train/traineval.Run, the searchnet networks) turn it into an error
 // with nn.RecoverDeviceFailure, keeping their last checkpoint, and the stages
 // exit with status 1; a rerun continues.

@@ -124,9 +124,24 @@ func emuLibrary(t *testing.T) uintptr {
 type emuMemory struct {
 	allocs   map[uint64][]byte
 	bases    []uint64
-	host     [][]byte // pinned host allocations, kept alive
-	eventMs  float32  // what cuEventElapsedTime reports
-	launches int      // kernel launches, including those without a kernel
+	host     [][]byte           // pinned host allocations, kept alive
+	eventMs  float32            // what cuEventElapsedTime reports
+	launches int                // kernel launches, including those without a kernel
+	syncs    int                // stream synchronisations
+	kernelOf map[uintptr]string // emulated kernel entry points by address
+	// deferHtoD queues host-to-device copies until the next stream
+	// operation, as a real copy engine may: a copy that reads Go memory
+	// after the call returned then sees what the caller wrote since.
+	deferHtoD bool
+	pending   []func()
+}
+
+// flush performs the queued host-to-device copies.
+func (m *emuMemory) flush() {
+	for _, c := range m.pending {
+		c()
+	}
+	m.pending = nil
 }
 
 func (m *emuMemory) alloc(n uint64) uint64 {
@@ -219,6 +234,7 @@ func emuBackendMem(t *testing.T) (*Backend, *emuMemory) {
 			t.Fatalf("emulated kernel %s: %v", name, err)
 		}
 		dv.kernels[name] = f
+		mem.kernelOf[f] = name
 	}
 	return newBackend(dv, Options{}), mem
 }
@@ -226,12 +242,12 @@ func emuBackendMem(t *testing.T) (*Backend, *emuMemory) {
 // emuLibraries returns bindings whose driver and cuBLAS functions are
 // emulated over host memory (no kernels, no cuDNN).
 func emuLibraries(t *testing.T) (*Libraries, *emuMemory) {
-	mem := &emuMemory{allocs: map[uint64][]byte{}}
+	mem := &emuMemory{allocs: map[uint64][]byte{}, kernelOf: map[uintptr]string{}}
 	l := &Libraries{}
 	d := &l.drv
 	d.CtxSetCurrent = func(uintptr) int32 { return 0 }
 	d.CtxSynchronize = func() int32 { return 0 }
-	d.StreamSynchronize = func(uintptr) int32 { return 0 }
+	d.StreamSynchronize = func(uintptr) int32 { mem.flush(); mem.syncs++; return 0 }
 	d.MemAlloc = func(p *uint64, n uint64) int32 { *p = mem.alloc(n); return 0 }
 	d.MemFree = func(p uint64) int32 { mem.free(p); return 0 }
 	d.MemHostAlloc = func(p *unsafe.Pointer, n uint64, _ uint32) int32 {
@@ -242,6 +258,7 @@ func emuLibraries(t *testing.T) (*Libraries, *emuMemory) {
 	}
 	d.MemFreeHost = func(unsafe.Pointer) int32 { return 0 }
 	d.MemsetD32Async = func(dst uint64, v uint32, n uint64, _ uintptr) int32 {
+		mem.flush()
 		b := mem.at(dst, 4*n)
 		for i := uint64(0); i < n; i++ {
 			binary.LittleEndian.PutUint32(b[4*i:], v)
@@ -249,14 +266,22 @@ func emuLibraries(t *testing.T) (*Libraries, *emuMemory) {
 		return 0
 	}
 	d.MemcpyHtoDAsync = func(dst uint64, src unsafe.Pointer, n uint64, _ uintptr) int32 {
-		copy(mem.at(dst, n), unsafe.Slice((*byte)(src), n))
+		to, from := mem.at(dst, n), unsafe.Slice((*byte)(src), n)
+		if mem.deferHtoD {
+			mem.pending = append(mem.pending, func() { copy(to, from) })
+			return 0
+		}
+		mem.flush()
+		copy(to, from)
 		return 0
 	}
 	d.MemcpyDtoHAsync = func(dst unsafe.Pointer, src uint64, n uint64, _ uintptr) int32 {
+		mem.flush()
 		copy(unsafe.Slice((*byte)(dst), n), mem.at(src, n))
 		return 0
 	}
 	d.MemcpyDtoDAsync = func(dst, src uint64, n uint64, _ uintptr) int32 {
+		mem.flush()
 		copy(mem.at(dst, n), mem.at(src, n))
 		return 0
 	}
@@ -264,7 +289,11 @@ func emuLibraries(t *testing.T) (*Libraries, *emuMemory) {
 		if gx == 0 || gy != 1 || gz != 1 || bx != blockSize || by != 1 || bz != 1 || shared != 0 || extra != 0 {
 			t.Errorf("launch geometry grid (%d,%d,%d) block (%d,%d,%d) shared %d extra %d", gx, gy, gz, bx, by, bz, shared, extra)
 		}
+		mem.flush()
 		mem.launches++
+		if name, ok := mem.kernelOf[f]; ok {
+			checkLaunchArgs(t, name, params)
+		}
 		if f != 0 { // 0: a backend without kernels (the cuDNN glue tests)
 			purego.SyscallN(f, uintptr(params))
 		}

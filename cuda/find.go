@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -86,15 +87,15 @@ type FindOptions struct {
 
 // Candidate is one place a library may be loaded from.
 type Candidate struct {
-	Path   string // absolute file path, or a bare soname for the system loader
-	Origin string // why this place was searched, e.g. "LD_LIBRARY_PATH"
+	Path       string   // absolute file path, or a bare soname for the system loader
+	Origin     string   // why this place was searched, e.g. "LD_LIBRARY_PATH"
+	Companions []string // existing companion files in the same folder, loaded first
 }
 
 // Found is the result of a search: for every library, the candidates that
 // exist, in the order they are to be tried, and every path that was looked at.
 type Found struct {
 	Candidates [numLibs][]Candidate
-	Companions [numLibs][]string // existing companion files next to the first candidate
 	Tried      [numLibs][]string // every path checked, in order, with its origin
 }
 
@@ -111,8 +112,11 @@ type searchDir struct{ dir, origin string }
 //     the folders named in /etc/ld.so.conf.d, ...);
 //  5. the bare soname, left to the dynamic loader (unless opts.NoSystemLoader).
 //
-// Find only checks that files exist; Load opens them. It never fails: a
-// library with no candidate makes Load return an error listing Tried.
+// A libcuda in a folder named "stubs" (a toolkit's lib64/stubs, often on
+// LD_LIBRARY_PATH in containers) is skipped: it is the link-time stub, whose
+// cuInit fails with CUDA_ERROR_STUB_LIBRARY. Find only checks that files
+// exist; OpenLibraries opens them. It never fails: a library with no
+// candidate makes OpenLibraries return an error listing Tried.
 func Find(opts FindOptions) *Found {
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -124,9 +128,13 @@ func Find(opts FindOptions) *Found {
 		for _, d := range dirs {
 			for _, name := range sonames[lib] {
 				p := filepath.Join(d.dir, name)
+				if lib == LibDriver && filepath.Base(d.dir) == "stubs" {
+					f.Tried[lib] = append(f.Tried[lib], p+" ("+d.origin+"; a stub folder, skipped)")
+					continue
+				}
 				f.Tried[lib] = append(f.Tried[lib], p+" ("+d.origin+")")
 				if isFile(p) {
-					f.Candidates[lib] = append(f.Candidates[lib], Candidate{Path: p, Origin: d.origin})
+					f.Candidates[lib] = append(f.Candidates[lib], Candidate{Path: p, Origin: d.origin, Companions: companionsIn(lib, d.dir)})
 				}
 			}
 		}
@@ -136,19 +144,42 @@ func Find(opts FindOptions) *Found {
 				f.Candidates[lib] = append(f.Candidates[lib], Candidate{Path: name, Origin: "system loader"})
 			}
 		}
-		if c := f.Candidates[lib]; len(c) > 0 && filepath.IsAbs(c[0].Path) {
-			for _, pattern := range companions[lib] {
-				m, _ := filepath.Glob(filepath.Join(filepath.Dir(c[0].Path), pattern))
-				sort.Strings(m)
-				for _, p := range m {
-					if isFile(p) {
-						f.Companions[lib] = append(f.Companions[lib], p)
-					}
-				}
+	}
+	return f
+}
+
+// companionsIn lists the companion files of lib that exist in dir.
+func companionsIn(lib Lib, dir string) []string {
+	var out []string
+	for _, pattern := range companions[lib] {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		sort.Strings(m)
+		for _, p := range m {
+			if isFile(p) {
+				out = append(out, p)
 			}
 		}
 	}
-	return f
+	return out
+}
+
+// sonameMajor is the CUDA major version in a library's file name
+// (libcublas.so.12 -> 12, libnvrtc.so.11.2 -> 11), or 0.
+func sonameMajor(path string) int {
+	base := filepath.Base(path)
+	i := strings.Index(base, ".so.")
+	if i < 0 {
+		return 0
+	}
+	v := base[i+4:]
+	if j := strings.IndexByte(v, '.'); j >= 0 {
+		v = v[:j]
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // searchDirs lists the folders to search, in order, without duplicates.

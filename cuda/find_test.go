@@ -78,7 +78,7 @@ func TestFindOrder(t *testing.T) {
 			EnvLibDir:         "/ignored/because/Dir/is/set",
 		}),
 	})
-	want := []string{inExplicit, inLD, inVenv, inVenvOld, inPyPath, inLocal, inSysPy, inCuda, "libcublas.so.13", "libcublas.so.12"}
+	want := []string{inExplicit, inLD, inVenv, inVenvOld, inPyPath, inLocal, inSysPy, inCuda, "libcublas.so.13", "libcublas.so.12", "libcublas.so.11"}
 	if got := paths(f.Candidates[LibCublas]); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cublas candidates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -89,7 +89,7 @@ func TestFindOrder(t *testing.T) {
 	if got := paths(f.Candidates[LibDriver]); strings.Join(got, "\n") != strings.Join(wantDrv, "\n") {
 		t.Errorf("driver candidates %q, want %q", got, wantDrv)
 	}
-	if got := f.Companions[LibCudnn]; len(got) != 2 || got[0] != graph || got[1] != ops {
+	if got := f.Candidates[LibCudnn][0].Companions; len(got) != 2 || got[0] != graph || got[1] != ops {
 		t.Errorf("cudnn companions %q, want [%s %s]", got, graph, ops)
 	}
 	// Tried lists every looked-at path, including those that do not exist.
@@ -118,7 +118,7 @@ func TestFindEnvDirAndNoSystem(t *testing.T) {
 	if got := f.Candidates[LibNvrtc][0].Origin; got != EnvLibDir {
 		t.Errorf("origin %q, want %s", got, EnvLibDir)
 	}
-	if got := f.Companions[LibNvrtc]; len(got) != 1 || got[0] != builtins {
+	if got := f.Candidates[LibNvrtc][0].Companions; len(got) != 1 || got[0] != builtins {
 		t.Errorf("nvrtc companions %q", got)
 	}
 	if len(f.Candidates[LibDriver]) != 0 {

@@ -69,12 +69,22 @@ __device__ double block_sum(double v) {
 	return r;
 }
 
-// One block: out[0] = sum x[i]^2 in double, fixed order.
-extern "C" __global__ void k_sumsq(double *out, const void *x, int x_t, long long n) {
-	double acc = 0;
-	for (long long i = threadIdx.x; i < n; i += BLOCK) { double v = LD(x, i); acc += v * v; }
-	acc = block_sum(acc);
-	if (threadIdx.x == 0) out[0] = acc;
+// Sums of squares of many buffers in one launch (the gradient norm). Chunk j
+// is elements [start, start+n) of buffer x of type t; one block per chunk
+// writes out[j], its sum of squares in double in a fixed order (fixed
+// tree), and the host adds out[] in order. The chunks depend only on the
+// buffers' sizes, so the result does not vary from run to run.
+struct sumsq_chunk { const void *x; long long start; int n; int t; };
+extern "C" __global__ void k_sumsq(double *out, const struct sumsq_chunk *chunks, int nchunks) {
+	for (int j = blockIdx.x; j < nchunks; j += gridDim.x) {
+		const void *x = chunks[j].x;
+		int x_t = chunks[j].t, n = chunks[j].n;
+		long long start = chunks[j].start;
+		double acc = 0;
+		for (int i = threadIdx.x; i < n; i += BLOCK) { double v = LD(x, start + i); acc += v * v; }
+		acc = block_sum(acc);
+		if (threadIdx.x == 0) out[j] = acc;
+	}
 }
 
 extern "C" __global__ void k_relu(void *y, int y_t, const void *x, int x_t, long long n) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -138,27 +139,50 @@ func (b *Backend) newTyped(n int, dt dtype) *buffer {
 
 // args builds a cuLaunchKernel parameter array: each value is stored in an
 // 8-byte slot (4-byte values in the low half, little-endian) and the array
-// holds a pointer to each slot. Do not copy an args after adding values.
+// holds a pointer to each slot. kind records what each slot holds, in the
+// terms of the kernel's C parameter: 'p' a pointer, 'i' an int (including
+// element types and flags), 'l' a long long, 'f' a float. The C parameter
+// reads 4 or 8 bytes of the slot by its type; TestLaunchArgsMatchKernels
+// checks every launch against the signatures of kernels.cu. Do not copy an
+// args after adding values.
 type args struct {
-	v [20]uint64
-	p [20]unsafe.Pointer
-	n int
+	v    [20]uint64
+	p    [20]unsafe.Pointer
+	kind [20]byte
+	n    int
 }
 
-func (a *args) add(x uint64) *args {
+func (a *args) add(x uint64, kind byte) *args {
 	a.v[a.n] = x
 	a.p[a.n] = unsafe.Pointer(&a.v[a.n])
+	a.kind[a.n] = kind
 	a.n++
 	return a
 }
-func (a *args) ptr(p uint64) *args  { return a.add(p) }
-func (a *args) f32(x float32) *args { return a.add(uint64(math.Float32bits(x))) }
-func (a *args) i32(x int) *args     { return a.add(uint64(uint32(int32(x)))) }
-func (a *args) i64(x int) *args     { return a.add(uint64(int64(x))) }
+func (a *args) ptr(p uint64) *args  { return a.add(p, 'p') }
+func (a *args) f32(x float32) *args { return a.add(uint64(math.Float32bits(x)), 'f') }
+func (a *args) i32(x int) *args     { return a.add(uint64(uint32(int32(x))), 'i') }
+func (a *args) i64(x int) *args     { return a.add(uint64(int64(x)), 'l') }
 func (a *args) flag(x bool) *args   { return a.i32(boolInt(x)) }
 
 // t adds a tensor argument: its address, then its element type.
-func (a *args) t(p uint64, dt dtype) *args { return a.add(p).i32(int(dt)) }
+func (a *args) t(p uint64, dt dtype) *args { return a.ptr(p).i32(int(dt)) }
+
+// scalars formats the non-pointer arguments, for error messages.
+func (a *args) scalars() string {
+	var out []string
+	for i := range a.n {
+		switch a.kind[i] {
+		case 'i':
+			out = append(out, fmt.Sprint(int32(uint32(a.v[i]))))
+		case 'l':
+			out = append(out, fmt.Sprint(int64(a.v[i])))
+		case 'f':
+			out = append(out, fmt.Sprint(math.Float32frombits(uint32(a.v[i]))))
+		}
+	}
+	return "(" + strings.Join(out, ", ") + ")"
+}
 
 func boolInt(x bool) int {
 	if x {
@@ -171,6 +195,9 @@ func boolInt(x bool) int {
 func (b *Backend) launch(name string, grid int, a *args) {
 	f := b.kernels[name]
 	g := uint32(max(min(grid, int(b.grid)), 1))
+	if b.opts.SyncCheck {
+		b.trace = append(b.trace, fmt.Sprintf("%s<<<%d>>>%s", name, g, a.scalars()))
+	}
 	r := b.drv.LaunchKernel(f, g, 1, 1, blockSize, 1, 1, 0, b.stream, unsafe.Pointer(&a.p[0]), 0)
 	runtime.KeepAlive(a)
 	if r != cudaSuccess {
@@ -181,10 +208,16 @@ func (b *Backend) launch(name string, grid int, a *args) {
 // blocksFor is the grid size covering n elements with one thread each.
 func blocksFor(n int) int { return (n + blockSize - 1) / blockSize }
 
-// staging copies small host arrays (labels, per-sample scales) to the device
-// through pinned memory, so that the copy is truly asynchronous. Slot i of
-// the host ring is copied to slot i of the device ring; the ring restarts
-// after every stream synchronisation, and synchronises itself when full.
+// staging copies host memory to the device through a ring of pinned
+// (page-locked) host memory: the host bytes are copied into the ring during
+// the call, and the asynchronous copy to the device reads the ring, so the
+// caller's slice is only read during the call and the copy stays
+// asynchronous. (A copy from pageable Go memory "might be synchronous" in
+// CUDA's words: nothing guarantees it has read the slice when it returns.)
+// Small arrays (labels, per-sample scales, chunk tables) also get a device
+// ring slot: slot i of the host ring is copied to slot i of the device
+// ring. The ring restarts after every stream synchronisation, and
+// synchronises itself when full.
 type staging struct {
 	host   unsafe.Pointer
 	dev    uint64
@@ -194,28 +227,49 @@ type staging struct {
 
 const stagingBytes = 1 << 20
 
-// stage copies src (bytes bytes at p) to device memory valid for the work
-// queued after it, and returns the device address.
-func (b *Backend) stage(p unsafe.Pointer, bytes int) uint64 {
+// pin copies bytes bytes at p into the next slot of the pinned host ring
+// and returns the slot's offset, allocating the ring on first use.
+func (b *Backend) pin(p unsafe.Pointer, bytes int) int {
 	s := &b.staging
 	if s.host == nil {
 		must(b.drv.check("cuMemHostAlloc", b.drv.MemHostAlloc(&s.host, stagingBytes, 0)))
 		s.dev, _ = b.allocBytes(stagingBytes)
 		s.size = stagingBytes
 	}
-	n := bytes
-	bytes = (bytes + 255) &^ 255
-	if bytes > s.size {
+	slot := (bytes + 255) &^ 255
+	if slot > s.size {
 		panic(Failure{errStagingTooBig})
 	}
-	if s.offset+bytes > s.size {
+	if s.offset+slot > s.size {
 		b.sync()
 	}
 	off := s.offset
-	s.offset += bytes
-	copy(unsafe.Slice((*byte)(unsafe.Add(s.host, off)), n), unsafe.Slice((*byte)(p), n))
-	must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(s.dev+uint64(off), unsafe.Add(s.host, off), uint64(n), b.stream)))
+	s.offset += slot
+	copy(unsafe.Slice((*byte)(unsafe.Add(s.host, off)), bytes), unsafe.Slice((*byte)(p), bytes))
+	return off
+}
+
+// stage copies src (bytes bytes at p) to device memory valid for the work
+// queued after it, and returns the device address.
+func (b *Backend) stage(p unsafe.Pointer, bytes int) uint64 {
+	off := b.pin(p, bytes)
+	s := &b.staging
+	must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(s.dev+uint64(off), unsafe.Add(s.host, off), uint64(bytes), b.stream)))
 	return s.dev + uint64(off)
+}
+
+// uploadPiece is the largest piece upload passes through the ring at once.
+const uploadPiece = stagingBytes / 4
+
+// upload copies bytes bytes at p to device address dst through the pinned
+// ring, in pieces of at most uploadPiece bytes. p is read only during the
+// call.
+func (b *Backend) upload(dst uint64, p unsafe.Pointer, bytes int) {
+	for done := 0; done < bytes; done += uploadPiece {
+		n := min(uploadPiece, bytes-done)
+		off := b.pin(unsafe.Add(p, done), n)
+		must(b.drv.check("cuMemcpyHtoDAsync_v2", b.drv.MemcpyHtoDAsync(dst+uint64(done), unsafe.Add(b.staging.host, off), uint64(n), b.stream)))
+	}
 }
 
 // sync waits for all queued work and recycles the staging ring.
