@@ -119,7 +119,7 @@ func (c *cli) Run(ctx context.Context) error {
 	slog.Info("train-eval", "device", dev.Description, "kernels", kernels, "preset", c.Preset, "out", c.Out)
 	res, err := traineval.Run(ctx, traineval.Options{
 		Genotype: c.Genotype, Normal: c.Normal, Reduce: c.Reduce, Data: c.Data, Dataset: c.Dataset,
-		Recipe: recipe, Seed: c.Seed, Backend: backend, DeviceName: dev.Description, Precision: c.Precision, Workers: c.Workers, Out: c.Out,
+		Recipe: recipe, Seed: c.Seed, Backend: backend, DeviceName: dev.Description, Precision: c.Precision, Deterministic: dev.Deterministic, Workers: c.Workers, Out: c.Out,
 		Progress: os.Stderr, Log: slog.Default(),
 	})
 	var de *train.DivergenceError

@@ -184,6 +184,10 @@ type Options struct {
 	// "bf16"; "" is fp32), recorded in result.json and the checkpoint.
 	// fp16 trains with dynamic loss scaling.
 	Precision string
+	// Deterministic records that the GPU backend runs with repeatable
+	// algorithm choices (--deterministic); a checkpoint resumes only in the
+	// same mode.
+	Deterministic bool
 	// Workers is the number of loader goroutines (0: GOMAXPROCS).
 	Workers int
 	Out     string
@@ -276,6 +280,8 @@ type runKey struct {
 	// Precision is set for the mixed and TF32 modes only, so fp32 runs
 	// resume on either device.
 	Precision string `json:"precision,omitempty"`
+	// Deterministic is set for --deterministic runs (pinned like Precision).
+	Deterministic bool `json:"deterministic,omitempty"`
 	// Kernels is the CPU kernel path (kern.Current): the paths sum in
 	// different orders, so a resume on another one is refused.
 	Kernels string `json:"kernels"`
@@ -384,7 +390,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			AuxWeight: float32(r.AuxWeight), DropPath: float32(r.DropPath), LabelSmoothing: float32(r.LabelSmoothing),
 			Seed: o.Seed, LossScaling: o.Precision == "fp16"},
 		Run: runKey{Dataset: o.Dataset, Genotype: geno, Recipe: r, Train: filepath.Base(trainPath), Test: filepath.Base(testPath),
-			NTrain: len(trainIdx), NTest: len(testIdx), Precision: runPrecision(o.Precision), Kernels: string(kern.Current())},
+			NTrain: len(trainIdx), NTest: len(testIdx), Precision: runPrecision(o.Precision), Deterministic: o.Deterministic, Kernels: string(kern.Current())},
 	}
 	// Everything is checked: from here on the run writes into o.Out,
 	// starting with removing what killed writes left there.

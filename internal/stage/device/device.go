@@ -6,6 +6,7 @@
 //	--cuda-lib-dir DIR              the NVIDIA libraries' folder(s) (default: search)
 //	--threads N                     CPU threads, 0 = all cores; never changes a result
 //	--kernels auto|purego|avx2|avx512  CPU kernel path, pinned by the run (UseKernels)
+//	--deterministic                 GPU: repeatable cuDNN algorithm choices (cuda.Options.Deterministic)
 //
 // Flags.Validate checks the values alone (kong calls it while parsing, so a
 // bad value is refused before anything is written); Flags.Open probes the
@@ -37,6 +38,8 @@ type Flags struct {
 	CudaLibDir string `name:"cuda-lib-dir" placeholder:"DIR" help:"Folder(s), ':'-separated, holding the NVIDIA libraries for the GPU (default: PERTNAS_CUDA_LIB_DIR, then the usual places)."`
 	Threads    int    `default:"0" help:"CPU threads (0: all cores); results do not depend on it."`
 	Kernels    string `default:"auto" placeholder:"auto|purego|avx2|avx512" help:"CPU kernel path: purego, avx2 or avx512 sum in different orders, so a run gives the same bits only on machines running the same path. auto: the path the run (or checkpoint) was started on, else the fastest this CPU has. Give one path to every job of a run on mixed machines."`
+	// Deterministic is pinned by the run like --precision.
+	Deterministic bool `help:"GPU: only cuDNN algorithms cuDNN marks deterministic, chosen by a fixed order instead of by timing, and the own depthwise kernels, so a rerun on the same GPU and libraries gives the same bits (slower). Pinned by the run. The CPU is always deterministic."`
 }
 
 // Validate checks the values without touching the hardware.
@@ -75,6 +78,8 @@ type Device struct {
 	Ordinal int
 	// Precision is the --precision value ("fp32" on the CPU).
 	Precision string
+	// Deterministic is --deterministic (the CPU is deterministic anyway).
+	Deterministic bool
 	// Threads is the CPU backend's thread count (0: all cores).
 	Threads int
 	// Description says what was opened, for logs and result files:
@@ -93,14 +98,17 @@ func (f *Flags) Open() (*Device, error) {
 	}
 	kind, ordinal, _ := parseDevice(f.Device)
 	prec, tf32, _ := cuda.ParsePrecision(f.Precision)
-	d := &Device{Precision: f.Precision, Threads: f.Threads,
-		opts: cuda.Options{LibDir: f.CudaLibDir, Precision: prec, TF32: tf32}}
+	d := &Device{Precision: f.Precision, Threads: f.Threads, Deterministic: f.Deterministic,
+		opts: cuda.Options{LibDir: f.CudaLibDir, Precision: prec, TF32: tf32, Deterministic: f.Deterministic}}
 	if kind != "cpu" {
 		info, err := cuda.Probe(f.CudaLibDir, ordinal)
 		switch {
 		case err == nil:
 			d.CUDA, d.Ordinal = true, ordinal
 			d.Description = fmt.Sprintf("cuda:%d %s %s", ordinal, info, f.Precision)
+			if f.Deterministic {
+				d.Description += " deterministic"
+			}
 			return d, nil
 		case kind == "cuda":
 			return nil, stage.FlagErrorf("--device", "%s: no usable GPU: %s; searched %s (set --cuda-lib-dir DIR or %s, or use --device cpu)",
