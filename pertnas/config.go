@@ -105,6 +105,9 @@ type Config struct {
 	// Precision is the GPU arithmetic: "" (fp32), "tf32", "fp16" (mixed,
 	// with loss scaling) or "bf16" (mixed); the CPU runs "" only.
 	Precision string `json:"precision,omitempty"`
+	// Deterministic (--deterministic) restricts the GPU to repeatable cuDNN
+	// algorithm choices (cuda.Options.Deterministic); pinned like Precision.
+	Deterministic bool `json:"deterministic,omitempty"`
 	// Kernels is the CPU kernel path every job of the run computes with
 	// (kern.Path: "purego", "avx2", "avx512"); the paths sum in different
 	// orders, so a job on another path would not give the run's numbers.

@@ -101,6 +101,7 @@ func (c *common) config() (pertnas.Config, error) {
 	if cfg.Precision = c.Precision; cfg.Precision == "fp32" {
 		cfg.Precision = ""
 	}
+	cfg.Deterministic = c.Deterministic
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w: %w", pertnas.ErrBadConfig, flagNames(err))
 	}
