@@ -35,13 +35,14 @@ const (
 )
 
 // ExitStatusHelp ends every stage's --help description.
-const ExitStatusHelp = "Exit status: 0 done; 1 failure at run time (rerun to resume); 2 bad input (a flag, file or folder, named in the message; nothing was written)."
+const ExitStatusHelp = "Exit status: 0 done; 1 failure at run time (rerun to resume);\n2 bad input (a flag, file or folder, named in the message; nothing was written)."
 
 // Stage describes a stage's command line.
 type Stage struct {
 	// Name prefixes every message, as in "convert-cifar: <error>".
 	Name string
-	// Description is the --help summary; ExitStatusHelp is appended.
+	// Description is the --help summary; every --help ends with
+	// ExitStatusHelp.
 	Description string
 	// Grammar is the kong command-line struct; its commands' Run methods
 	// may take a context.Context.
@@ -82,7 +83,7 @@ func (s Stage) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}()
 	opts := []kong.Option{kong.Name(s.Name), kong.Writers(stdout, stderr),
-		kong.Description(s.description()),
+		kong.Description(s.Description), kong.Help(helpWithStatus),
 		kong.Exit(func(code int) { panic(exit{code}) }),
 		kong.BindTo(ctx, (*context.Context)(nil))}
 	parser, err := kong.New(s.Grammar, append(opts, s.Options...)...)
@@ -114,11 +115,14 @@ func (s Stage) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return StatusOK
 }
 
-func (s Stage) description() string {
-	if s.Description == "" {
-		return ExitStatusHelp
+// helpWithStatus is kong's help followed by the exit statuses, for the
+// stage and each of its commands.
+func helpWithStatus(options kong.HelpOptions, ctx *kong.Context) error {
+	if err := kong.DefaultHelpPrinter(options, ctx); err != nil {
+		return err
 	}
-	return s.Description + "\n\n" + ExitStatusHelp
+	_, err := fmt.Fprintln(ctx.Stdout, "\n"+ExitStatusHelp)
+	return err
 }
 
 // FlagError is a flag value refused: its message is "FLAG: PROBLEM".
