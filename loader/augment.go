@@ -6,29 +6,50 @@ package loader
 //  1. translate (when Pad > 0): pad the image by Pad pixels on every side with
 //     the colour Fill, then crop back to the original size at offsets
 //     (oy, ox) drawn uniformly from [0, 2*Pad] each. DARTS's
-//     RandomCrop(32, padding=4) is Pad 4 with Fill black; FFCV's
-//     RandomTranslate(padding=p, fill=mean) is Pad p with Fill the mean colour.
-//  2. horizontal flip (when Flip) with probability 1/2.
+//     RandomCrop(32, padding=4) is Pad 4 with Fill black. FFCV's
+//     RandomTranslate(padding=p) is Pad p with Fill black too: its fill
+//     argument (default (0, 0, 0)) is stored but never used by the code it
+//     generates, which copies the image into the middle of a padded buffer
+//     that is never written elsewhere (fresh memory: zeros).
+//  2. horizontal flip (when Flip) with probability 1/2. FFCV flips before
+//     it translates; the two orders give the same distribution of outputs.
 //  3. normalise every channel: (v - Mean[c]) / Std[c], v on the 0..255 scale.
-//  4. cutout (when Cutout > 0) with DARTS's Cutout semantics: a centre (cy, cx)
-//     is drawn uniformly over the whole image, y in [0, H) then x in [0, W);
-//     the square rows clip(cy-Cutout/2, 0, H) up to clip(cy+Cutout/2, 0, H)
-//     (exclusive) and likewise for columns are set to 0 after normalisation
-//     (that is, to the mean colour). Near a border the square is clipped, so
-//     the cut area is at most (2*(Cutout/2))^2 and may be smaller; Cutout/2
-//     rounds down, as in DARTS.
+//  4. cutout (when Cutout > 0), placed by CutoutMode:
+//     - CutoutDARTS, DARTS's Cutout: a centre (cy, cx) is drawn uniformly
+//     over the whole image, y in [0, H) then x in [0, W); the square rows
+//     clip(cy-Cutout/2, 0, H) up to clip(cy+Cutout/2, 0, H) (exclusive) and
+//     likewise for columns are set to 0 after normalisation (that is, to
+//     the mean colour). Near a border the square is clipped, so the cut
+//     area is at most (2*(Cutout/2))^2 and may be smaller; Cutout/2 rounds
+//     down, as in DARTS.
+//     - CutoutFFCV, FFCV's Cutout(Cutout, CutoutFill): the top-left corner
+//     (cy, cx) is drawn uniformly from [0, H-Cutout] then [0, W-Cutout], so
+//     the Cutout x Cutout square always lies whole inside the image, and its
+//     pixels take the colour CutoutFill before normalisation (FFCV cuts the
+//     uint8 image; normalising CutoutFill gives the same values).
 //
 // The random draws of one sample come, in the order oy, ox, flip, cy, cx,
 // from a stream derived from (seed, epoch, sample id) only.
 type Augment struct {
-	Flip   bool
-	Pad    int
-	Fill   [3]uint8
-	Cutout int
+	Flip       bool
+	Pad        int
+	Fill       [3]uint8
+	Cutout     int
+	CutoutMode CutoutMode
+	CutoutFill [3]uint8 // CutoutFFCV only
 	// Jitter, when not zero, runs on the uint8 pixels before step 1 (see
 	// ColorJitter); its draws follow cx.
 	Jitter ColorJitter
 }
+
+// CutoutMode is how cutout places and fills its square (see Augment).
+type CutoutMode uint8
+
+// Cutout modes.
+const (
+	CutoutDARTS CutoutMode = iota // centre anywhere, clipped, 0 after normalisation
+	CutoutFFCV                    // whole square inside the image, CutoutFill colour
+)
 
 // DARTSTrain returns the DARTS CIFAR training augmentation: pad-4 random
 // crop with black padding, horizontal flip, and cutout of the given side
@@ -71,7 +92,11 @@ func (a *Augment) draw(r *sampleRNG, h, w int) draws {
 	if a.Flip {
 		d.flip = r.coin()
 	}
-	if a.Cutout > 0 {
+	switch {
+	case a.Cutout > 0 && a.CutoutMode == CutoutFFCV:
+		d.cy = r.intn(max(h-a.Cutout+1, 1))
+		d.cx = r.intn(max(w-a.Cutout+1, 1))
+	case a.Cutout > 0:
 		d.cy = r.intn(h)
 		d.cx = r.intn(w)
 	}
@@ -128,7 +153,18 @@ func (a *Augment) transform(dst []float32, src []byte, h, w int, d draws, lut *n
 			o0[x], o1[x], o2[x] = l0[p[0]], l1[p[1]], l2[p[2]]
 		}
 	}
-	if a.Cutout > 0 {
+	if a.Cutout > 0 && a.CutoutMode == CutoutFFCV {
+		y2, x2 := min(d.cy+a.Cutout, h), min(d.cx+a.Cutout, w)
+		for c, p := range [3][]float32{r0, r1, r2} {
+			v := lut[c][a.CutoutFill[c]]
+			for y := d.cy; y < y2; y++ {
+				row := p[y*w+d.cx : y*w+x2]
+				for x := range row {
+					row[x] = v
+				}
+			}
+		}
+	} else if a.Cutout > 0 {
 		half := a.Cutout / 2
 		y1, y2 := clamp(d.cy-half, 0, h), clamp(d.cy+half, 0, h)
 		x1, x2 := clamp(d.cx-half, 0, w), clamp(d.cx+half, 0, w)

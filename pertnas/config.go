@@ -100,6 +100,49 @@ type Config struct {
 	TrainImages int `json:"train_images"`
 	ValImages   int `json:"val_images"`
 
+	// Upstream-exact switches (SetCompat "upstream" sets them all). Each
+	// zero value is this project's behaviour and is left out of run.json,
+	// so a default run's run.json is what it was before the switches.
+	//
+	// Restore "" restores a perturbed network exactly (weights, BN
+	// statistics, optimiser state) before the next target and after the
+	// last; "none" restores nothing, as the published script did in effect
+	// (its backup referenced the live tensors), so fine-tuning accumulates
+	// over the targets of one perturb-val and stays after it.
+	Restore string `json:"restore,omitempty"`
+	// InitCell "" (random+none) gives every edge of a member's initial
+	// cell OpCap random ops plus none (upstream HEAD); "sep3" gives every
+	// edge sep_conv_3x3 alone, without none (the copy of the search script
+	// saved with the published evaluation).
+	InitCell string `json:"init_cell,omitempty"`
+	// FinetuneBatches "" (same): every target of one perturb-val
+	// fine-tunes on the same batches; "fresh": each target starts a new
+	// shuffled pass over the training data, as upstream's loader did.
+	FinetuneBatches string `json:"finetune_batches,omitempty"`
+	// FinetunePlusOne runs N+1 fine-tune steps where N are configured, as
+	// upstream's loop did (it breaks after the step with index N).
+	FinetunePlusOne bool `json:"finetune_plus_one,omitempty"`
+	// TranslateFill is the colour random translation pads with: "" (the
+	// mean colour (125, 123, 114)) or "black" ((0, 0, 0): what FFCV's
+	// RandomTranslate, which upstream used, pads with).
+	TranslateFill string `json:"translate_fill,omitempty"`
+	// Cutout "" (darts): a square centred anywhere, clipped at the border,
+	// zeroed after normalisation; "ffcv": FFCV's Cutout as upstream
+	// configured it, a full square inside the image filled with
+	// (125, 122, 113) before normalisation.
+	Cutout string `json:"cutout,omitempty"`
+	// Normalise "" (darts): DARTS's CIFAR mean/std; "ffcv": the constants
+	// of FFCV's CIFAR example, which upstream used.
+	Normalise string `json:"normalise,omitempty"`
+	// GradScaler "" (persistent): with Precision fp16 one loss scaler lives
+	// through a job (saved with the weights); "fresh": a new scaler for
+	// every training run of epochs and every perturb-val, as upstream made
+	// a GradScaler per call. Only fp16 scales losses.
+	GradScaler string `json:"grad_scaler,omitempty"`
+	// Compat records the preset of switches the run started from: ""
+	// (pertnas-go, this project's defaults) or "upstream".
+	Compat string `json:"compat,omitempty"`
+
 	Seed   uint64 `json:"seed"`
 	Device string `json:"device"` // "cpu", "cuda", "cuda:1"; may differ between the jobs of a run
 	// Precision is the GPU arithmetic: "" (fp32), "tf32", "fp16" (mixed,
@@ -141,6 +184,39 @@ func Smoke() Config {
 	c.Layers, c.Channels = 5, 8
 	c.TrainImages, c.ValImages = 256, 128
 	return c
+}
+
+// Compat presets of the upstream-exact switches.
+const (
+	CompatDefault  = "pertnas-go"
+	CompatUpstream = "upstream"
+)
+
+// SetCompat sets the switches of compat: CompatUpstream sets validation on
+// the test split, Restore none, InitCell sep3 (the script saved with the
+// published evaluation), FinetuneBatches fresh, FinetunePlusOne,
+// TranslateFill black, Cutout ffcv, Normalise ffcv and GradScaler fresh;
+// CompatDefault changes nothing. Flags applied after it override single
+// switches.
+func (c *Config) SetCompat(compat string) error {
+	switch compat {
+	case CompatDefault, "":
+		return nil
+	case CompatUpstream:
+	default:
+		return fmt.Errorf("compat %q: want %s or %s", compat, CompatDefault, CompatUpstream)
+	}
+	c.Compat = CompatUpstream
+	c.ValSource = "test"
+	c.Restore = "none"
+	c.InitCell = "sep3"
+	c.FinetuneBatches = "fresh"
+	c.FinetunePlusOne = true
+	c.TranslateFill = "black"
+	c.Cutout = "ffcv"
+	c.Normalise = "ffcv"
+	c.GradScaler = "fresh"
+	return nil
 }
 
 // Preset returns the named preset: "paper" or "smoke".
@@ -237,6 +313,19 @@ func (c Config) Validate() error {
 	if !slices.Contains(kern.Paths, kern.Path(c.Kernels)) {
 		bad("kernels", fmtJSON(c.Kernels), `"purego", "avx2" or "avx512"`)
 	}
+	oneOf := func(key, v string, want string) {
+		if v != "" && v != want {
+			bad(key, fmtJSON(v), fmt.Sprintf(`"" or %q`, want))
+		}
+	}
+	oneOf("restore", c.Restore, "none")
+	oneOf("init_cell", c.InitCell, "sep3")
+	oneOf("finetune_batches", c.FinetuneBatches, "fresh")
+	oneOf("translate_fill", c.TranslateFill, "black")
+	oneOf("cutout", c.Cutout, "ffcv")
+	oneOf("normalise", c.Normalise, "ffcv")
+	oneOf("grad_scaler", c.GradScaler, "fresh")
+	oneOf("compat", c.Compat, CompatUpstream)
 	return errors.Join(errs...)
 }
 
@@ -248,7 +337,15 @@ var runFree = map[string]bool{"device": true}
 // "key: A -> B", sorted by key; keys in runFree are ignored.
 func (c Config) Diff(o Config) []string {
 	a, b := configMap(c), configMap(o)
-	keys := slices.Sorted(maps.Keys(a))
+	// The union: a key left out when zero (omitempty) is in one map only.
+	keys := slices.Compact(slices.Sorted(func(yield func(string) bool) {
+		for k := range maps.Keys(a) {
+			yield(k)
+		}
+		for k := range maps.Keys(b) {
+			yield(k)
+		}
+	}))
 	var out []string
 	for _, k := range keys {
 		if runFree[k] {
@@ -277,6 +374,24 @@ func fmtJSON(v any) string {
 
 // expandSteps, fineSteps and topoSteps are the fine-tune steps of a
 // perturbation in phases 2, 5 and 6.
-func (c Config) expandSteps() int { return c.FinetuneBase + c.ExpandExtra }
-func (c Config) fineSteps() int   { return c.FinetuneBase + c.FineExtra }
-func (c Config) topoSteps() int   { return c.FinetuneBase + c.TopoExtra }
+func (c Config) expandSteps() int { return c.FinetuneBase + c.ExpandExtra + c.plusOne() }
+func (c Config) fineSteps() int   { return c.FinetuneBase + c.FineExtra + c.plusOne() }
+func (c Config) topoSteps() int   { return c.FinetuneBase + c.TopoExtra + c.plusOne() }
+
+// plusOne is the step upstream's fine-tune loop ran after the N-th.
+func (c Config) plusOne() int {
+	if c.FinetunePlusOne {
+		return 1
+	}
+	return 0
+}
+
+// finetuneSeed is the data seed of target i of a perturb-val whose seed is
+// seed: seed itself for every target, or with FinetuneBatches fresh a seed
+// of the target's own (a new pass over the data).
+func (c Config) finetuneSeed(seed uint64, i int) uint64 {
+	if c.FinetuneBatches == "fresh" {
+		return derive(seed, "finetune/target", i)
+	}
+	return seed
+}

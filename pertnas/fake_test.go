@@ -94,6 +94,8 @@ type fakeState struct {
 	W, Mom [NumEdges][NumOps]float64
 	Mask   [NumEdges][NumOps]bool
 	Steps  uint64
+	// Scalers counts ResetScaler calls (the fake has no loss scaler).
+	Scalers int
 }
 
 type fakeNet struct {
@@ -206,6 +208,14 @@ func (n *fakeNet) ResetOptimizer() error {
 		return err
 	}
 	n.state.Mom = [NumEdges][NumOps]float64{}
+	return nil
+}
+
+func (n *fakeNet) ResetScaler() error {
+	if err := n.world.enter(call{Kind: "scaler"}); err != nil {
+		return err
+	}
+	n.state.Scalers++
 	return nil
 }
 

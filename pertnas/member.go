@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"pertnas/formats/artifact"
+	"pertnas/formats/genotype"
 )
 
 // ValuationRow is one row of members/I/valuation.arrow: the perturbation of
@@ -31,10 +32,17 @@ type MemberSummary struct {
 
 // InitialCell is phase 1 for member m: every edge gets cfg.OpCap distinct
 // ops drawn from the member's own generator (seeded by the run seed and m),
-// edges in order, plus none.
+// edges in order, plus none. With InitCell sep3 every edge holds
+// sep_conv_3x3 alone, without none, for every member.
 func InitialCell(cfg Config, m int) EdgeConfig {
-	rng := rngFor(cfg.Seed, "init", m)
 	var c EdgeConfig
+	if cfg.InitCell == "sep3" {
+		for e := range c {
+			c[e] = EdgeOps{Ops: OpSetOf(genotype.OpIndex("sep_conv_3x3"))}
+		}
+		return c
+	}
+	rng := rngFor(cfg.Seed, "init", m)
 	for e := range c {
 		c[e] = EdgeOps{Ops: OpSetOf(rng.Perm(NumOps)[:cfg.OpCap]...), None: true}
 	}
@@ -80,6 +88,7 @@ func Member(ctx context.Context, opts Options, m int) ([]ValuationRow, error) {
 	}
 	defer s.close()
 	s.member, s.progress, s.total = m, opts.Progress, MemberUnits(cfg)
+	s.restoreNone, s.freshScaler = cfg.Restore == "none", cfg.GradScaler == "fresh"
 
 	init := InitialCell(cfg, m)
 	rows := make([]ValuationRow, 0, NumEdges*NumOps)
@@ -102,10 +111,11 @@ func Member(ctx context.Context, opts Options, m int) ([]ValuationRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Every target of one perturb-val fine-tunes on the same batches.
+		// Every target of one perturb-val fine-tunes on the same batches
+		// (unless FinetuneBatches is fresh).
 		ftSeed := derive(cfg.Seed, "expand/finetune", m, e)
 		for op := 0; op < NumOps; op++ {
-			r, err := s.perturb("expand", e, op, cfg.expandSteps(), lr, a0, ftSeed)
+			r, err := s.perturb("expand", e, op, cfg.expandSteps(), lr, a0, cfg.finetuneSeed(ftSeed, op), op == 0)
 			if err != nil {
 				return nil, err
 			}

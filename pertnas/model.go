@@ -185,6 +185,9 @@ type Supernet interface {
 	SetMask(edge, op int, on bool) error
 	// ResetOptimizer starts a fresh SGD: momentum buffers are cleared.
 	ResetOptimizer() error
+	// ResetScaler starts a fresh loss scaler (fp16 mixed precision); a
+	// network without loss scaling does nothing.
+	ResetScaler() error
 	// Snapshot returns a deep copy of the network's state: weights, BN
 	// running statistics, optimiser state and masks. Restore puts a
 	// snapshot of the same network back exactly.

@@ -143,6 +143,7 @@ func Select(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer s.close()
 	s.progress, s.total = opts.Progress, SelectUnits(cfg)
+	s.restoreNone, s.freshScaler = cfg.Restore == "none", cfg.GradScaler == "fresh"
 
 	res := &Result{}
 	// Phase 3.
@@ -188,7 +189,7 @@ func Select(ctx context.Context, opts Options) (*Result, error) {
 		diffs := make([]float64, len(ops))
 		accs := make([]float64, len(ops))
 		for i, op := range ops {
-			r, err := s.perturb("fine", e, op, cfg.fineSteps(), lr, a0, ftSeed)
+			r, err := s.perturb("fine", e, op, cfg.fineSteps(), lr, a0, cfg.finetuneSeed(ftSeed, i), i == 0)
 			if err != nil {
 				return nil, err
 			}
@@ -237,7 +238,7 @@ func Select(ctx context.Context, opts Options) (*Result, error) {
 				continue
 			}
 			op := cell[e].Ops.List()[0]
-			r, err := s.perturb("topology", e, op, cfg.topoSteps(), topoLR, a0, ftSeed)
+			r, err := s.perturb("topology", e, op, cfg.topoSteps(), topoLR, a0, cfg.finetuneSeed(ftSeed, e), len(edges) == 0)
 			if err != nil {
 				return nil, err
 			}

@@ -160,6 +160,12 @@ type session struct {
 	member   int
 	progress func(Progress)
 	cur      entry
+	// restoreNone: a perturbation keeps its fine-tuned state (Config
+	// Restore "none"), so its weights are saved like an epoch's.
+	restoreNone bool
+	// freshScaler: a new loss scaler at the start of every training run
+	// and every perturb-val (Config GradScaler "fresh").
+	freshScaler bool
 }
 
 func openSession(ctx context.Context, b Builder, worker int, job, dir, logPath string) (*session, error) {
@@ -235,7 +241,7 @@ func (s *session) unit(want entry, live func(e *entry) error) (entry, error) {
 		return entry{}, fmt.Errorf("%s: %s: %w", s.job, want.String(), err)
 	}
 	e.Seconds = time.Since(start).Seconds()
-	if e.Kind == kindEpoch || e.Kind == kindReset {
+	if e.Kind == kindEpoch || e.Kind == kindReset || (e.Kind == kindPerturb && s.restoreNone) {
 		name := fmt.Sprintf("net-%05d.bin", len(s.journal))
 		path := filepath.Join(s.dir, name)
 		if err := s.net.Save(path); err != nil { // atomic: whole or absent
@@ -267,8 +273,10 @@ func (s *session) apply(e entry) {
 	case kindBuild:
 		s.req = &BuildRequest{Edges: *e.Edges, Seed: e.Seed, Worker: s.worker}
 		s.weights = ""
-	case kindEpoch, kindReset:
-		s.weights = e.Weights
+	case kindEpoch, kindReset, kindPerturb:
+		if e.Weights != "" {
+			s.weights = e.Weights
+		}
 	}
 }
 
@@ -360,6 +368,11 @@ func (s *session) train(phase string, edge, epochs int, lr0, lrMin float64, seed
 			if err != nil {
 				return err
 			}
+			if k == 0 && s.freshScaler {
+				if err := net.ResetScaler(); err != nil {
+					return err
+				}
+			}
 			st, err := net.TrainEpoch(s.ctx, e.Seed, lr, s.tick)
 			if err != nil {
 				return err
@@ -409,9 +422,13 @@ func (s *session) resetOptimizer(phase string, edge int) error {
 
 // perturb is one target of perturb-val: from the current state, set the
 // mask of (edge, op) to 0, fine-tune steps steps at lr, measure the
-// accuracy, then restore mask and state exactly. It returns the accuracy
-// after fine-tuning; the diff is that minus a0.
-func (s *session) perturb(phase string, edge, op, steps int, lr, a0 float64, dataSeed uint64) (entry, error) {
+// accuracy, then restore the mask and the state exactly (with restoreNone
+// only the mask: the fine-tuning stays). It returns the accuracy after
+// fine-tuning; the diff is that minus a0. first marks the first target of
+// a perturb-val: with freshScaler the loss scaler starts fresh there (and,
+// with an exact restore, at every target, which then all start from the
+// same state).
+func (s *session) perturb(phase string, edge, op, steps int, lr, a0 float64, dataSeed uint64, first bool) (entry, error) {
 	want := entry{Kind: kindPerturb, Phase: phase, Edge: edge, Op: op, Epoch: -1, Steps: steps, Seed: dataSeed,
 		LR: jfloat(lr), AccBefore: jfloat(a0)}
 	return s.unit(want, func(e *entry) error {
@@ -419,12 +436,19 @@ func (s *session) perturb(phase string, edge, op, steps int, lr, a0 float64, dat
 		if err != nil {
 			return err
 		}
-		snap, err := net.Snapshot()
-		if err != nil {
-			return err
+		var snap Snapshot
+		if !s.restoreNone {
+			if snap, err = net.Snapshot(); err != nil {
+				return err
+			}
 		}
 		if err := net.SetMask(edge, op, false); err != nil {
 			return err
+		}
+		if s.freshScaler && (first || !s.restoreNone) {
+			if err := net.ResetScaler(); err != nil {
+				return err
+			}
 		}
 		loss, err := net.FineTune(s.ctx, dataSeed, steps, lr, s.tick)
 		if err != nil {
@@ -437,8 +461,10 @@ func (s *session) perturb(phase string, edge, op, steps int, lr, a0 float64, dat
 		if err := net.SetMask(edge, op, true); err != nil {
 			return err
 		}
-		if err := net.Restore(snap); err != nil {
-			return err
+		if !s.restoreNone {
+			if err := net.Restore(snap); err != nil {
+				return err
+			}
 		}
 		e.Loss, e.Acc = jfloat(loss), jfloat(a1)
 		return nil

@@ -12,8 +12,10 @@
 // # Data
 //
 // Training batches visit the training split in a random order with the
-// search augmentation (SearchAugment: flip, translate pad 2 with the mean
-// colour, cutout 8, then the DARTS normalisation), the last incomplete batch
+// search augmentation (SearchAugment by default: flip, translate pad 2 with
+// the mean colour, DARTS cutout 8, then the DARTS normalisation; the
+// upstream-exact switches of Options select FFCV's black translation fill,
+// FFCV's cutout and FFCV's normalisation), the last incomplete batch
 // dropped. The order and every augmentation draw of a TrainEpoch or FineTune
 // call derive from its dataSeed (and the epoch of the data within the call)
 // through the loader, never from state kept between calls. The validation
@@ -59,15 +61,24 @@ const (
 	ManifestFile = "manifest.json"
 )
 
-// SearchAugment is the training augmentation of the search
+// SearchAugment is the default training augmentation of the search
 // (spec/pertnas.md: FFCV-style flip, translate with padding 2, cutout 8):
-// the translation pads with the mean colour, as FFCV's RandomTranslate does.
+// the translation pads with the mean colour and the cutout is DARTS's
+// (clipped at the border, zero after normalisation). Upstream differs (see
+// Options.TranslateFill, Cutout, Normalise): FFCV's RandomTranslate pads
+// with black (loader.Augment), FFCV's Cutout as upstream configured it
+// keeps the whole square inside the image and fills it with
+// UpstreamCutoutFill.
 var SearchAugment = loader.Augment{
 	Flip:   true,
 	Pad:    2,
 	Fill:   [3]uint8{125, 123, 114}, // round(loader.DARTSMean)
 	Cutout: 8,
 }
+
+// UpstreamCutoutFill is the fill upstream gave FFCV's Cutout:
+// tuple(map(int, CIFAR_MEAN)) of FFCV's mean (125.307, 122.961, 113.8575).
+var UpstreamCutoutFill = [3]uint8{125, 122, 113}
 
 // Options configure a Builder. Zero values of the optional fields take the
 // documented defaults.
@@ -109,6 +120,34 @@ type Options struct {
 	// LossScaling turns on dynamic loss scaling (nn.LossScaler, one per
 	// network, saved with it), needed by fp16 mixed precision.
 	LossScaling bool
+
+	// The augmentation switches of pertnas.Config ("" is SearchAugment's
+	// choice): TranslateFill "black" pads translations with (0, 0, 0);
+	// Cutout "ffcv" is FFCV's Cutout filled with UpstreamCutoutFill;
+	// Normalise "ffcv" uses loader.FFCVMean/FFCVStd for training and
+	// validation images alike.
+	TranslateFill, Cutout, Normalise string
+}
+
+// augment returns the training augmentation the options select.
+func (o Options) augment() loader.Augment {
+	a := SearchAugment
+	if o.TranslateFill == "black" {
+		a.Fill = [3]uint8{}
+	}
+	if o.Cutout == "ffcv" {
+		a.CutoutMode, a.CutoutFill = loader.CutoutFFCV, UpstreamCutoutFill
+	}
+	return a
+}
+
+// norm returns the normalisation constants (zero: the loader's default,
+// DARTS's).
+func (o Options) norm() (mean, std [3]float32) {
+	if o.Normalise == "ffcv" {
+		return loader.FFCVMean, loader.FFCVStd
+	}
+	return mean, std
 }
 
 // FromConfig returns the Options of a search run's configuration and
@@ -127,6 +166,10 @@ func FromConfig(cfg pertnas.Config, env pertnas.Env) Options {
 		TrainImages: cfg.TrainImages,
 		ValImages:   cfg.ValImages,
 		Threads:     env.Threads,
+
+		TranslateFill: cfg.TranslateFill,
+		Cutout:        cfg.Cutout,
+		Normalise:     cfg.Normalise,
 	}
 }
 
@@ -222,6 +265,12 @@ func (o *Options) check() error {
 	}
 	if o.TrainImages < 0 || o.ValImages < 0 {
 		bad("image limits %d, %d: want >= 0", o.TrainImages, o.ValImages)
+	}
+	for _, s := range []struct{ name, v, want string }{
+		{"translate fill", o.TranslateFill, "black"}, {"cutout", o.Cutout, "ffcv"}, {"normalise", o.Normalise, "ffcv"}} {
+		if s.v != "" && s.v != s.want {
+			bad("%s %q: want \"\" or %q", s.name, s.v, s.want)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("searchnet: options: %w", err)
@@ -322,9 +371,11 @@ func ids(n int) []int {
 // trainLoader returns a loader over the training split whose order and
 // augmentation derive from seed.
 func (b *Builder) trainLoader(seed uint64) (*loader.Loader, error) {
+	mean, std := b.opt.norm()
 	l, err := loader.New(b.trainSrc, loader.Config{
 		BatchSize: b.opt.BatchSize, Order: loader.Random, Seed: seed, DropLast: true,
-		Workers: b.opt.LoaderWorkers, Indices: b.trainIDs, Augment: SearchAugment, Classes: b.classes,
+		Workers: b.opt.LoaderWorkers, Indices: b.trainIDs, Augment: b.opt.augment(), Classes: b.classes,
+		Mean: mean, Std: std,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("searchnet: training split of %s: %w", b.opt.Data, err)
@@ -334,9 +385,10 @@ func (b *Builder) trainLoader(seed uint64) (*loader.Loader, error) {
 
 // valLoader returns a loader over the validation split in file order.
 func (b *Builder) valLoader() (*loader.Loader, error) {
+	mean, std := b.opt.norm()
 	l, err := loader.New(b.valSrc, loader.Config{
 		BatchSize: b.opt.EvalBatch, Order: loader.Sequential, Workers: b.opt.LoaderWorkers,
-		Indices: b.valIDs, Classes: b.classes,
+		Indices: b.valIDs, Classes: b.classes, Mean: mean, Std: std,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("searchnet: validation split of %s: %w", b.opt.Data, err)

@@ -216,6 +216,19 @@ func (n *Net) ResetOptimizer() (err error) {
 	return nil
 }
 
+// ResetScaler starts a fresh loss scaler (nn.NewLossScaler) when the
+// network scales losses; otherwise it does nothing.
+func (n *Net) ResetScaler() (err error) {
+	defer nn.RecoverDeviceFailure(&err)
+	if n.net == nil {
+		return errClosed
+	}
+	if n.scaler != nil {
+		n.scaler = nn.NewLossScaler()
+	}
+	return nil
+}
+
 // snapshot is a Net's state copy: nn's snapshot (on the network's backend)
 // plus the masks.
 type snapshot struct {

@@ -61,6 +61,27 @@ type common struct {
 	TrainImages  *int     `help:"Use only this many training images (0: all) [smoke 256]."`
 	ValImages    *int     `help:"Use only this many validation images (0: all) [smoke 128]."`
 	Seed         *uint64  `help:"Run seed: every random choice derives from it [1]."`
+
+	// Upstream-exact switches (README "Where we differ"); --compat upstream
+	// sets them all, a switch given as well overrides it.
+	Compat          string  `help:"Preset of the upstream-exact switches: pertnas-go (this project's behaviour) or upstream (the published scripts' behaviour: --val-source test --restore none --init-cell sep3 --finetune-batches fresh --finetune-plus-one --translate-fill black --cutout ffcv --normalise ffcv --grad-scaler fresh)." enum:"pertnas-go,upstream" default:"pertnas-go"`
+	Restore         *string `help:"After each perturbation: exact (weights, BN statistics and optimiser state restored) or none (fine-tuning accumulates, as upstream in effect) [exact]." enum:"exact,none"`
+	InitCell        *string `name:"init-cell" help:"Member's initial cell: random+none (op-cap random ops + none per edge, upstream HEAD) or sep3 (sep_conv_3x3 alone per edge, the script saved with the published evaluation) [random+none]." enum:"random+none,sep3"`
+	FinetuneBatches *string `help:"Fine-tune data of the targets of one perturb-val: same (the same batches) or fresh (a new shuffled pass per target, as upstream) [same]." enum:"same,fresh"`
+	FinetunePlusOne *bool   `name:"finetune-plus-one" help:"Run N+1 fine-tune steps where N are configured, as upstream's loop did [false]."`
+	TranslateFill   *string `help:"Colour random translation pads with: mean (125,123,114) or black (FFCV's RandomTranslate, as upstream) [mean]." enum:"mean,black"`
+	Cutout          *string `help:"Cutout: darts (centre anywhere, clipped, zero after normalisation) or ffcv (a full 8x8 square inside the image filled with (125,122,113) before normalisation, as upstream) [darts]." enum:"darts,ffcv"`
+	Normalise       *string `help:"Normalisation constants: darts (DARTS's CIFAR mean/std) or ffcv (FFCV's CIFAR example, as upstream) [darts]." enum:"darts,ffcv"`
+	GradScaler      *string `help:"fp16 loss scaler: persistent (one per job, saved with the weights) or fresh (a new one per training run and per perturb-val, as upstream's GradScaler per call) [persistent]." enum:"persistent,fresh"`
+}
+
+// setSwitch sets *dst from a given flag value, the default name standing for "".
+func setSwitch(dst *string, v *string, defaultName string) {
+	if v != nil {
+		if *dst = *v; *v == defaultName {
+			*dst = ""
+		}
+	}
 }
 
 // config is the preset with the flags given on top.
@@ -97,6 +118,18 @@ func (c *common) config() (pertnas.Config, error) {
 	stage.SetIfGiven(&cfg.TrainImages, c.TrainImages)
 	stage.SetIfGiven(&cfg.ValImages, c.ValImages)
 	stage.SetIfGiven(&cfg.Seed, c.Seed)
+	if err := cfg.SetCompat(c.Compat); err != nil {
+		return cfg, fmt.Errorf("%w: %w", pertnas.ErrBadConfig, err)
+	}
+	stage.SetIfGiven(&cfg.ValSource, c.ValSource)
+	setSwitch(&cfg.Restore, c.Restore, "exact")
+	setSwitch(&cfg.InitCell, c.InitCell, "random+none")
+	setSwitch(&cfg.FinetuneBatches, c.FinetuneBatches, "same")
+	stage.SetIfGiven(&cfg.FinetunePlusOne, c.FinetunePlusOne)
+	setSwitch(&cfg.TranslateFill, c.TranslateFill, "mean")
+	setSwitch(&cfg.Cutout, c.Cutout, "darts")
+	setSwitch(&cfg.Normalise, c.Normalise, "darts")
+	setSwitch(&cfg.GradScaler, c.GradScaler, "persistent")
 	cfg.Device = c.Device
 	if cfg.Precision = c.Precision; cfg.Precision == "fp32" {
 		cfg.Precision = ""
