@@ -544,7 +544,7 @@ func TestHueTablesExhaustive(t *testing.T) {
 		if s == 0 {
 			continue
 		}
-		r, g, b := hsvSector(hs.sector[h], hs.frac[h], s, v)
+		r, g, b := hsvSector(tb, hs.sector[h], hs.frac[h], s, v)
 		if wr, wg, wb := hsvToRGB(h, s, v); r != wr || g != wg || b != wb {
 			t.Fatalf("hsv %d,%d,%d: %d,%d,%d, hsvToRGB %d,%d,%d", h, s, v, r, g, b, wr, wg, wb)
 		}

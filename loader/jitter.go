@@ -153,10 +153,15 @@ func adjustSaturation(pix []byte, f float64) {
 		return
 	}
 	if a < 0 || a > 1 {
+		// Extrapolation: blend's result, clipped without branches.
+		clip := func(v float32) byte { return byte(min(max(v, 0), 255)) }
 		for p := 0; p+2 < len(pix); p += 3 {
 			q := pix[p : p+3]
 			l := luma(q[0], q[1], q[2])
-			q[0], q[1], q[2] = blend(l, q[0], a), blend(l, q[1], a), blend(l, q[2], a)
+			fl := float32(l)
+			q[0] = clip(fl + float32(a*float32(int(q[0])-int(l))))
+			q[1] = clip(fl + float32(a*float32(int(q[1])-int(l))))
+			q[2] = clip(fl + float32(a*float32(int(q[2])-int(l))))
 		}
 		return
 	}
@@ -179,6 +184,10 @@ func adjustSaturation(pix []byte, f float64) {
 type hueTables struct {
 	hue [3][1 << 16]byte
 	sat [1 << 16]byte
+	// hsvToRGB's parts that do not depend on the hue: fs[s] = s/255 in
+	// float32 and p[s<<8|v] = round(v*(1-fs)).
+	fs [256]float32
+	p  [1 << 16]byte
 }
 
 var hueLUT = sync.OnceValue(func() *hueTables {
@@ -197,7 +206,12 @@ var hueLUT = sync.OnceValue(func() *hueTables {
 			if c, m := d1, d2; c > 0 && c <= m {
 				_, t.sat[i], _ = rgbToHSV(byte(m), byte(m-c), byte(m-c))
 			}
+			// hsvToRGB gives p as its blue output in sector 0 (hue 0).
+			if d1 > 0 {
+				_, _, t.p[i] = hsvToRGB(0, byte(d1), byte(d2))
+			}
 		}
+		t.fs[d1] = float32(float64(d1) / 255.0)
 	}
 	return t
 })
@@ -221,14 +235,15 @@ func (hs *hueSectors) init(shift byte) {
 var sectorPick = [6][3]uint8{{0, 3, 1}, {2, 0, 1}, {1, 0, 3}, {1, 2, 0}, {3, 1, 0}, {0, 1, 2}}
 
 // hsvSector is hsvToRGB for s > 0 with the sector and fraction of the hue
-// given. C's round is floor(x+0.5) here: the products are non-negative and
-// never within rounding distance below a half (checked for every input).
-func hsvSector(sector uint8, f float32, s, v byte) (byte, byte, byte) {
-	fs := float32(float64(s) / 255.0)
+// given, t's tables for the parts without the hue. C's round is
+// floor(x+0.5) here: the products are non-negative and never within
+// rounding distance below a half (checked for every input).
+func hsvSector(t *hueTables, sector uint8, f float32, s, v byte) (byte, byte, byte) {
+	fs := t.fs[s]
 	fv := float64(v)
 	var c [4]byte
 	c[0] = v
-	c[1] = byte(int(float64(fv*(1.0-float64(fs))) + 0.5))
+	c[1] = t.p[int(s)<<8|int(v)]
 	c[2] = byte(int(float64(fv*(1.0-float64(fs*f))) + 0.5))
 	c[3] = byte(int(float64(fv*(1.0-float64(float64(fs)*(1.0-float64(f))))) + 0.5))
 	k := &sectorPick[sector]
@@ -262,7 +277,7 @@ func adjustHue(pix []byte, f float64) {
 		default:
 			h = t.hue[2][int(m-r)<<8|int(m-g)]
 		}
-		q[0], q[1], q[2] = hsvSector(hs.sector[h], hs.frac[h], s, m)
+		q[0], q[1], q[2] = hsvSector(t, hs.sector[h], hs.frac[h], s, m)
 	}
 }
 
