@@ -151,7 +151,7 @@ func TestSlurmChain(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"convert  101", "members  102  (array 0-2)", "select   103", "eval     104",
-		"squeue -j 101,102,103,104", "scancel 101,102,103,104; RUN=runs/s DATA=data/s NPOP=3 "} {
+		"squeue -j 101,102,103,104", "scancel -Q 101,102,103,104; RUN=runs/s DATA=data/s NPOP=3 "} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}

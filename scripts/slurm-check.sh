@@ -72,10 +72,17 @@ mkdir -p "$T/munge" "$T/etc" "$T/state" "$T/spool" "$T/log" "$T/make" "$T/slurm"
 chmod 711 "$T/munge"
 export SLURM_CONF=$T/etc/slurm.conf # the clients talk to this cluster only
 
-pids=() # the daemons started here, last started first
+pids=()  # the daemons started here, last started first
+child="" # the long command in progress (fg)
+exec 3>&1 4>&2 # the check's output, for stop (which may run inside a redirection)
 stop() {
 	local status=$?
 	set +e
+	exec 1>&3 2>&4
+	if [ -n "$child" ]; then
+		kill -TERM -- "-$child" 2>/dev/null
+		wait "$child" 2>/dev/null
+	fi
 	if [ ${#pids[@]} -gt 0 ]; then
 		# The jobs first: their processes outlive slurmd.
 		local jobs
@@ -103,8 +110,19 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# fg CMD...: runs CMD in a process group of its own and waits for it, so that
+# an interrupted check stops it too (stop).
+fg() {
+	setsid "$@" &
+	child=$!
+	local s=0
+	wait "$child" || s=$?
+	child=""
+	return "$s"
+}
 
-# --- the cluster: one node, this host, its CPUs, 3G for jobs ---------------
+# --- the cluster: one node, this host, its CPUs and up to 8G ----------------
+mem=$(awk '/^MemTotal:/ { m = int($2 / 1024) - 512; print (m < 8192 ? m : 8192) }' /proc/meminfo)
 host=$(uname -n)
 host=${host%%.*}
 port=$((20000 + RANDOM % 20000))
@@ -119,7 +137,8 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$T/munge/socket
+# cred_expire: a requeued job may start again after it (default 120 s)
+AuthInfo=socket=$T/munge/socket,cred_expire=10
 StateSaveLocation=$T/state
 SlurmdSpoolDir=$T/spool
 SlurmctldPidFile=$T/slurmctld.pid
@@ -132,6 +151,8 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
 SchedulerType=sched/backfill
+# start jobs within seconds of becoming eligible (the defaults: 60 s, 30 s)
+SchedulerParameters=sched_interval=2,bf_interval=2
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
@@ -139,30 +160,30 @@ MpiDefault=none
 ReturnToService=2
 MinJobAge=3600
 KillWait=10
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=3072 State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$mem State=UNKNOWN
 PartitionName=check Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 munged -F -f --key-file="$T/munge/key" --socket="$T/munge/socket" --pid-file="$T/munge/pid" \
-	--seed-file="$T/munge/seed" --log-file="$T/log/munged.log" >>"$T/log/munged.log" 2>&1 &
+	--seed-file="$T/munge/seed" --log-file="$T/log/munged.log" >>"$T/log/munged.log" 2>&1 3>&- 4>&- &
 pids=("$!")
 for _ in $(seq 50); do [ -S "$T/munge/socket" ] && break; sleep 0.1; done
-slurmctld -D -f "$SLURM_CONF" >"$T/log/slurmctld.out" 2>&1 &
+slurmctld -D -f "$SLURM_CONF" >"$T/log/slurmctld.out" 2>&1 3>&- 4>&- &
 pids=("$!" "${pids[@]}")
-slurmd -D -N "$host" -f "$SLURM_CONF" >"$T/log/slurmd.out" 2>&1 &
+slurmd -D -N "$host" -f "$SLURM_CONF" >"$T/log/slurmd.out" 2>&1 3>&- 4>&- &
 pids=("$!" "${pids[@]}")
 for i in $(seq 60); do
 	if sinfo -h -o %t 2>/dev/null | grep -qx idle; then break; fi
 	[ "$i" = 60 ] && { tail -5 "$T"/log/*; fail "the node did not come up in 30 s"; }
 	sleep 0.5
 done
-say "cluster up: munged, slurmctld, slurmd (pids ${pids[*]}), port $port, node $host with $(nproc) CPUs"
+say "cluster up: munged, slurmctld, slurmd (pids ${pids[*]}), port $port, node $host with $(nproc) CPUs, ${mem}M"
 sinfo
 
 # --- 1. the run made with make ----------------------------------------------
 train=${SYNTH_TRAIN:-1000} test=${SYNTH_TEST:-200}
 say "make demo ($train training, $test test images)"
 t0=$(date +%s)
-make -s demo DEMO_DATA="$T/make/data" DEMO_RUN="$T/make/run" DEMO_TRAIN="$train" DEMO_TEST="$test" \
+fg make -s demo DEMO_DATA="$T/make/data" DEMO_RUN="$T/make/run" DEMO_TRAIN="$train" DEMO_TEST="$test" \
 	DEMO_SEED=1 >"$T/log/make.log" 2>&1 || {
 	tail -20 "$T/log/make.log"
 	fail "make demo"
@@ -183,59 +204,107 @@ left=$(squeue -h -o '%i %T')
 [ ! -e "$T/slurm/refused" ] || fail "the refused submission left $T/slurm/refused"
 say "refused, nothing left in the queue"
 
-# --- 3. the CPU-cluster submission, member 1 requeued mid-run ---------------
+# --- 3. the CPU-cluster submission; member 1 requeued, member 0 cancelled ---
 RUN=$T/slurm/run DATA=$T/slurm/data
 submit=(env RUN="$RUN" DATA="$DATA" SRC="$T/slurm/synth.tar.gz" NPOP=2 GPUS=0 CPUS=1 MEM=1G EVAL_CPUS=2
 	SEED=1 SEARCH_ARGS="--preset smoke" EVAL_ARGS="--preset quick" "$repo/scripts/slurm/submit.sh")
 say "submitting: ${submit[*]:1}"
 t0=$(date +%s)
-"${submit[@]}" | tee "$T/log/submit.out" | sed 's/^/    /'
-ids() { awk -v k="$1" '$1 == k { print $2 }' "$T/log/submit.out"; }
-convert=$(ids convert) members=$(ids members) select=$(ids select) eval=$(ids eval)
-[ -n "$eval" ] || fail "submit.sh printed no job ids"
+"${submit[@]}" >"$T/log/submit.out"
+sed 's/^/    /' "$T/log/submit.out"
 
+# ids FILE: sets convert, members, select and eval from submit.sh's output.
+ids() {
+	convert=$(awk '$1 == "convert" { print $2 }' "$1")
+	members=$(awk '$1 == "members" { print $2 }' "$1")
+	select=$(awk '$1 == "select" { print $2 }' "$1")
+	eval=$(awk '$1 == "eval" { print $2 }' "$1")
+	[ -n "$convert" ] && [ -n "$members" ] && [ -n "$select" ] && [ -n "$eval" ] ||
+		fail "no job ids in $1"
+}
 # state JOB: the job's state (PENDING, RUNNING, COMPLETED, ...).
 state() { scontrol show job -o "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -1 | cut -d= -f2; }
-# member1: the output file of member 1.
-member1=$RUN/slurm/pertnas-member-${members}_1.out
-say "waiting for member 1 (job ${members}_1) to save 5 units of work"
-for i in $(seq 600); do
-	# the member's journal: one "kind" per unit saved
-	n=$(grep -c '"kind"' "$RUN/members/1/state/state.json" 2>/dev/null || true)
-	[ "${n:-0}" -ge 5 ] && [ "$(state "${members}_1")" = RUNNING ] && break
-	[ "$i" = 600 ] && fail "member 1 saved no 5 units in 5 minutes"
-	sleep 0.5
-done
-say "requeueing member 1 mid-run: scontrol requeue ${members}_1"
+# units I: the units of work member I has saved (its journal's entries).
+units() {
+	local n
+	n=$(grep -s -c '"kind"' "$RUN/members/$1/state/state.json" || true)
+	echo "${n:-0}"
+}
+# await WHAT CONDITION...: waits up to 5 minutes for the condition.
+await() {
+	local what=$1 i
+	shift
+	for i in $(seq 600); do
+		if "$@"; then return 0; fi
+		sleep 0.5
+	done
+	fail "$what: not within 5 minutes"
+}
+# saved I N: member I is running and has saved N units or more.
+saved() { [ "$(state "${members}_$1")" = RUNNING ] && [ "$(units "$1")" -ge "$2" ]; }
+is() { [ "$(state "$1")" = "$2" ]; }
+# goes_on I K: member I has more than K units saved; it fails the check when
+# the member has fewer than K, i.e. started over (it replays its journal and
+# only appends to it when it resumes).
+goes_on() {
+	local n
+	n=$(units "$1")
+	[ "$n" -ge "$2" ] || fail "member $1 started over: $n units saved, $2 before"
+	[ "$n" -gt "$2" ]
+}
+ids "$T/log/submit.out"
+log1=$RUN/slurm/pertnas-member-${members}_1.out
+
+await "member 1 saving 5 units" saved 1 5
+k1=$(units 1)
+say "requeueing member 1 mid-run ($k1 units saved): scontrol requeue ${members}_1"
 scontrol requeue "${members}_1"
+await "member 1 running again" grep -q 'restart 1' "$log1"
+await "member 1 going on" goes_on 1 "$k1"
+say "member 1's output (requeued, then resumed):"
+sed 's/^/    /' "$log1"
+say "member 1 (the same job, restart 1) resumed: $(units 1) units saved, never fewer than $k1"
+
+await "member 0 saving 10 units" saved 0 10
+k0=$(units 0)
+say "cancelling member 0 mid-run ($k0 units saved): scancel ${members}_0"
+scancel "${members}_0"
+await "member 0 cancelled" is "${members}_0" CANCELLED
+old="$convert,${members}_0,${members}_1,$select,$eval"
+resume=$(sed -n 's/^ *\(scancel -Q .*\)/\1/p' "$T/log/submit.out")
+say "resuming as submit.sh says: $resume"
+k1=$(units 1) # member 1 is cancelled by it and resumes too
+eval "$resume" >"$T/log/resume.out"
+sed 's/^/    /' "$T/log/resume.out"
+ids "$T/log/resume.out"
+gone() { [ -z "$(squeue -h -j "$1" -o %i 2>/dev/null || true)" ]; }
+await "the first chain gone" gone "$old"
+await "member 0 going on in the new chain" goes_on 0 "$k0"
+say "member 0 (job ${members}_0 of the new chain) resumed: $(units 0) units saved, never fewer than $k0"
+await "member 1 going on in the new chain" goes_on 1 "$k1"
+say "member 1 (job ${members}_1 of the new chain) resumed: $(units 1) units saved, never fewer than $k1"
 
 deadline=$(($(date +%s) + ${CHECK_TIMEOUT:-1200}))
-while :; do
-	s=$(state "$eval")
-	case $s in
-	COMPLETED) break ;;
-	PENDING | RUNNING | CONFIGURING | COMPLETING | REQUEUED) ;;
-	*) fail "the eval job is $s" ;;
-	esac
-	for j in "$convert" "${members}_0" "${members}_1" "$select"; do
-		case $(state "$j") in FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) fail "job $j is $(state "$j")" ;; esac
+while ! is "$eval" COMPLETED; do
+	for j in "$convert" "${members}_0" "${members}_1" "$select" "$eval"; do
+		case $(state "$j") in
+		PENDING | RUNNING | CONFIGURING | COMPLETING | COMPLETED | REQUEUED) ;;
+		*) fail "job $j is $(state "$j")" ;;
+		esac
 	done
 	[ "$(date +%s)" -lt "$deadline" ] || fail "the chain did not finish in time"
 	sleep 2
 done
 say "chain done in $(($(date +%s) - t0)) s; the jobs:"
-scontrol show job -o | sed -E 's/.*(JobId=[0-9]+).*( ArrayJobId=[0-9]+ ArrayTaskId=[0-9]+)?.*(JobName=[^ ]+).*(JobState=[A-Z]+).*(Restarts=[0-9]+).*(RunTime=[^ ]+).*/\1 \3 \4 \5 \6/' |
-	while read -r line; do printf '    %s\n' "$line"; done
-scontrol show job -o "${members}_1" | grep -q 'Restarts=1' || fail "member 1 was not restarted"
-
-say "member 1's output (requeued, then resumed):"
-sed 's/^/    /' "$member1"
-grep -q 'restart 1' "$member1" || fail "member 1 did not run again after the requeue"
-# The stage logs the units already done when a phase (re)starts: after the
-# requeue it must go on from more than the first unit.
-resumed=$(sed -n '/restart 1/,$p' "$member1" | grep -o 'done=[0-9]*' | head -1 | cut -d= -f2)
-[ "${resumed:-0}" -gt 1 ] || fail "member 1 started over after the requeue (done=${resumed:-?})"
-say "member 1 resumed at unit $resumed"
+scontrol show job -o | awk '{
+	delete f
+	for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v); f[k] = v }
+	id = f["JobId"]
+	if (f["ArrayTaskId"] != "") id = f["ArrayJobId"] "_" f["ArrayTaskId"]
+	printf "    %-6s %-16s %-10s restarts=%s exit=%s run=%s\n", id, f["JobName"], f["JobState"], f["Restarts"], f["ExitCode"], f["RunTime"]
+}' | sort -n
+say "member 0's output in the new chain:"
+sed 's/^/    /' "$RUN/slurm/pertnas-member-${members}_0.out"
 
 # --- 4. the same bytes as make's run -----------------------------------------
 say "comparing with the make run:"

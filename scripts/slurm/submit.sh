@@ -196,6 +196,6 @@ logs:    $LOGS/
 watch:   squeue -j $all
          sacct -j $all   (where accounting is on)
 resume:  a requeued job (preemption, scontrol requeue ID) continues by itself;
-         after a failure, a cancel or a time limit:
-         scancel $all; $again
+         after a failure, a cancel or a time limit, in $PWD:
+         scancel -Q $all; $again
 EOF
