@@ -58,9 +58,17 @@ type Summary struct {
 	Phases       []PhaseCost     `json:"phases"`
 	Members      []MemberSummary `json:"members"`
 	SelectDevice string          `json:"select_device"`
-	// Seconds is the summed wall time of all units of all jobs (the cost
-	// on one device; members run in parallel take less elapsed time).
-	Seconds float64 `json:"seconds"`
+	// Seconds is the summed time of all units of all jobs: the cost on
+	// one device, not an elapsed time when members run side by side.
+	Seconds float64 `json:"device_seconds"`
+	// MemberSeconds is each member's time (phases 1-2), SelectSeconds the
+	// selection's (phases 3-7), and WallSeconds the elapsed time of the
+	// search with every member run side by side (make -j NPOP, run
+	// --parallel NPOP, a SLURM array): the longest member plus the
+	// selection.
+	MemberSeconds []float64 `json:"member_seconds"`
+	SelectSeconds float64   `json:"select_seconds"`
+	WallSeconds   float64   `json:"wall_seconds"`
 }
 
 // NodeOrder returns the seeded order in which topology selection visits
@@ -364,14 +372,20 @@ func writeResult(run string, cfg Config, res *Result, journal []entry) error {
 			return fmt.Errorf("member %d summary: %w", m, err)
 		}
 		sum.Members = append(sum.Members, ms)
+		var seconds float64
 		for _, c := range ms.Cost {
 			expand = addCost(expand, c)
+			seconds += c.Seconds
 		}
+		sum.MemberSeconds = append(sum.MemberSeconds, seconds)
 	}
-	sum.Phases = append([]PhaseCost{expand}, phaseCosts(journal)...)
-	for _, c := range sum.Phases {
-		sum.Seconds += c.Seconds
+	selection := phaseCosts(journal)
+	for _, c := range selection {
+		sum.SelectSeconds += c.Seconds
 	}
+	sum.Phases = append([]PhaseCost{expand}, selection...)
+	sum.Seconds = expand.Seconds + sum.SelectSeconds
+	sum.WallSeconds = slices.Max(append([]float64{0}, sum.MemberSeconds...)) + sum.SelectSeconds
 	if err := artifact.WriteJSON(filepath.Join(run, "search.json"), sum); err != nil {
 		return err
 	}
