@@ -381,6 +381,9 @@ func withJPEG(t testing.TB, backend string) {
 	t.Helper()
 	if backend == "turbo" {
 		if err := turbojpeg.Load(); err != nil {
+			if os.Getenv("PERTNAS_REQUIRE_TURBOJPEG") != "" {
+				t.Fatalf("PERTNAS_REQUIRE_TURBOJPEG is set: %v", err)
+			}
 			t.Skipf("libturbojpeg not available (Debian: apt-get install libturbojpeg0): %v", err)
 		}
 	}

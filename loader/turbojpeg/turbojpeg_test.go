@@ -13,6 +13,9 @@ import (
 func decoder(t testing.TB) *Decoder {
 	t.Helper()
 	d, err := NewDecoder()
+	if err != nil && os.Getenv("PERTNAS_REQUIRE_TURBOJPEG") != "" {
+		t.Fatalf("PERTNAS_REQUIRE_TURBOJPEG is set: %v", err)
+	}
 	if err != nil {
 		t.Skipf("libturbojpeg not available (Debian: apt-get install libturbojpeg0): %v", err)
 	}
