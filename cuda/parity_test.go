@@ -715,3 +715,84 @@ func TestParityTF32(t *testing.T) {
 		t.Errorf("TF32 MatMul: %v", err)
 	}
 }
+
+// tinyTrainingBits runs three SGD steps of tinyNet on b (fixed data and
+// seeds) and returns the bits of every state-dict value afterwards.
+func tinyTrainingBits(b nn.Backend) []uint32 {
+	net := newTinyNet(b)
+	g := nn.NewGraph(b)
+	opt := nn.NewSGD(net.scope.Params(), 0.05, 0.9, 3e-4)
+	dataRNG := rand.New(rand.NewPCG(3, 4))
+	n := 32
+	x := make([]float32, n*3*12*12)
+	labels := make([]int32, n)
+	for step := 0; step < 3; step++ {
+		for i := range x {
+			x[i] = float32(dataRNG.NormFloat64())
+		}
+		for i := range labels {
+			labels[i] = int32(dataRNG.IntN(10))
+		}
+		g.Reset()
+		g.Training = true
+		opt.ZeroGrad()
+		loss := net.loss(g, g.FromHost(x, n, 3, 12, 12), labels, rand.New(rand.NewPCG(uint64(step), 9)))
+		g.Backward(loss)
+		nn.ClipGradNorm(net.scope.Params(), 5)
+		opt.Step()
+	}
+	var bits []uint32
+	for _, t := range net.scope.StateDict() {
+		for _, v := range t.F32 {
+			bits = append(bits, math.Float32bits(v))
+		}
+	}
+	return bits
+}
+
+// TestParityDeterministic: with Options.Deterministic, two training runs
+// on fresh backends (each searching its algorithms anew) end with the same
+// bits, in fp32 and TF32, with cuDNN's depthwise algorithms and with the
+// own kernels.
+func TestParityDeterministic(t *testing.T) {
+	gpuBackend(t) // skip or fail as the other parity tests
+	for _, o := range []Options{
+		{Deterministic: true},
+		{Deterministic: true, TF32: true, Depthwise: DepthwiseCudnn},
+	} {
+		o.LibDir = os.Getenv(EnvLibDir)
+		var runs [2][]uint32
+		var convs string
+		for i := range runs {
+			b, err := NewBackend(0, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs[i] = tinyTrainingBits(b)
+			convs = b.ConvSummary()
+			b.Close()
+		}
+		same := len(runs[0]) == len(runs[1])
+		diff := 0
+		for i := range runs[0] {
+			if same && runs[0][i] != runs[1][i] {
+				diff++
+			}
+		}
+		if !same || diff > 0 {
+			t.Errorf("%+v: two deterministic runs differ in %d of %d values", o, diff, len(runs[0]))
+		}
+		t.Logf("deterministic %+v: two runs, %d values, same bits %v; %s", o, len(runs[0]), same && diff == 0, convs)
+	}
+}
+
+// TestLibraryVersions logs which libraries were loaded, their CUDA
+// versions and how the kernels were loaded (the first line gpu-check shows).
+func TestLibraryVersions(t *testing.T) {
+	b := gpuBackend(t)
+	info := b.Info()
+	if info.Versions == "" || info.Kernels == "" {
+		t.Errorf("device info without versions or kernel image: %+v", info)
+	}
+	t.Logf("versions: %s; kernels %s; cuDNN %d", info.Versions, info.Kernels, info.CudnnVersion)
+}

@@ -9,15 +9,27 @@
 #                                        gpubench.test  training benchmark (go test -c ./cuda/gpubench)
 #                                        stages/*       the stage binaries (stripped)
 #                                        bench_gpu_torch.py, torch_fixtures_darts.py
-#   scripts/gpu-check.sh run [OUT]     on the GPU machine (CUDA 13 driver, cuDNN 9,
+#   scripts/gpu-check.sh run [OUT]     on the GPU machine (CUDA 12 or 13 driver, cuDNN 9,
 #                                      PyTorch in a Python env), from the repository root:
-#                                        1. parity: every backend op and a training step
+#                                        0. versions: the driver's CUDA version, the CUDA
+#                                           major of the NVRTC/cuBLAS set and cuDNN's build
+#                                           that were picked, each library's file, what
+#                                           was skipped (stubs, newer majors), and whether
+#                                           the kernels loaded as a cubin or as PTX
+#                                        1. parity, with PERTNAS_CUDA_SYNC=1 (a sync and
+#                                           check after every backend method, so a fault
+#                                           names the method and shapes that caused it):
+#                                           every backend op and a training step
 #                                           on the GPU vs the CPU backend (1e-4 relative,
 #                                           strict fp32; TF32 5e-3; fp16/bf16 mixed
 #                                           precision at the tolerances of
 #                                           cuda/precision_test.go); missing GPU/library
 #                                           = failure
-#                                        2. benchmark: training images/s of the PertNAS
+#                                        2. deterministic repeat: two training runs with
+#                                           --deterministic's options on fresh backends
+#                                           must give the same bits (fp32, and TF32 with
+#                                           cuDNN's depthwise algorithms)
+#                                        3. benchmark: training images/s of the PertNAS
 #                                           search network (batch 256) and the CIFAR eval
 #                                           network (batch 128), Go (tf32 and fp16 mixed
 #                                           precision) vs PyTorch (eager fp32/TF32, and
@@ -25,9 +37,11 @@
 #                                           and the ratios
 #   scripts/gpu-check.sh all [OUT]     both, on one machine with Go and a GPU.
 #
-# The run half finishes within 5 minutes: every step is bounded with timeout
-# (parity 90 s, Go benchmark 100 s, PyTorch benchmark 100 s). Exit status: 0 when
-# parity passed, 1 otherwise (benchmark failures are reported, not fatal).
+# The run half finishes within 6 minutes: every step is bounded with timeout
+# (versions 30 s, parity 90 s, deterministic repeat 60 s, Go benchmark 100 s,
+# PyTorch benchmark 100 s). Exit status: 0 when the versions, parity and
+# deterministic steps passed, 1 otherwise (benchmark failures are reported,
+# not fatal).
 #
 # Environment:
 #   PERTNAS_CUDA_LIB_DIR  folder(s) holding libcuda/libcublas/libcudnn/libnvrtc, if
@@ -86,10 +100,24 @@ run() {
 	py=${PYTHON:-python3}
 	status=0
 
-	echo "== parity (GPU vs CPU backend: every op in fp32 at 1e-4, TF32, fp16 and bf16; training stages end to end)"
-	if ! PERTNAS_REQUIRE_GPU=1 timeout -k 5 90 "$out/cuda.test" -test.v -test.count 1 -test.timeout 85s \
-		-test.run 'Symbols|Available|Parity|Compare'; then
+	echo "== versions (libraries picked for the driver, kernel image)"
+	if ! PERTNAS_REQUIRE_GPU=1 timeout -k 5 30 "$out/cuda.test" -test.v -test.count 1 -test.timeout 25s \
+		-test.run 'LibraryVersions' | grep -E 'versions:|usable|FAIL|ok|PASS'; then
+		echo "gpu-check: VERSIONS FAILED" >&2
+		status=1
+	fi
+
+	echo "== parity with PERTNAS_CUDA_SYNC=1 (GPU vs CPU backend: every op in fp32 at 1e-4, TF32, fp16 and bf16; training stages end to end)"
+	if ! PERTNAS_CUDA_SYNC=1 PERTNAS_REQUIRE_GPU=1 timeout -k 5 90 "$out/cuda.test" -test.v -test.count 1 -test.timeout 85s \
+		-test.run 'Symbols|Available|Parity|Compare' -test.skip 'ParityDeterministic'; then
 		echo "gpu-check: PARITY FAILED" >&2
+		status=1
+	fi
+
+	echo "== deterministic repeat (two runs, same bits)"
+	if ! PERTNAS_REQUIRE_GPU=1 timeout -k 5 60 "$out/cuda.test" -test.v -test.count 1 -test.timeout 55s \
+		-test.run 'ParityDeterministic'; then
+		echo "gpu-check: DETERMINISTIC REPEAT FAILED" >&2
 		status=1
 	fi
 
@@ -128,7 +156,7 @@ build) build ;;
 run) run; exit $? ;;
 all) build && { run; exit $?; } ;;
 *)
-	sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,60p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
