@@ -155,6 +155,8 @@ type Config struct {
 	// (kern.Path: "purego", "avx2", "avx512"); the paths sum in different
 	// orders, so a job on another path would not give the run's numbers.
 	// The presets take the path this process started on (kern.Default).
+	// A run.json written before paths were recorded has none (""): its
+	// jobs continue on the path they are given.
 	Kernels string `json:"kernels"`
 }
 
@@ -310,7 +312,7 @@ func (c Config) Validate() error {
 	default:
 		bad("precision", c.Precision, `"" (fp32), "tf32", "fp16" or "bf16"`)
 	}
-	if !slices.Contains(kern.Paths, kern.Path(c.Kernels)) {
+	if c.Kernels != "" && !slices.Contains(kern.Paths, kern.Path(c.Kernels)) {
 		bad("kernels", fmtJSON(c.Kernels), `"purego", "avx2" or "avx512"`)
 	}
 	oneOf := func(key, v string, want string) {
@@ -334,7 +336,8 @@ func (c Config) Validate() error {
 var runFree = map[string]bool{"device": true}
 
 // Diff returns the JSON keys whose values differ between c and o, each as
-// "key: A -> B", sorted by key; keys in runFree are ignored.
+// "key: A -> B", sorted by key; keys in runFree are ignored, and so is
+// kernels when c, the run's recorded configuration, has none.
 func (c Config) Diff(o Config) []string {
 	a, b := configMap(c), configMap(o)
 	// The union: a key left out when zero (omitempty) is in one map only.
@@ -348,7 +351,7 @@ func (c Config) Diff(o Config) []string {
 	}))
 	var out []string
 	for _, k := range keys {
-		if runFree[k] {
+		if runFree[k] || k == "kernels" && c.Kernels == "" {
 			continue
 		}
 		if !reflect.DeepEqual(a[k], b[k]) {

@@ -1,6 +1,7 @@
 package pertnas
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,8 +13,9 @@ import (
 
 // TestRunPinsKernels checks that run.json records the kernel path, that a
 // job on another path is refused with the differing key, that a job must
-// run the path its configuration names, and that a configuration without
-// a known path is invalid.
+// run the path its configuration names, that a configuration with an
+// unknown path is invalid, and that a run.json written before paths were
+// recorded takes jobs on any path.
 func TestRunPinsKernels(t *testing.T) {
 	ps := kern.Supported()
 	if len(ps) < 2 {
@@ -56,8 +58,24 @@ func TestRunPinsKernels(t *testing.T) {
 		t.Error("a refused job changed run.json")
 	}
 	bad := cfg
-	bad.Kernels = ""
+	bad.Kernels = "avx1024"
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "kernels") {
-		t.Errorf("a configuration without a kernel path: %v", err)
+		t.Errorf("a configuration with an unknown kernel path: %v", err)
+	}
+	bad.Kernels = ""
+	if err := ClaimRun(testDir(t), bad); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("a job without a kernel path: %v", err)
+	}
+	// A run.json written before paths were recorded: its jobs continue on
+	// the path they run.
+	legacy := testDir(t)
+	old := cfg
+	old.Kernels = ""
+	b, _ := json.Marshal(old)
+	if err := os.WriteFile(filepath.Join(legacy, "run.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ClaimRun(legacy, other); err != nil {
+		t.Errorf("a job on %s of a run.json without kernels: %v", ps[0], err)
 	}
 }
