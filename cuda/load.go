@@ -78,10 +78,36 @@ func OpenLibraries(f *Found) (*Libraries, error) {
 // dlopen loads a candidate after its companions. A companion that fails to
 // load is not an error by itself: the main library reports what it lacks.
 func dlopen(c Candidate) (uintptr, error) {
+	h, _, err := dlopenAll(c)
+	return h, err
+}
+
+// dlopenAll is dlopen also returning the companions' handles, for undoing
+// the load with dlcloseAll.
+func dlopenAll(c Candidate) (uintptr, []uintptr, error) {
+	var comps []uintptr
 	for _, p := range c.Companions {
-		_, _ = purego.Dlopen(p, dlopenMode)
+		if h, err := purego.Dlopen(p, dlopenMode); err == nil {
+			comps = append(comps, h)
+		}
 	}
-	return purego.Dlopen(c.Path, dlopenMode)
+	h, err := purego.Dlopen(c.Path, dlopenMode)
+	if err != nil {
+		dlcloseAll(0, comps)
+		return 0, nil, err
+	}
+	return h, comps, nil
+}
+
+// dlcloseAll unloads a library and then its companions, so that another
+// copy with the same sonames can be loaded in their place.
+func dlcloseAll(h uintptr, comps []uintptr) {
+	if h != 0 {
+		_ = purego.Dlclose(h)
+	}
+	for i := len(comps) - 1; i >= 0; i-- {
+		_ = purego.Dlclose(comps[i])
+	}
 }
 
 // openDriver loads the first working libcuda and asks its version.
@@ -164,35 +190,45 @@ func (l *Libraries) openCUDASet(f *Found) error {
 }
 
 // openCudnn loads the first cuDNN built for the CUDA major of the set, else
-// the first that loads.
+// the first that loads. A candidate built for another major is unloaded
+// with its sub-libraries before the next is tried: they share sonames, and
+// the shim loads its sub-libraries by soname.
 func (l *Libraries) openCudnn(f *Found) error {
 	var why []string
-	first, firstPath, firstCUDA := uintptr(0), "", 0
+	var other []Candidate // loadable, built for another CUDA major
+	var otherCUDA []int
 	for _, c := range f.Candidates[LibCudnn] {
-		h, err := dlopen(c)
+		h, comps, err := dlopenAll(c)
 		if err != nil {
 			why = append(why, fmt.Sprintf("    %s (%s): %v", c.Path, c.Origin, err))
 			continue
 		}
-		var cudart func() uintptr
-		built := 0
-		if l.bindOne(h, "cudnnGetCudartVersion", &cudart) {
-			built = int(cudart())
-		}
+		built := cudnnBuild(l, h)
 		if l.CUDAMajor == 0 || built/1000 == l.CUDAMajor {
 			l.handles[LibCudnn], l.Paths[LibCudnn], l.CudnnCUDA = h, c.Path, built
 			return nil
 		}
-		if first == 0 {
-			first, firstPath, firstCUDA = h, c.Path, built
+		dlcloseAll(h, comps)
+		other, otherCUDA = append(other, c), append(otherCUDA, built)
+	}
+	for i, c := range other {
+		if h, err := dlopen(c); err == nil {
+			l.handles[LibCudnn], l.Paths[LibCudnn], l.CudnnCUDA = h, c.Path, otherCUDA[i]
+			l.Notes = append(l.Notes, fmt.Sprintf("no cuDNN built for CUDA %d found; %s is built for CUDA %d", l.CUDAMajor, c.Path, otherCUDA[i]/1000))
+			return nil
 		}
 	}
-	if first != 0 {
-		l.handles[LibCudnn], l.Paths[LibCudnn], l.CudnnCUDA = first, firstPath, firstCUDA
-		l.Notes = append(l.Notes, fmt.Sprintf("no cuDNN built for CUDA %d found; %s is built for CUDA %d", l.CUDAMajor, firstPath, firstCUDA/1000))
-		return nil
-	}
 	return notLoadable(f, LibCudnn, why)
+}
+
+// cudnnBuild is the CUDA version the cuDNN at h was built for
+// (cudnnGetCudartVersion), 0 when it does not say.
+func cudnnBuild(l *Libraries, h uintptr) int {
+	var cudart func() uintptr
+	if l.bindOne(h, "cudnnGetCudartVersion", &cudart) {
+		return int(cudart())
+	}
+	return 0
 }
 
 // notLoadable is the error for a library none of whose candidates loaded.

@@ -38,8 +38,9 @@ extern "C" int cuDriverGetVersion(int *v) { *v = %d; return 0; }`, initResult, v
 // LD_LIBRARY_PATH: a toolkit's stubs folder and another stub libcuda, the
 // real driver (CUDA version driver), CUDA 13 and CUDA 12 sets of NVRTC and
 // cuBLAS (without cuBLASLt 12 when noLt12), and cuDNN builds for CUDA 13
-// then 12. It returns the root and the search.
-func fakeTree(t *testing.T, driver int, noLt12 bool) (string, *Found) {
+// then 12 (without the latter when noCudnn12). It returns the root and the
+// search.
+func fakeTree(t *testing.T, driver int, noLt12, noCudnn12 bool) (string, *Found) {
 	root := t.TempDir()
 	fakeDriver(t, filepath.Join(root, "cuda-12.8/lib64/stubs/libcuda.so.1"), 34, 12080)
 	fakeDriver(t, filepath.Join(root, "oldstub/libcuda.so.1"), 34, 12080)
@@ -50,6 +51,9 @@ func fakeTree(t *testing.T, driver int, noLt12 bool) (string, *Found) {
 				continue
 			}
 			fakeLib(t, filepath.Join(root, "cu"+m, name+m), `extern "C" int marker() { return `+m+`; }`)
+		}
+		if m == "12" && noCudnn12 {
+			continue
 		}
 		fakeLib(t, filepath.Join(root, "cudnn-cu"+m, "libcudnn.so.9"),
 			`extern "C" unsigned long cudnnGetCudartVersion() { return `+m+`0`+map[string]string{"13": "00", "12": "80"}[m]+`; }`)
@@ -73,7 +77,7 @@ func TestOpenPicksOneCUDAMajor(t *testing.T) {
 		driver int
 		major  string
 	}{{12080, "12"}, {13000, "13"}} {
-		root, f := fakeTree(t, c.driver, false)
+		root, f := fakeTree(t, c.driver, false, false)
 		if tried := strings.Join(f.Tried[LibDriver], "\n"); !strings.Contains(tried, "lib64/stubs/libcuda.so.1 (LD_LIBRARY_PATH; a stub folder, skipped)") {
 			t.Errorf("the stubs folder is not reported as skipped:\n%s", tried)
 		}
@@ -105,10 +109,21 @@ func TestOpenPicksOneCUDAMajor(t *testing.T) {
 	}
 	// A CUDA 12 driver with an incomplete CUDA 12 set: an error, not a
 	// mixed or too-new set.
-	_, f := fakeTree(t, 12080, true)
+	_, f := fakeTree(t, 12080, true, false)
 	_, err := OpenLibraries(f)
 	if err == nil || !strings.Contains(err.Error(), "no complete set of NVRTC, cuBLASLt and cuBLAS of one major, CUDA 12 or older (the driver's)") ||
 		!strings.Contains(err.Error(), "cublasLt (libcublasLt.so.13 or libcublasLt.so.12 or libcublasLt.so.11) not loadable") {
 		t.Errorf("incomplete CUDA 12 set: %v", err)
+	}
+	// Only a cuDNN for CUDA 13 beside a CUDA 12 set: loaded, with a note.
+	root, f := fakeTree(t, 12080, false, true)
+	l, err := OpenLibraries(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if want := filepath.Join(root, "cudnn-cu13/libcudnn.so.9"); l.Paths[LibCudnn] != want || l.CUDAMajor != 12 ||
+		!strings.Contains(l.Versions(), "no cuDNN built for CUDA 12 found; "+want+" is built for CUDA 13") {
+		t.Errorf("cuDNN for CUDA 13 only: loaded %s, versions %s", l.Paths[LibCudnn], l.Versions())
 	}
 }
