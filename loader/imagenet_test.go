@@ -76,6 +76,16 @@ func firstDiff(a, b []byte) int {
 }
 
 func TestColorJitterMatchesPIL(t *testing.T) {
+	defer imgkern.Use(imgkern.Current())
+	for _, p := range imgkern.Supported() {
+		if _, err := imgkern.Use(p); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(string(p), testColorJitterMatchesPIL)
+	}
+}
+
+func testColorJitterMatchesPIL(t *testing.T) {
 	f := loadPIL(t)
 	ops := map[string]func([]byte, float64){"brightness": adjustBrightness, "contrast": adjustContrast,
 		"saturation": adjustSaturation, "hue": adjustHue}
@@ -564,7 +574,7 @@ func refBrightness(pix []byte, f float64) {
 func refContrast(pix []byte, f float64) {
 	var sum uint64
 	for p := 0; p+2 < len(pix); p += 3 {
-		sum += uint64(luma(pix[p], pix[p+1], pix[p+2]))
+		sum += uint64(imgkern.Luma(pix[p], pix[p+1], pix[p+2]))
 	}
 	mean := byte(int(float64(sum)/float64(len(pix)/3) + 0.5))
 	for i, v := range pix {
@@ -574,7 +584,7 @@ func refContrast(pix []byte, f float64) {
 
 func refSaturation(pix []byte, f float64) {
 	for p := 0; p+2 < len(pix); p += 3 {
-		l := luma(pix[p], pix[p+1], pix[p+2])
+		l := imgkern.Luma(pix[p], pix[p+1], pix[p+2])
 		for c := range 3 {
 			pix[p+c] = blend(l, pix[p+c], float32(f))
 		}
@@ -593,6 +603,16 @@ func refHue(pix []byte, f float64) {
 // the per-pixel ones on random images, factors and hue shifts (every shift
 // from -0.5 to 0.5).
 func TestJitterMatchesReference(t *testing.T) {
+	defer imgkern.Use(imgkern.Current())
+	for _, p := range imgkern.Supported() {
+		if _, err := imgkern.Use(p); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(string(p), testJitterMatchesReference)
+	}
+}
+
+func testJitterMatchesReference(t *testing.T) {
 	rng := newSampleRNG(11, 0, 0)
 	img := make([]byte, 3*4096)
 	for i := range img {

@@ -3,6 +3,8 @@ package loader
 import (
 	"math"
 	"sync"
+
+	"pertnas/loader/imgkern"
 )
 
 // ColorJitter is torchvision's ColorJitter(Brightness, Contrast, Saturation,
@@ -94,11 +96,6 @@ func blend(in1, in2 byte, alpha float32) byte {
 	return byte(v)
 }
 
-// luma is PIL's RGB -> L conversion.
-func luma(r, g, b byte) byte {
-	return byte((uint32(r)*19595 + uint32(g)*38470 + uint32(b)*7471 + 0x8000) >> 16)
-}
-
 // The four operations below give PIL's bytes (the reference is PIL's
 // arithmetic, spelled out in blend, luma, rgbToHSV and hsvToRGB) but avoid
 // repeating work per pixel: brightness and contrast map each byte through a
@@ -131,13 +128,8 @@ func adjustBrightness(pix []byte, f float64) {
 }
 
 func adjustContrast(pix []byte, f float64) {
-	var sum uint64
 	n := len(pix) / 3
-	for p := 0; p+2 < len(pix); p += 3 {
-		q := pix[p : p+3]
-		sum += uint64(luma(q[0], q[1], q[2]))
-	}
-	mean := byte(int(float64(sum)/float64(n) + 0.5))
+	mean := byte(int(float64(imgkern.LumaSum(pix))/float64(n) + 0.5))
 	a := float32(f)
 	if a == 1 {
 		return
@@ -147,33 +139,15 @@ func adjustContrast(pix []byte, f float64) {
 	mapBytes(pix, &t)
 }
 
+// adjustSaturation is blend(luma, v, f) on every channel v of a pixel; for
+// f in [0, 1] blend's result lies in [0, 255] unclipped, so the clipped
+// form of imgkern.Saturate gives the same bytes for every factor.
 func adjustSaturation(pix []byte, f float64) {
 	a := float32(f)
 	if a == 1 {
 		return
 	}
-	if a < 0 || a > 1 {
-		// Extrapolation: blend's result, clipped without branches.
-		clip := func(v float32) byte { return byte(min(max(v, 0), 255)) }
-		for p := 0; p+2 < len(pix); p += 3 {
-			q := pix[p : p+3]
-			l := luma(q[0], q[1], q[2])
-			fl := float32(l)
-			q[0] = clip(fl + float32(a*float32(int(q[0])-int(l))))
-			q[1] = clip(fl + float32(a*float32(int(q[1])-int(l))))
-			q[2] = clip(fl + float32(a*float32(int(q[2])-int(l))))
-		}
-		return
-	}
-	// Interpolation: the result lies between l and v, no clipping.
-	for p := 0; p+2 < len(pix); p += 3 {
-		q := pix[p : p+3]
-		l := luma(q[0], q[1], q[2])
-		fl := float32(l)
-		q[0] = byte(fl + float32(a*float32(int(q[0])-int(l))))
-		q[1] = byte(fl + float32(a*float32(int(q[1])-int(l))))
-		q[2] = byte(fl + float32(a*float32(int(q[2])-int(l))))
-	}
+	imgkern.Saturate(pix, a)
 }
 
 // hueTables are rgbToHSV's hue and saturation by colour differences: for a

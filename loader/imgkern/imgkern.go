@@ -193,3 +193,48 @@ func horizGo(dst, src []byte, off []int32, w []int32, chunks int) {
 		dst[3*j], dst[3*j+1], dst[3*j+2] = Clip8(s0), Clip8(s1), Clip8(s2)
 	}
 }
+
+// Luma is PIL's RGB -> L conversion of one pixel.
+func Luma(r, g, b byte) byte {
+	return byte((uint32(r)*19595 + uint32(g)*38470 + uint32(b)*7471 + 0x8000) >> 16)
+}
+
+// LumaSum returns the sum of Luma over the RGB pixels of pix (len(pix)/3
+// of them).
+func LumaSum(pix []byte) uint64 {
+	n, done := len(pix)/3, 0
+	var sum uint64
+	if path == AVX512 && hasVBMI && n >= 16 {
+		done = n &^ 15
+		sum = lumaSumAVX512(&pix[0], done)
+	}
+	for p := done * 3; p+2 < len(pix); p += 3 {
+		sum += uint64(Luma(pix[p], pix[p+1], pix[p+2]))
+	}
+	return sum
+}
+
+// Saturate is PIL's ImageEnhance.Color(a) on RGB pixels in place: each
+// channel v of a pixel with luma l becomes fl + a*float32(v - l) in float32
+// (fl = float32(l), the product rounded first), clipped to [0, 255] and
+// truncated, PIL's blend of the pixel's grey and itself.
+func Saturate(pix []byte, a float32) {
+	n, done := len(pix)/3, 0
+	if path == AVX512 && hasVBMI && n >= 16 {
+		done = n &^ 15
+		saturateAVX512(&pix[0], done, a)
+	}
+	saturateGo(pix[done*3:], a)
+}
+
+// saturateGo is Saturate in Go, the reference.
+func saturateGo(pix []byte, a float32) {
+	for p := 0; p+2 < len(pix); p += 3 {
+		q := pix[p : p+3]
+		l := Luma(q[0], q[1], q[2])
+		fl := float32(l)
+		for c := range q {
+			q[c] = byte(min(max(fl+float32(a*float32(int(q[c])-int(l))), 0), 255))
+		}
+	}
+}

@@ -26,3 +26,16 @@ func tapsAVX512(dst, src *byte, n, stride int, k *int32, nk int)
 //
 //go:noescape
 func horizAVX512(dst, src *byte, n int, off *int32, w *int32, chunks int)
+
+// hasVBMI: the RGB kernels deinterleave pixels with VPERMB (AVX-512 VBMI).
+var hasVBMI = hasAVX512 && cpu.X86.HasAVX512VBMI
+
+// saturateAVX512 is Saturate for n pixels, n a multiple of 16.
+//
+//go:noescape
+func saturateAVX512(pix *byte, n int, a float32)
+
+// lumaSumAVX512 is LumaSum for n pixels, n a multiple of 16.
+//
+//go:noescape
+func lumaSumAVX512(pix *byte, n int) uint64

@@ -152,3 +152,136 @@ chunkh:
 doneh:
 	VZEROUPPER
 	RET
+
+// Byte permutations for VPERMB: deintRGB gathers 16 RGB pixels (48 bytes)
+// into 16 R, 16 G and 16 B bytes; interRGB interleaves them back.
+DATA deintRGB<>+0(SB)/8, $0x15120f0c09060300
+DATA deintRGB<>+8(SB)/8, $0x2d2a2724211e1b18
+DATA deintRGB<>+16(SB)/8, $0x1613100d0a070401
+DATA deintRGB<>+24(SB)/8, $0x2e2b2825221f1c19
+DATA deintRGB<>+32(SB)/8, $0x1714110e0b080502
+DATA deintRGB<>+40(SB)/8, $0x2f2c292623201d1a
+DATA deintRGB<>+48(SB)/8, $0x0000000000000000
+DATA deintRGB<>+56(SB)/8, $0x0000000000000000
+GLOBL deintRGB<>(SB), RODATA|NOPTR, $64
+
+DATA interRGB<>+0(SB)/8, $0x1202211101201000
+DATA interRGB<>+8(SB)/8, $0x0524140423130322
+DATA interRGB<>+16(SB)/8, $0x2717072616062515
+DATA interRGB<>+24(SB)/8, $0x1a0a291909281808
+DATA interRGB<>+32(SB)/8, $0x0d2c1c0c2b1b0b2a
+DATA interRGB<>+40(SB)/8, $0x2f1f0f2e1e0e2d1d
+DATA interRGB<>+48(SB)/8, $0x0000000000000000
+DATA interRGB<>+56(SB)/8, $0x0000000000000000
+GLOBL interRGB<>(SB), RODATA|NOPTR, $64
+
+// LOADRGB loads 16 pixels at DI (a 48-byte masked load, K1) and leaves
+// their R, G, B in the dword lanes of Z2, Z3, Z4 and their luma
+// (19595 R + 38470 G + 7471 B + 0x8000) >> 16 in Z5.
+#define LOADRGB \
+	VMOVDQU8.Z    (DI), K1, Z0 \
+	VPERMB        Z0, Z21, Z1 \
+	VPMOVZXBD     X1, Z2 \
+	VEXTRACTI32X4 $1, Z1, X3 \
+	VPMOVZXBD     X3, Z3 \
+	VEXTRACTI32X4 $2, Z1, X4 \
+	VPMOVZXBD     X4, Z4 \
+	VPMULLD       Z23, Z2, Z5 \
+	VPMULLD       Z24, Z3, Z6 \
+	VPADDD        Z6, Z5, Z5 \
+	VPMULLD       Z25, Z4, Z6 \
+	VPADDD        Z6, Z5, Z5 \
+	VPADDD        Z26, Z5, Z5 \
+	VPSRLD        $16, Z5, Z5
+
+#define LUMACONSTS \
+	MOVQ         $0xffffffffffff, AX \
+	KMOVQ        AX, K1 \
+	VMOVDQU8     deintRGB<>(SB), Z21 \
+	MOVL         $19595, AX \
+	VPBROADCASTD AX, Z23 \
+	MOVL         $38470, AX \
+	VPBROADCASTD AX, Z24 \
+	MOVL         $7471, AX \
+	VPBROADCASTD AX, Z25 \
+	MOVL         $0x8000, AX \
+	VPBROADCASTD AX, Z26
+
+// BLENDCH computes channel X (Z register) of the saturation blend:
+// clamp(fl + a*float32(X - L), 0, 255) truncated, into dword lanes of OUT.
+#define BLENDCH(X, OUT) \
+	VPSUBD     Z5, X, OUT \
+	VCVTDQ2PS  OUT, OUT \
+	VMULPS     Z20, OUT, OUT \
+	VADDPS     OUT, Z6, OUT \
+	VMAXPS     Z27, OUT, OUT \
+	VMINPS     Z28, OUT, OUT \
+	VCVTTPS2DQ OUT, OUT
+
+// func saturateAVX512(pix *byte, n int, a float32)
+// Saturation blend of n pixels (n a multiple of 16) in place, 16 at a time.
+TEXT ·saturateAVX512(SB), NOSPLIT, $0-20
+	MOVQ         pix+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS a+16(FP), Z20
+	LUMACONSTS
+	VMOVDQU8     interRGB<>(SB), Z22
+	VXORPS       Z27, Z27, Z27
+	MOVL         $0x437f0000, AX
+	VPBROADCASTD AX, Z28
+	SHRQ         $4, CX
+	JZ           dones
+
+pixs:
+	LOADRGB
+	VCVTDQ2PS     Z5, Z6
+	BLENDCH(Z2, Z7)
+	BLENDCH(Z3, Z8)
+	BLENDCH(Z4, Z9)
+	VPMOVDB       Z7, X10
+	VPMOVDB       Z8, X11
+	VPMOVDB       Z9, X12
+	VINSERTI32X4  $1, X11, Z10, Z10
+	VINSERTI32X4  $2, X12, Z10, Z10
+	VPERMB        Z10, Z22, Z13
+	VMOVDQU8      Z13, K1, (DI)
+	ADDQ          $48, DI
+	DECQ          CX
+	JNZ           pixs
+
+dones:
+	VZEROUPPER
+	RET
+
+// func lumaSumAVX512(pix *byte, n int) uint64
+// The sum of the lumas of n pixels (n a multiple of 16).
+TEXT ·lumaSumAVX512(SB), NOSPLIT, $0-24
+	MOVQ   pix+0(FP), DI
+	MOVQ   n+8(FP), CX
+	LUMACONSTS
+	VPXORQ Z30, Z30, Z30
+	SHRQ   $4, CX
+	JZ     donel
+
+pixl:
+	LOADRGB
+	VPMOVZXDQ     Y5, Z6
+	VPADDQ        Z6, Z30, Z30
+	VEXTRACTI64X4 $1, Z5, Y7
+	VPMOVZXDQ     Y7, Z7
+	VPADDQ        Z7, Z30, Z30
+	ADDQ          $48, DI
+	DECQ          CX
+	JNZ           pixl
+
+donel:
+	VEXTRACTI64X4 $1, Z30, Y1
+	VPADDQ        Y1, Y30, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, AX
+	MOVQ          AX, ret+16(FP)
+	VZEROUPPER
+	RET

@@ -10,3 +10,8 @@ func tapsAVX512(dst, src *byte, n, stride int, k *int32, nk int) { panic("imgker
 func horizAVX512(dst, src *byte, n int, off *int32, w *int32, chunks int) {
 	panic("imgkern: no AVX-512 here")
 }
+
+const hasVBMI = false
+
+func saturateAVX512(pix *byte, n int, a float32) { panic("imgkern: no AVX-512 here") }
+func lumaSumAVX512(pix *byte, n int) uint64      { panic("imgkern: no AVX-512 here") }

@@ -148,3 +148,47 @@ func TestHorizRGBPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestSaturateLumaPaths checks Saturate and LumaSum on every path against
+// the Go forms (and LumaSum against Luma), on random images of lengths
+// around the 16-pixel blocks, for factors in and outside [0, 1].
+func TestSaturateLumaPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	defer Use(Current())
+	t.Logf("paths %v, VBMI kernels: %v", Supported(), hasVBMI)
+	for trial := range 200 {
+		n := rng.IntN(80)
+		img := make([]byte, 3*n)
+		for i := range img {
+			img[i] = byte(rng.IntN(256))
+		}
+		if trial%4 == 0 { // saturated and grey pixels
+			for i := 0; i+2 < len(img); i += 3 {
+				img[i], img[i+1], img[i+2] = 255*byte(rng.IntN(2)), 0, byte(rng.IntN(2))*img[i]
+			}
+		}
+		a := float32(rng.Float64()*3 - 0.5)
+		if trial%7 == 0 {
+			a = []float32{0, 1, 0.6, 1.4, 2.5, -0.3}[trial%6]
+		}
+		want := bytes.Clone(img)
+		saturateGo(want, a)
+		var wantSum uint64
+		for i := 0; i+2 < len(img); i += 3 {
+			wantSum += uint64(Luma(img[i], img[i+1], img[i+2]))
+		}
+		for _, p := range Supported() {
+			if _, err := Use(p); err != nil {
+				t.Fatal(err)
+			}
+			if s := LumaSum(img); s != wantSum {
+				t.Fatalf("%s: LumaSum of %d pixels %d, want %d", p, n, s, wantSum)
+			}
+			got := bytes.Clone(img)
+			Saturate(got, a)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s: Saturate(%v) of %d pixels: %v, want %v", p, a, n, got, want)
+			}
+		}
+	}
+}
