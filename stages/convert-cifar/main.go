@@ -26,8 +26,8 @@ type convertCmd struct {
 	WriteMode   string `help:"Image storage: raw (lossless RGB) or jpg." enum:"raw,jpg" default:"raw"`
 	JPEGQuality int    `name:"jpeg-quality" help:"JPEG quality 1..100 (with --write-mode jpg)." default:"90"`
 	Fetch       bool   `help:"Download the archive over HTTPS (verifying its published MD5) unless it is already at --src or OUT."`
-	URL         string `name:"url" help:"Download address for --fetch (default: the official archive at cs.toronto.edu)."`
-	MD5         string `name:"md5" help:"Expected MD5 of the download (default: the published one)."`
+	URL         string `name:"url" placeholder:"URL" help:"Download address for --fetch (default: the official archive at cs.toronto.edu)."`
+	MD5         string `name:"md5" placeholder:"HEX" help:"Expected MD5 of the download (default: the published one)."`
 }
 
 // Validate refuses bad flag values before anything is read or written.

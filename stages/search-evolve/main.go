@@ -211,7 +211,7 @@ var errNoBackend = errors.New("search backend not available: this build has no n
 
 type memberCmd struct {
 	common
-	Index int `help:"Population member to run (0..npop-1)." required:""`
+	Index int `help:"Population member to run (0..npop-1)." required:"" placeholder:"I"`
 }
 
 func (c *memberCmd) Run(ctx context.Context) error {
