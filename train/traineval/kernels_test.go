@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,4 +155,42 @@ func listing(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestResumeLegacyCheckpoint resumes a checkpoint made before the kernel
+// path was recorded (no kernels in state.json or its run key): it resumes,
+// and the checkpoints it saves keep the run key without kernels, so later
+// resumes work too.
+func TestResumeLegacyCheckpoint(t *testing.T) {
+	data, out := t.TempDir(), t.TempDir()
+	writeSynthBeton(t, data, 64, 32)
+	ctx, cancel := context.WithCancel(context.Background())
+	o := smokeOptions(data, out)
+	o.Log = slog.New(cancelOnEpoch{cancel}) // stopped after epoch 1 of 2
+	if _, err := Run(ctx, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped run: %v", err)
+	}
+	path := filepath.Join(out, "state.json")
+	var st map[string]any
+	if err := artifact.ReadJSON(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	delete(st, "kernels")
+	delete(st["config"].(map[string]any)["run"].(map[string]any), "kernels")
+	if err := artifact.WriteJSON(path, st); err != nil {
+		t.Fatal(err)
+	}
+	if got := runKernels(out); got != "" {
+		t.Fatalf("run key kernels %q for a checkpoint without them", got)
+	}
+	if _, err := Run(context.Background(), smokeOptions(data, out)); err != nil {
+		t.Fatalf("resume of a checkpoint without kernels: %v", err)
+	}
+	saved, err := checkpoint.ReadState(out)
+	if err != nil || saved.Epoch != 2 || saved.Kernels != string(kern.Current()) {
+		t.Fatalf("state after the resume: %+v, %v", saved, err)
+	}
+	if got := runKernels(out); got != "" {
+		t.Fatalf("after a resume the run key records kernels %q: a later resume would be refused", got)
+	}
 }

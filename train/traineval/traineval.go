@@ -23,6 +23,7 @@ package traineval
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -283,8 +284,9 @@ type runKey struct {
 	// Deterministic is set for --deterministic runs (pinned like Precision).
 	Deterministic bool `json:"deterministic,omitempty"`
 	// Kernels is the CPU kernel path (kern.Current): the paths sum in
-	// different orders, so a resume on another one is refused.
-	Kernels string `json:"kernels"`
+	// different orders, so a resume on another one is refused. It is left
+	// out for a checkpoint made before the path was recorded (runKernels).
+	Kernels string `json:"kernels,omitempty"`
 }
 
 // Run trains and writes the outputs. Bad arguments or input files give an
@@ -390,7 +392,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			AuxWeight: float32(r.AuxWeight), DropPath: float32(r.DropPath), LabelSmoothing: float32(r.LabelSmoothing),
 			Seed: o.Seed, LossScaling: o.Precision == "fp16"},
 		Run: runKey{Dataset: o.Dataset, Genotype: geno, Recipe: r, Train: filepath.Base(trainPath), Test: filepath.Base(testPath),
-			NTrain: len(trainIdx), NTest: len(testIdx), Precision: runPrecision(o.Precision), Deterministic: o.Deterministic, Kernels: string(kern.Current())},
+			NTrain: len(trainIdx), NTest: len(testIdx), Precision: runPrecision(o.Precision), Deterministic: o.Deterministic, Kernels: runKernels(o.Out)},
 	}
 	// Everything is checked: from here on the run writes into o.Out,
 	// starting with removing what killed writes left there.
@@ -491,6 +493,23 @@ func Published(rows []train.Row) []train.Row {
 		out[i].Epoch++
 	}
 	return out
+}
+
+// runKernels is the kernel path for the run key: kern.Current(), or "" when
+// out holds a checkpoint whose run key has no kernels (made before the path
+// was recorded), which then still resumes.
+func runKernels(out string) string {
+	if st, err := checkpoint.ReadState(out); err == nil {
+		var fp struct {
+			Run map[string]json.RawMessage `json:"run"`
+		}
+		if json.Unmarshal(st.Config, &fp) == nil && fp.Run != nil {
+			if _, ok := fp.Run["kernels"]; !ok {
+				return ""
+			}
+		}
+	}
+	return string(kern.Current())
 }
 
 // runPrecision is the checkpoint's record of a precision: "" for fp32.
