@@ -540,24 +540,24 @@ func TestHueTablesExhaustive(t *testing.T) {
 		var th byte
 		switch {
 		case r == m:
-			th = tb.hue[0][int(m-g)<<8|int(m-b)]
+			th = tb.Hue[0][int(m-g)<<8|int(m-b)]
 		case g == m:
-			th = tb.hue[1][int(m-r)<<8|int(m-b)]
+			th = tb.Hue[1][int(m-r)<<8|int(m-b)]
 		default:
-			th = tb.hue[2][int(m-r)<<8|int(m-g)]
+			th = tb.Hue[2][int(m-r)<<8|int(m-g)]
 		}
-		if ts := tb.sat[int(c)<<8|int(m)]; th != h || ts != s {
+		if ts := tb.Sat[int(c)<<8|int(m)]; th != h || ts != s {
 			t.Fatalf("rgb %d,%d,%d: tables give h %d s %d, rgbToHSV %d %d", r, g, b, th, ts, h, s)
 		}
 	}
-	var hs hueSectors
-	hs.init(0)
+	var hs imgkern.HueShift
+	hueShift(&hs, 0)
 	for i := 0; i < 1<<24; i += step {
 		h, s, v := byte(i>>16), byte(i>>8), byte(i)
 		if s == 0 {
 			continue
 		}
-		r, g, b := hsvSector(tb, hs.sector[h], hs.frac[h], s, v)
+		r, g, b := imgkern.HSVSector(tb, hs.Sector[h], hs.Frac[h], s, v)
 		if wr, wg, wb := hsvToRGB(h, s, v); r != wr || g != wg || b != wb {
 			t.Fatalf("hsv %d,%d,%d: %d,%d,%d, hsvToRGB %d,%d,%d", h, s, v, r, g, b, wr, wg, wb)
 		}

@@ -97,12 +97,13 @@ func blend(in1, in2 byte, alpha float32) byte {
 }
 
 // The four operations below give PIL's bytes (the reference is PIL's
-// arithmetic, spelled out in blend, luma, rgbToHSV and hsvToRGB) but avoid
-// repeating work per pixel: brightness and contrast map each byte through a
-// 256-entry table of blend's results, and hue looks up the hue and
-// saturation of a colour in tables built once from rgbToHSV and converts
-// back with per-image tables of the shifted hues' sectors (checked over
-// every input in the tests).
+// arithmetic, spelled out in blend, imgkern.Luma, rgbToHSV and hsvToRGB)
+// but avoid repeating work per pixel: brightness and contrast map each byte
+// through a 256-entry table of blend's results (contrast's mean from
+// imgkern.LumaSum), saturation is imgkern.Saturate, and hue is
+// imgkern.ShiftHue, which looks up the hue and saturation of a colour in
+// tables built once from rgbToHSV and converts back with per-image tables
+// of the shifted hues' sectors (checked over every input in the tests).
 
 // blendTable returns the table of blend(in1, v, alpha) for every byte v.
 func blendTable(t *[256]byte, in1 byte, alpha float32) {
@@ -150,109 +151,50 @@ func adjustSaturation(pix []byte, f float64) {
 	imgkern.Saturate(pix, a)
 }
 
-// hueTables are rgbToHSV's hue and saturation by colour differences: for a
-// colour with maximum m and range c = m - min, the saturation is
-// sat[c<<8|m]; the hue, when red is the maximum, is
-// hue[0][(m-g)<<8|(m-b)], else when green is, hue[1][(m-r)<<8|(m-b)], else
-// hue[2][(m-r)<<8|(m-g)] (rgbToHSV depends on the differences only).
-type hueTables struct {
-	hue [3][1 << 16]byte
-	sat [1 << 16]byte
-	// hsvToRGB's parts that do not depend on the hue: fs[s] = s/255 in
-	// float32 and p[s<<8|v] = round(v*(1-fs)).
-	fs [256]float32
-	p  [1 << 16]byte
-}
-
-var hueLUT = sync.OnceValue(func() *hueTables {
-	t := new(hueTables)
+// hueLUT builds imgkern's hue tables once from rgbToHSV and hsvToRGB
+// (which depend only on a colour's differences from its maximum, its range
+// and maximum).
+var hueLUT = sync.OnceValue(func() *imgkern.HueTables {
+	t := new(imgkern.HueTables)
 	for d1 := range 256 {
 		for d2 := range 256 {
 			i := d1<<8 | d2
 			a, b := byte(255-d1), byte(255-d2)
-			t.hue[0][i], _, _ = rgbToHSV(255, a, b)
+			t.Hue[0][i], _, _ = rgbToHSV(255, a, b)
 			if d1 > 0 {
-				t.hue[1][i], _, _ = rgbToHSV(a, 255, b)
+				t.Hue[1][i], _, _ = rgbToHSV(a, 255, b)
 				if d2 > 0 {
-					t.hue[2][i], _, _ = rgbToHSV(a, b, 255)
+					t.Hue[2][i], _, _ = rgbToHSV(a, b, 255)
 				}
 			}
 			if c, m := d1, d2; c > 0 && c <= m {
-				_, t.sat[i], _ = rgbToHSV(byte(m), byte(m-c), byte(m-c))
+				_, t.Sat[i], _ = rgbToHSV(byte(m), byte(m-c), byte(m-c))
 			}
 			// hsvToRGB gives p as its blue output in sector 0 (hue 0).
 			if d1 > 0 {
-				_, _, t.p[i] = hsvToRGB(0, byte(d1), byte(d2))
+				_, _, t.P[i] = hsvToRGB(0, byte(d1), byte(d2))
 			}
 		}
-		t.fs[d1] = float32(float64(d1) / 255.0)
+		t.FS[d1] = float32(float64(d1) / 255.0)
 	}
 	return t
 })
 
-// hueSectors are hsvToRGB's sector i and fraction f of each hue after the
-// shift: hue h of the input maps to sector[h] and frac[h].
-type hueSectors struct {
-	sector [256]uint8
-	frac   [256]float32
-}
-
-func (hs *hueSectors) init(shift byte) {
+// hueShift fills sh with hsvToRGB's sector and fraction of every hue moved
+// by shift.
+func hueShift(sh *imgkern.HueShift, shift byte) {
 	for h := range 256 {
 		hf := float64(float32(byte(h)+shift)) * 6.0 / 255.0
 		i := int(math.Floor(hf))
-		hs.sector[h], hs.frac[h] = uint8(i%6), float32(hf-float64(i))
+		sh.Sector[h], sh.Frac[h] = uint8(i%6), float32(hf-float64(i))
 	}
-}
-
-// sectorPick says which of (v, p, q, t) are R, G and B in each sector.
-var sectorPick = [6][3]uint8{{0, 3, 1}, {2, 0, 1}, {1, 0, 3}, {1, 2, 0}, {3, 1, 0}, {0, 1, 2}}
-
-// hsvSector is hsvToRGB for s > 0 with the sector and fraction of the hue
-// given, t's tables for the parts without the hue. C's round is
-// floor(x+0.5) here: the products are non-negative and never within
-// rounding distance below a half (checked for every input).
-func hsvSector(t *hueTables, sector uint8, f float32, s, v byte) (byte, byte, byte) {
-	fs := t.fs[s]
-	fv := float64(v)
-	var c [4]byte
-	c[0] = v
-	c[1] = t.p[int(s)<<8|int(v)]
-	c[2] = byte(int(float64(fv*(1.0-float64(fs*f))) + 0.5))
-	c[3] = byte(int(float64(fv*(1.0-float64(float64(fs)*(1.0-float64(f))))) + 0.5))
-	k := &sectorPick[sector]
-	return c[k[0]], c[k[1]], c[k[2]]
 }
 
 func adjustHue(pix []byte, f float64) {
 	// numpy's uint8 cast of hue*255: truncation toward zero, then modulo 256.
-	shift := byte(int(f * 255))
-	t := hueLUT()
-	var hs hueSectors
-	hs.init(shift)
-	for p := 0; p+2 < len(pix); p += 3 {
-		q := pix[p : p+3]
-		r, g, b := q[0], q[1], q[2]
-		m, c := max(r, g, b), max(r, g, b)-min(r, g, b)
-		if c == 0 {
-			continue // grey: hue and saturation 0, unchanged
-		}
-		s := t.sat[int(c)<<8|int(m)]
-		if s == 0 {
-			q[0], q[1], q[2] = m, m, m
-			continue
-		}
-		var h byte
-		switch {
-		case r == m:
-			h = t.hue[0][int(m-g)<<8|int(m-b)]
-		case g == m:
-			h = t.hue[1][int(m-r)<<8|int(m-b)]
-		default:
-			h = t.hue[2][int(m-r)<<8|int(m-g)]
-		}
-		q[0], q[1], q[2] = hsvSector(t, hs.sector[h], hs.frac[h], s, m)
-	}
+	var sh imgkern.HueShift
+	hueShift(&sh, byte(int(f*255)))
+	imgkern.ShiftHue(pix, hueLUT(), &sh)
 }
 
 func clipInt8(v int) byte { return byte(max(0, min(v, 255))) }

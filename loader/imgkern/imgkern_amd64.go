@@ -39,3 +39,8 @@ func saturateAVX512(pix *byte, n int, a float32)
 //
 //go:noescape
 func lumaSumAVX512(pix *byte, n int) uint64
+
+// shiftHueAVX512 is ShiftHue for n pixels, n a multiple of 16.
+//
+//go:noescape
+func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)

@@ -285,3 +285,168 @@ donel:
 	MOVQ          AX, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
+// shiftHueGo on 16 pixels at a time (n a multiple of 16): the table lookups
+// are dword gathers at byte (or float32) offsets masked to their byte,
+// hsv2rgb's q and t are computed in float64 halves of 8 lanes, and the
+// outputs are picked from (v, p, q, t) packed in a dword by per-sector
+// shifts (VPERMD from the shifts table, VPSRLVD).
+// HueTables offsets: Hue 0, Sat 196608, P 262144, FS 327680; HueShift:
+// Sector 0, Frac 256.
+TEXT ·shiftHueAVX512(SB), NOSPLIT, $0-40
+	MOVQ         pix+0(FP), DI
+	MOVQ         n+8(FP), CX
+	MOVQ         t+16(FP), SI
+	MOVQ         sh+24(FP), DX
+	MOVQ         shifts+32(FP), AX
+	VMOVDQU32    (AX), Z18
+	VMOVDQU32    64(AX), Z19
+	VMOVDQU32    128(AX), Z20
+	MOVQ         $0xffffffffffff, AX
+	KMOVQ        AX, K1
+	VMOVDQU8     deintRGB<>(SB), Z21
+	VMOVDQU8     interRGB<>(SB), Z22
+	MOVL         $0xff, AX
+	VPBROADCASTD AX, Z16
+	MOVL         $65536, AX
+	VPBROADCASTD AX, Z17
+	MOVQ         $0x3ff0000000000000, AX
+	VPBROADCASTQ AX, Z23
+	MOVQ         $0x3fe0000000000000, AX
+	VPBROADCASTQ AX, Z24
+	SHRQ         $4, CX
+	JZ           doneu
+
+pixu:
+	VMOVDQU8.Z    (DI), K1, Z0
+	VPERMB        Z0, Z21, Z1
+	VPMOVZXBD     X1, Z2
+	VEXTRACTI32X4 $1, Z1, X3
+	VPMOVZXBD     X3, Z3
+	VEXTRACTI32X4 $2, Z1, X4
+	VPMOVZXBD     X4, Z4
+
+	// M = max, C = M - min, S = Sat[C<<8|M]
+	VPMAXUD    Z3, Z2, Z5
+	VPMAXUD    Z4, Z5, Z5
+	VPMINUD    Z3, Z2, Z6
+	VPMINUD    Z4, Z6, Z6
+	VPSUBD     Z6, Z5, Z6
+	VPSLLD     $8, Z6, Z7
+	VPORD      Z5, Z7, Z7
+	KXNORW     K0, K0, K2
+	VPGATHERDD 196608(SI)(Z7*1), K2, Z8
+	VPANDD     Z16, Z8, Z8
+
+	// the hue's index by which channel is the maximum (red first)
+	VPSUBD     Z3, Z5, Z9
+	VPSUBD     Z4, Z5, Z10
+	VPSUBD     Z2, Z5, Z11
+	VPSLLD     $8, Z9, Z12
+	VPORD      Z10, Z12, Z12
+	VPSLLD     $8, Z11, Z13
+	VPORD      Z10, Z13, Z13
+	VPADDD     Z17, Z13, Z13
+	VPSLLD     $8, Z11, Z14
+	VPORD      Z9, Z14, Z14
+	VPADDD     Z17, Z14, Z14
+	VPADDD     Z17, Z14, Z14
+	VPCMPEQD   Z5, Z2, K3
+	VPCMPEQD   Z5, Z3, K4
+	VMOVDQA32  Z13, K4, Z14
+	VMOVDQA32  Z12, K3, Z14
+	KXNORW     K0, K0, K2
+	VPGATHERDD (SI)(Z14*1), K2, Z15
+	VPANDD     Z16, Z15, Z15
+
+	// sector, fraction, fs, p
+	KXNORW     K0, K0, K2
+	VPGATHERDD (DX)(Z15*1), K2, Z9
+	VPANDD     Z16, Z9, Z9
+	KXNORW     K0, K0, K2
+	VPGATHERDD 256(DX)(Z15*4), K2, Z10
+	KXNORW     K0, K0, K2
+	VPGATHERDD 327680(SI)(Z8*4), K2, Z11
+	VPSLLD     $8, Z8, Z12
+	VPORD      Z5, Z12, Z12
+	KXNORW     K0, K0, K2
+	VPGATHERDD 262144(SI)(Z12*1), K2, Z13
+	VPANDD     Z16, Z13, Z13
+
+	// q = v*(1 - fs*f) and t = v*(1 - fs*(1-f)), rounded: low 8 lanes
+	VMULPS     Z10, Z11, Z12
+	VCVTDQ2PD  Y5, Z25
+	VCVTPS2PD  Y12, Z26
+	VSUBPD     Z26, Z23, Z27
+	VMULPD     Z27, Z25, Z27
+	VADDPD     Z24, Z27, Z27
+	VCVTTPD2DQ Z27, Y27
+	VCVTPS2PD  Y10, Z28
+	VSUBPD     Z28, Z23, Z28
+	VCVTPS2PD  Y11, Z29
+	VMULPD     Z28, Z29, Z28
+	VSUBPD     Z28, Z23, Z28
+	VMULPD     Z28, Z25, Z28
+	VADDPD     Z24, Z28, Z28
+	VCVTTPD2DQ Z28, Y28
+
+	// high 8 lanes
+	VEXTRACTI64X4 $1, Z5, Y0
+	VEXTRACTF64X4 $1, Z12, Y1
+	VEXTRACTF64X4 $1, Z10, Y2
+	VEXTRACTF64X4 $1, Z11, Y3
+	VCVTDQ2PD     Y0, Z25
+	VCVTPS2PD     Y1, Z26
+	VSUBPD        Z26, Z23, Z30
+	VMULPD        Z30, Z25, Z30
+	VADDPD        Z24, Z30, Z30
+	VCVTTPD2DQ    Z30, Y30
+	VCVTPS2PD     Y2, Z26
+	VSUBPD        Z26, Z23, Z26
+	VCVTPS2PD     Y3, Z29
+	VMULPD        Z26, Z29, Z26
+	VSUBPD        Z26, Z23, Z26
+	VMULPD        Z26, Z25, Z26
+	VADDPD        Z24, Z26, Z26
+	VCVTTPD2DQ    Z26, Y31
+	VINSERTI64X4  $1, Y30, Z27, Z27
+	VINSERTI64X4  $1, Y31, Z28, Z28
+
+	// packed = v | p<<8 | q<<16 | t<<24; pick by the sector's shifts
+	VPSLLD   $8, Z13, Z13
+	VPORD    Z13, Z5, Z0
+	VPSLLD   $16, Z27, Z27
+	VPORD    Z27, Z0, Z0
+	VPSLLD   $24, Z28, Z28
+	VPORD    Z28, Z0, Z0
+	VPERMD   Z18, Z9, Z1
+	VPSRLVD  Z1, Z0, Z1
+	VPANDD   Z16, Z1, Z1
+	VPERMD   Z19, Z9, Z2
+	VPSRLVD  Z2, Z0, Z2
+	VPANDD   Z16, Z2, Z2
+	VPERMD   Z20, Z9, Z3
+	VPSRLVD  Z3, Z0, Z3
+	VPANDD   Z16, Z3, Z3
+
+	// saturation 0: (m, m, m)
+	VPTESTNMD Z8, Z8, K5
+	VMOVDQA32 Z5, K5, Z1
+	VMOVDQA32 Z5, K5, Z2
+	VMOVDQA32 Z5, K5, Z3
+
+	VPMOVDB      Z1, X10
+	VPMOVDB      Z2, X11
+	VPMOVDB      Z3, X12
+	VINSERTI32X4 $1, X11, Z10, Z10
+	VINSERTI32X4 $2, X12, Z10, Z10
+	VPERMB       Z10, Z22, Z13
+	VMOVDQU8     Z13, K1, (DI)
+	ADDQ         $48, DI
+	DECQ         CX
+	JNZ          pixu
+
+doneu:
+	VZEROUPPER
+	RET

@@ -15,3 +15,7 @@ const hasVBMI = false
 
 func saturateAVX512(pix *byte, n int, a float32) { panic("imgkern: no AVX-512 here") }
 func lumaSumAVX512(pix *byte, n int) uint64      { panic("imgkern: no AVX-512 here") }
+
+func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32) {
+	panic("imgkern: no AVX-512 here")
+}

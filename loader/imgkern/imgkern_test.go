@@ -192,3 +192,62 @@ func TestSaturateLumaPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestShiftHuePaths checks ShiftHue on every path against the Go form with
+// random tables (sectors 0..5, fractions and s/255 in [0, 1), zero
+// saturations for some colours) on random images around the 16-pixel
+// blocks, grey and saturated pixels among them.
+func TestShiftHuePaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	defer Use(Current())
+	tb := new(HueTables)
+	for i := range tb.Hue {
+		for j := range tb.Hue[i] {
+			tb.Hue[i][j] = byte(rng.IntN(256))
+		}
+	}
+	for i := range tb.Sat {
+		if rng.IntN(10) > 0 {
+			tb.Sat[i] = byte(rng.IntN(256))
+		}
+		tb.P[i] = byte(rng.IntN(256))
+	}
+	for i := range tb.FS {
+		tb.FS[i] = rng.Float32()
+	}
+	for trial := range 100 {
+		sh := new(HueShift)
+		for h := range 256 {
+			sh.Sector[h], sh.Frac[h] = uint8(rng.IntN(6)), rng.Float32()
+		}
+		n := rng.IntN(100)
+		img := make([]byte, 3*n)
+		for i := range img {
+			img[i] = byte(rng.IntN(256))
+		}
+		for i := 0; i+2 < len(img); i += 9 {
+			img[i+1], img[i+2] = img[i], img[i] // grey
+		}
+		want := bytes.Clone(img)
+		shiftHueGo(want, tb, sh)
+		for _, p := range Supported() {
+			if _, err := Use(p); err != nil {
+				t.Fatal(err)
+			}
+			got := bytes.Clone(img)
+			ShiftHue(got, tb, sh)
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%s trial %d: byte %d of %d pixels is %d, Go %d (pixel %v)", p, trial, i, n, got[i], want[i], img[i/3*3:i/3*3+3])
+			}
+		}
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
