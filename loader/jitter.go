@@ -112,12 +112,6 @@ func blendTable(t *[256]byte, in1 byte, alpha float32) {
 	}
 }
 
-func mapBytes(pix []byte, t *[256]byte) {
-	for i, v := range pix {
-		pix[i] = t[v]
-	}
-}
-
 func adjustBrightness(pix []byte, f float64) {
 	a := float32(f)
 	if a == 1 {
@@ -125,7 +119,7 @@ func adjustBrightness(pix []byte, f float64) {
 	}
 	var t [256]byte
 	blendTable(&t, 0, a)
-	mapBytes(pix, &t)
+	imgkern.MapBytes(pix, &t)
 }
 
 func adjustContrast(pix []byte, f float64) {
@@ -137,7 +131,7 @@ func adjustContrast(pix []byte, f float64) {
 	}
 	var t [256]byte
 	blendTable(&t, mean, a)
-	mapBytes(pix, &t)
+	imgkern.MapBytes(pix, &t)
 }
 
 // adjustSaturation is blend(luma, v, f) on every channel v of a pixel; for

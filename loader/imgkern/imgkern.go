@@ -238,3 +238,15 @@ func saturateGo(pix []byte, a float32) {
 		}
 	}
 }
+
+// MapBytes replaces every byte v of pix by table[v].
+func MapBytes(pix []byte, table *[256]byte) {
+	done := 0
+	if path == AVX512 && hasVBMI && len(pix) >= 64 {
+		done = len(pix) &^ 63
+		mapBytesAVX512(&pix[0], done, table)
+	}
+	for i, v := range pix[done:] {
+		pix[done+i] = table[v]
+	}
+}

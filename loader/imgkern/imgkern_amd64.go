@@ -44,3 +44,8 @@ func lumaSumAVX512(pix *byte, n int) uint64
 //
 //go:noescape
 func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
+
+// mapBytesAVX512 is MapBytes for n bytes, n a multiple of 64.
+//
+//go:noescape
+func mapBytesAVX512(pix *byte, n int, table *[256]byte)

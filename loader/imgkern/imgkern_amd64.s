@@ -450,3 +450,34 @@ pixu:
 doneu:
 	VZEROUPPER
 	RET
+
+// func mapBytesAVX512(pix *byte, n int, table *[256]byte)
+// pix[i] = table[pix[i]] for n bytes (n a multiple of 64): two VPERMI2B
+// lookups in the table's halves, picked by each byte's top bit.
+TEXT ·mapBytesAVX512(SB), NOSPLIT, $0-24
+	MOVQ      pix+0(FP), DI
+	MOVQ      n+8(FP), CX
+	MOVQ      table+16(FP), AX
+	VMOVDQU8  (AX), Z16
+	VMOVDQU8  64(AX), Z17
+	VMOVDQU8  128(AX), Z18
+	VMOVDQU8  192(AX), Z19
+	SHRQ      $6, CX
+	JZ        donem
+
+bytesm:
+	VMOVDQU8  (DI), Z0
+	VMOVDQA64 Z0, Z1
+	VPERMI2B  Z17, Z16, Z1
+	VMOVDQA64 Z0, Z2
+	VPERMI2B  Z19, Z18, Z2
+	VPMOVB2M  Z0, K2
+	VMOVDQU8  Z2, K2, Z1
+	VMOVDQU8  Z1, (DI)
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       bytesm
+
+donem:
+	VZEROUPPER
+	RET

@@ -19,3 +19,5 @@ func lumaSumAVX512(pix *byte, n int) uint64      { panic("imgkern: no AVX-512 he
 func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32) {
 	panic("imgkern: no AVX-512 here")
 }
+
+func mapBytesAVX512(pix *byte, n int, table *[256]byte) { panic("imgkern: no AVX-512 here") }

@@ -251,3 +251,33 @@ func firstDiff(a, b []byte) int {
 	}
 	return -1
 }
+
+// TestMapBytesPaths checks MapBytes on every path against table lookups.
+func TestMapBytesPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	defer Use(Current())
+	var table [256]byte
+	for trial := range 50 {
+		for i := range table {
+			table[i] = byte(rng.IntN(256))
+		}
+		img := make([]byte, rng.IntN(300))
+		for i := range img {
+			img[i] = byte(rng.IntN(256))
+		}
+		want := make([]byte, len(img))
+		for i, v := range img {
+			want[i] = table[v]
+		}
+		for _, p := range Supported() {
+			if _, err := Use(p); err != nil {
+				t.Fatal(err)
+			}
+			got := bytes.Clone(img)
+			MapBytes(got, &table)
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%s trial %d: byte %d of %d: %d, want %d", p, trial, i, len(img), got[i], want[i])
+			}
+		}
+	}
+}
