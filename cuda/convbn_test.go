@@ -301,7 +301,7 @@ func TestBatchNormGlue(t *testing.T) {
 // changes the result). With it the whole backend runs on the emulator.
 func cpuCudnn(t *testing.T, l *Libraries, mem *emuMemory, f *fakeDNN) {
 	c := cpu.New(1)
-	f.perf = []convAlgoPerf{{Algo: 1}}
+	f.perf = []convAlgoPerf{{Algo: 1, Determinism: cudnnDeterministic}}
 	// in reads n values of type dt at addr into a CPU buffer; out writes
 	// one back, rounded to dt (as cuDNN's half outputs are).
 	in := func(addr uint64, n int, dt dtype) nn.Buffer {
@@ -563,5 +563,25 @@ func TestOwnDepthwiseReadsWeightsAsTheyAre(t *testing.T) {
 	}
 	if mem.launches != 6 {
 		t.Errorf("%d kernel launches for 6 depthwise calls, want 6 (no conversions)", mem.launches)
+	}
+}
+
+// TestEmulatedDeterministicRepeat runs TestParityDeterministic's training
+// (tinyTrainingBits) twice on emulated backends with Options.Deterministic:
+// the same bits, and every depthwise convolution on the own kernels.
+func TestEmulatedDeterministicRepeat(t *testing.T) {
+	var runs [2][]uint32
+	for i := range runs {
+		b := emuMixed(t, FP32)
+		b.opts.Deterministic = true
+		runs[i] = tinyTrainingBits(b)
+		for d, p := range b.convPlans {
+			if isDepthwise(d) && !(p.fwd.own && p.bwdData.own && p.bwdFilter.own) {
+				t.Errorf("%+v: deterministic auto mode did not settle on the own kernels: %+v", d, *p)
+			}
+		}
+	}
+	if len(runs[0]) == 0 || fmt.Sprint(runs[0]) != fmt.Sprint(runs[1]) {
+		t.Errorf("two deterministic runs differ (%d and %d values)", len(runs[0]), len(runs[1]))
 	}
 }
