@@ -49,7 +49,7 @@ study-train: $(STUDY_RESULTS)
 
 $(STUDY_OUT).md: $(STUDY_RESULTS) | $(STUDY_BIN)/study-report
 	$(STUDY_BIN)/study-report --dir $(STUDY_DIR) --out $(STUDY_OUT) --datasets "$(STUDY_DATASETS)" \
-		--search-args "$(STUDY_SEARCH_ARGS)" --train-args "$(STUDY_TRAIN_ARGS)" --command "$(STUDY_COMMAND)" \
+		--search-args="$(STUDY_SEARCH_ARGS)" --train-args="$(STUDY_TRAIN_ARGS)" --command "$(STUDY_COMMAND)" \
 		--about "fashion=Fashion-MNIST (Debian dataset-fashion-mnist), the first $(STUDY_FASHION_TRAIN) training and $(STUDY_FASHION_TEST) test images, 28x28 grey padded with black to 32x32 and copied to R, G, B" \
 		--about "synth=convert-cifar synth (seed $(STUDY_SYNTH_SEED)), $(STUDY_SYNTH_TRAIN) training and $(STUDY_SYNTH_TEST) test images"
 
