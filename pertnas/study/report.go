@@ -15,7 +15,8 @@ type Setup struct {
 	SearchArgs string
 	TrainArgs  string
 	Machine    string
-	Wall       string // elapsed time of the whole study
+	Wall       string   // elapsed time of the whole study
+	Notes      []string // paragraphs added after the setup (scale, what was left out)
 }
 
 // WriteMarkdown writes the report: setup, per dataset the accuracy table per
@@ -31,6 +32,9 @@ func WriteMarkdown(w io.Writer, s Setup, data []Dataset, svgName string) error {
 	p("- Searches: `search-evolve run %s --seed K`; random cells: `search-evolve random --seed K` (two distinct inputs per node drawn uniformly, ops uniform over the 7, normal = reduce, as a search's cell).\n", s.SearchArgs)
 	p("- Every cell trained with `train-eval %s --seed S`; accuracies are on the dataset's test images (final epoch, and best epoch).\n", s.TrainArgs)
 	p("- Machine: %s. Wall time of the whole study: %s.\n\n", s.Machine, s.Wall)
+	for _, n := range s.Notes {
+		p("%s\n\n", n)
+	}
 	p("![accuracy of every training, per group](%s)\n\n", svgName)
 	for _, d := range data {
 		p("## %s\n\n", d.Name)

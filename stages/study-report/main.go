@@ -32,6 +32,7 @@ type cli struct {
 	TrainArgs  string            `help:"The train-eval flags, as the report states them."`
 	Command    string            `help:"The command that regenerates the report." default:"make study"`
 	Machine    string            `help:"The machine, as the report states it (default: CPU model and count read here)."`
+	Note       []string          `help:"A paragraph for the report, after the setup (repeatable)." sep:"none"`
 }
 
 func (c *cli) Run() error {
@@ -40,7 +41,7 @@ func (c *cli) Run() error {
 	if err != nil {
 		return &badInput{err}
 	}
-	s := study.Setup{Command: c.Command, SearchArgs: c.SearchArgs, TrainArgs: c.TrainArgs, Machine: c.Machine, Wall: wall(c.Dir, data)}
+	s := study.Setup{Command: c.Command, SearchArgs: c.SearchArgs, TrainArgs: c.TrainArgs, Machine: c.Machine, Wall: wall(c.Dir, data), Notes: c.Note}
 	for _, n := range names {
 		s.Datasets = append(s.Datasets, fmt.Sprintf("%s: %s", n, c.About[n]))
 	}
