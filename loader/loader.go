@@ -12,7 +12,8 @@
 // contents do not depend on the number of workers or on their scheduling.
 //
 // Allocation: batches live in a fixed ring of buffers reused from batch to
-// batch; the steady state allocates nothing per image for raw images.
+// batch; the steady state allocates nothing per image for raw images and
+// for JPEGs decoded with libjpeg-turbo (see decode.go).
 package loader
 
 import (
