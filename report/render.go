@@ -70,6 +70,7 @@ func zClass(z float64) string {
 type view struct {
 	*Run
 	Title          string
+	DeviceSeconds  float64 // all units of all jobs
 	Repr           string
 	SameCells      bool
 	CellNormal     template.URL // data:image/svg+xml;base64,...
@@ -97,6 +98,11 @@ type kindRow struct {
 func Render(w io.Writer, r *Run) error {
 	v := &view{Run: r, Title: "PertNAS run " + filepath.Base(filepath.Clean(r.Dir)),
 		Repr: r.Summary.GenotypeRepr, SameCells: sameCells(r.Summary.Genotype)}
+	if v.DeviceSeconds = r.Summary.Seconds; v.DeviceSeconds == 0 { // search.json written before device_seconds
+		for _, p := range r.Summary.Phases {
+			v.DeviceSeconds += p.Seconds
+		}
+	}
 	if v.Repr == "" {
 		v.Repr = r.Summary.Genotype.Repr()
 	}
@@ -148,12 +154,12 @@ func Render(w io.Writer, r *Run) error {
 			trA, teA = append(trA, 100*m.TrainAcc), append(teA, 100*m.TestAcc)
 			trL, teL = append(trL, m.TrainLoss), append(teL, m.TestLoss)
 		}
-		pctFmt := func(f float64) string { return fmt.Sprintf("%.1f%%", f) }
+		pctFmt := func(f float64) string { return fmt.Sprintf("%.4g%%", f) }
 		v.AccChart = template.HTML(lineSVG("top-1 accuracy", "epoch", []Series{
 			{Name: "train", Color: "#4575b4", X: ep, Y: trA}, {Name: "test", Color: "#d73027", X: ep, Y: teA}}, pctFmt))
 		v.LossChart = template.HTML(lineSVG("loss", "epoch", []Series{
 			{Name: "train", Color: "#4575b4", X: ep, Y: trL}, {Name: "test", Color: "#d73027", X: ep, Y: teL}},
-			func(f float64) string { return fmt.Sprintf("%.3g", f) }))
+			func(f float64) string { return fmt.Sprintf("%.4g", f) }))
 	}
 	return page.Execute(w, v)
 }

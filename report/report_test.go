@@ -205,3 +205,20 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestNiceTicks: the ticks cover the data, are evenly spaced by 1, 2 or 5
+// times a power of ten, and number about five.
+func TestNiceTicks(t *testing.T) {
+	for _, c := range [][2]float64{{48.1, 98.8}, {0.04, 2.03}, {0, 1}, {0.3, 0.31}, {1, 1}, {-3, 7}, {1e-5, 3e-4}} {
+		ts := niceTicks(c[0], c[1])
+		if len(ts) < 3 || len(ts) > 8 || ts[0] > c[0] || ts[len(ts)-1] < c[1] {
+			t.Errorf("niceTicks(%v) = %v", c, ts)
+			continue
+		}
+		step := ts[1] - ts[0]
+		m := step / math.Pow(10, math.Floor(math.Log10(step)))
+		if math.Abs(m-1) > 1e-9 && math.Abs(m-2) > 1e-9 && math.Abs(m-5) > 1e-9 {
+			t.Errorf("niceTicks(%v) = %v: step %v", c, ts, step)
+		}
+	}
+}

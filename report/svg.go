@@ -95,19 +95,15 @@ func lineSVG(title, xLabel string, series []Series, yFmt func(float64) string) s
 	if xmax == xmin {
 		xmax = xmin + 1
 	}
-	if ymax == ymin {
-		ymax = ymin + 1
-	}
-	pad := (ymax - ymin) * 0.05
-	ymin, ymax = ymin-pad, ymax+pad
+	yticks := niceTicks(ymin, ymax)
+	ymin, ymax = yticks[0], yticks[len(yticks)-1]
 	px := func(x float64) float64 { return left + (x-xmin)/(xmax-xmin)*(w-left-right) }
 	py := func(y float64) float64 { return h - bottom - (y-ymin)/(ymax-ymin)*(h-top-bottom) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`, w, h, w, h, html.EscapeString(title))
 	fmt.Fprintf(&b, `<text x="%d" y="18" class="t">%s</text>`, left, html.EscapeString(title))
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#bbb"/>`, left, top, w-left-right, h-top-bottom)
-	for i := 0; i <= 4; i++ {
-		y := ymin + (ymax-ymin)*float64(i)/4
+	for _, y := range yticks {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/>`, left, w-right, py(y), py(y))
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="l" text-anchor="end">%s</text>`, left-4, py(y)+4, html.EscapeString(yFmt(y)))
 	}
@@ -133,6 +129,30 @@ func lineSVG(title, xLabel string, series []Series, yFmt func(float64) string) s
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// niceTicks returns ticks 1, 2 or 5 times a power of ten apart, from a
+// multiple of the step at or below lo to one at or above hi: about five.
+func niceTicks(lo, hi float64) []float64 {
+	if hi <= lo {
+		hi = lo + 1
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	var ts []float64
+	for k := math.Floor(lo / step); ; k++ {
+		ts = append(ts, k*step)
+		if k*step >= hi {
+			return ts
+		}
+	}
 }
 
 // xTicks returns about five ticks from lo to hi: whole numbers when the
