@@ -167,8 +167,10 @@ func (d *Decoder) err(what string) error {
 }
 
 // fatal reports whether the last call's failure was an error rather than a
-// warning (a warning, such as a truncated file, still gives an image, as it
-// does in PIL).
+// warning. A warning still gives an image, as in FFCV's decoding: stray
+// bytes before a marker, or a truncated file, whose missing blocks libjpeg
+// fills with grey (PIL rejects truncated files by default, as image/jpeg
+// does).
 func (d *Decoder) fatal() bool {
 	c := d.call(lib.errCode, d.h)
 	return int32(c) != errWarning

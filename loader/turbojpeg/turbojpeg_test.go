@@ -96,7 +96,7 @@ func TestBadInput(t *testing.T) {
 		t.Error("wrong size accepted")
 	}
 	if err := d.Decode(make([]byte, 203*157*3), data[:len(data)/3], 203, 157); err != nil {
-		t.Errorf("truncated file (a warning in libjpeg, an image in PIL): %v", err)
+		t.Errorf("truncated file (a warning in libjpeg: an image, grey where data is missing): %v", err)
 	}
 }
 
