@@ -17,15 +17,18 @@
 #      submit.sh must exit non-zero and leave no job behind;
 #   3. the same run submitted with variables only as on a CPU cluster
 #      (GPUS=0 CPUS=1 MEM=1G ... scripts/slurm/submit.sh); member 1 is
-#      requeued (`scontrol requeue`) once it has saved some units of work,
-#      and must resume from them;
-#   4. cmp of the SLURM run's genotype.json, valuation tables and trained
-#      model with the make run's: byte for byte.
+#      requeued (`scontrol requeue`) once it has saved some units of work
+#      and must go on from them; then member 0 is cancelled (scancel) and the
+#      chain resumed with the command submit.sh printed, and both members
+#      must go on from their saved units;
+#   4. cmp of the SLURM run's genotype, valuation tables, selection and
+#      trained model with the make run's: byte for byte.
 #
 # On exit it cancels its jobs and stops the daemons it started, by pid. It
 # skips (exit 0) where it is not root or cannot install the packages; it
 # exits 1 when a check fails, keeping the temporary folder (logs) for a look.
-# KEEP=1 keeps the folder in any case. About 5 minutes on 2 idle cores.
+# KEEP=1 keeps the folder in any case. SYNTH_TRAIN, SYNTH_TEST: the size of
+# the synthetic archive (1000, 200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -188,7 +191,8 @@ fg make -s demo DEMO_DATA="$T/make/data" DEMO_RUN="$T/make/run" DEMO_TRAIN="$tra
 	tail -20 "$T/log/make.log"
 	fail "make demo"
 }
-say "make demo done in $(($(date +%s) - t0)) s"
+times >"$T/log/times" # the second line: CPU time of the finished children (make build, make demo)
+say "make demo done in $(($(date +%s) - t0)) s (CPU user, system so far: $(tail -1 "$T/log/times"))"
 
 # --- 2. the default, GPU, submission is refused as a whole ------------------
 cd "$T/slurm"
