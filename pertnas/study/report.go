@@ -181,7 +181,7 @@ func groupColour(g string, i int) string {
 // WriteSVG plots every training's final test accuracy as a dot, one column
 // per group and one panel per dataset, with each group's mean as a bar.
 func WriteSVG(w io.Writer, data []Dataset) error {
-	const panelW, panelH, top, left, bottom = 380, 320, 40, 60, 90
+	const panelW, panelH, top, left, bottom = 380, 320, 40, 60, 120
 	width := panelW * max(len(data), 1)
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -223,7 +223,7 @@ func WriteSVG(w io.Writer, data []Dataset) error {
 				p(`<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="black" stroke-width="2"/>`+"\n", cx-colW/3, cx+colW/3, y(m), y(m))
 			}
 			label := strings.ReplaceAll(g, "_", " ")
-			p(`<text transform="translate(%.1f,%d) rotate(35)" fill="%s">%s (%d)</text>`+"\n", cx-8, top+plotH+14, col, html.EscapeString(label), len(xs))
+			p(`<text transform="translate(%.1f,%d) rotate(-35)" text-anchor="end" fill="%s">%s (%d)</text>`+"\n", cx+4, top+plotH+14, col, html.EscapeString(label), len(xs))
 		}
 	}
 	p("</svg>\n")

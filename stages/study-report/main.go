@@ -68,11 +68,12 @@ func (c *cli) Run() error {
 
 type badInput struct{ error }
 
-// wall is the time from the first dataset conversion to the last training.
+// wall is the time from the first conversion of the reported datasets
+// (DIR/data/NAME/manifest.json) to the last training.
 func wall(dir string, data []study.Dataset) string {
 	var first time.Time
-	paths, _ := filepath.Glob(filepath.Join(dir, "data", "*", "manifest.json"))
-	for _, p := range paths {
+	for _, d := range data {
+		p := filepath.Join(dir, "data", d.Name, "manifest.json")
 		if st, err := os.Stat(p); err == nil && (first.IsZero() || st.ModTime().Before(first)) {
 			first = st.ModTime()
 		}
