@@ -20,7 +20,8 @@
 # Env:   PYTHON (default /usr/bin/python3), THREADS (default "1 2"),
 #        EPOCHS (timed epochs per run, default 3), REPEATS (runs of each
 #        side, interleaved ours, FFCV, ours, ...; default 3),
-#        WORK (folder for the images and the .beton; default a temporary one).
+#        WORK (folder for the images and the .beton; default a temporary one),
+#        FFCV_TIMEOUT (seconds per FFCV run, default 1800).
 # The machine may be shared: each cell is the median of REPEATS runs, each
 # run's rate over EPOCHS epochs after a warm-up epoch; img/cpu-s (images per
 # CPU second of the whole process, all threads) is the per-core rate and
@@ -41,7 +42,7 @@ if [[ -z $work ]]; then
 fi
 mkdir -p "$work"
 
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   images=$n   epochs=$epochs   repeats=$repeats   cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   images=$n   epochs=$epochs   repeats=$repeats   cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 
 # 1. The images and the .beton.
 beton=$work/out/imagenet_train.beton
@@ -175,7 +176,9 @@ for rep in $(seq "$repeats"); do
 				for (i = 2; i <= NF; i++) { if ($i == "images/s") w = $(i-1); if ($i == "img/cpu-s") c = $(i-1) }
 				print "ours", t, p[2], w, c }' >>"$results"
 		if [[ $have_ffcv == 1 ]]; then
-			"$python" "$work/ffcv_bench.py" "$beton" "$t" "$epochs" 2>/dev/null |
+			# FFCV compiles its pipelines with numba at every start (minutes
+			# of CPU); a run that hangs is cut off after FFCV_TIMEOUT seconds.
+			timeout "${FFCV_TIMEOUT:-1800}" "$python" "$work/ffcv_bench.py" "$beton" "$t" "$epochs" 2>/dev/null |
 				awk -v t="$t" '{print "ffcv", t, $1, $2, $3}' >>"$results"
 		fi
 	done
