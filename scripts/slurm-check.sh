@@ -16,11 +16,11 @@
 #   2. the default (GPU) submission, which this CPU-only cluster refuses:
 #      submit.sh must exit non-zero and leave no job behind;
 #   3. the same run submitted with variables only as on a CPU cluster
-#      (GPUS=0 CPUS=1 MEM=1G ... scripts/slurm/submit.sh); member 1 is
-#      requeued (`scontrol requeue`) once it has saved some units of work
-#      and must go on from them; then member 0 is cancelled (scancel) and the
-#      chain resumed with the command submit.sh printed, and both members
-#      must go on from their saved units;
+#      (GPUS=0 CPUS=2 MEMBER_CPUS=1 MEM=1G ... scripts/slurm/submit.sh);
+#      member 1 is requeued (`scontrol requeue`) once it has saved some
+#      units of work and must go on from them; then member 0 is cancelled
+#      (scancel) and the chain resumed with the command submit.sh printed,
+#      and both members must go on from their saved units;
 #   4. cmp of the SLURM run's genotype, valuation tables, selection and
 #      trained model with the make run's: byte for byte.
 #
@@ -210,7 +210,9 @@ say "refused, nothing left in the queue"
 
 # --- 3. the CPU-cluster submission; member 1 requeued, member 0 cancelled ---
 RUN=$T/slurm/run DATA=$T/slurm/data
-submit=(env RUN="$RUN" DATA="$DATA" SRC="$T/slurm/synth.tar.gz" NPOP=2 GPUS=0 CPUS=1 MEM=1G EVAL_CPUS=2
+# the members side by side on one CPU each, the other jobs on two
+cpus=$(($(nproc) < 2 ? 1 : 2))
+submit=(env RUN="$RUN" DATA="$DATA" SRC="$T/slurm/synth.tar.gz" NPOP=2 GPUS=0 CPUS="$cpus" MEMBER_CPUS=1 MEM=1G
 	SEED=1 SEARCH_ARGS="--preset smoke" EVAL_ARGS="--preset quick" "$repo/scripts/slurm/submit.sh")
 say "submitting: ${submit[*]:1}"
 t0=$(date +%s)
