@@ -32,8 +32,10 @@ STUDY_FASHION_TEST  ?= 1000
 STUDY_SYNTH_TRAIN   ?= 5000
 STUDY_SYNTH_TEST    ?= 1000
 STUDY_SYNTH_SEED    ?= 1
-# STUDY_COMMAND: how the report says it was made.
+# STUDY_COMMAND: how the report says it was made; STUDY_REPORT_ARGS: more
+# study-report flags (--machine TEXT, --note TEXT).
 STUDY_COMMAND       ?= make study
+STUDY_REPORT_ARGS   ?=
 
 study_seeds  = $(shell seq 1 $(1))
 study_cells  = $(foreach k,$(call study_seeds,$(STUDY_K)),search-$(k) random-$(k)) $(STUDY_PUBLISHED)
@@ -51,7 +53,8 @@ $(STUDY_OUT).md: $(STUDY_RESULTS) | $(STUDY_BIN)/study-report
 	$(STUDY_BIN)/study-report --dir $(STUDY_DIR) --out $(STUDY_OUT) --datasets "$(STUDY_DATASETS)" \
 		--search-args="$(STUDY_SEARCH_ARGS)" --train-args="$(STUDY_TRAIN_ARGS)" --command "$(STUDY_COMMAND)" \
 		--about "fashion=Fashion-MNIST (Debian dataset-fashion-mnist), the first $(STUDY_FASHION_TRAIN) training and $(STUDY_FASHION_TEST) test images, 28x28 grey padded with black to 32x32 and copied to R, G, B" \
-		--about "synth=convert-cifar synth (seed $(STUDY_SYNTH_SEED)), $(STUDY_SYNTH_TRAIN) training and $(STUDY_SYNTH_TEST) test images"
+		--about "synth=convert-cifar synth (seed $(STUDY_SYNTH_SEED)), $(STUDY_SYNTH_TRAIN) training and $(STUDY_SYNTH_TEST) test images" \
+		$(STUDY_REPORT_ARGS)
 
 # Datasets.
 $(STUDY_DIR)/data/fashion/cifar-10-binary.tar.gz: | $(STUDY_BIN)/convert-cifar
