@@ -21,7 +21,7 @@ func named(t *testing.T, name string) genotype.Genotype {
 
 func rng(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
 
-// TestCounts checks parameter counts (spec/darts.md's table) and
+// TestCounts checks parameter counts (docs/spec/darts.md's table) and
 // multiply-adds against the PyTorch reference (printed by
 // scripts/torch_fixtures_darts.py), and the state_dict names, shapes and
 // order against the reference modules' (testdata/names_*.txt.gz).

@@ -1,5 +1,5 @@
 // Package darts builds the networks of the DARTS search space on package nn
-// (spec/darts.md): the operations, the cells, the PertNAS search network
+// (docs/spec/darts.md): the operations, the cells, the PertNAS search network
 // (one cell type, per-edge candidate op sets with run-time 0/1 masks and an
 // optional none), the CIFAR evaluation network (auxiliary head, drop path)
 // and the ImageNet mobile-setting network.

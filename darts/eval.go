@@ -126,7 +126,7 @@ type EvalOptions struct {
 	Auxiliary bool // build the auxiliary head on the output of cell 2*Layers/3
 }
 
-// CIFAROptions returns the CIFAR evaluation setting of spec/darts.md:
+// CIFAROptions returns the CIFAR evaluation setting of docs/spec/darts.md:
 // C 36, 20 cells, auxiliary head, the given number of classes.
 func CIFAROptions(classes int) EvalOptions {
 	return EvalOptions{C: 36, Layers: 20, Classes: classes, Auxiliary: true}

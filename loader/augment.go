@@ -60,11 +60,11 @@ func DARTSTrain(cutout int) Augment { return Augment{Flip: true, Pad: 4, Cutout:
 var (
 	// DARTSMean and DARTSStd are the constants of the DARTS reference code
 	// (CIFAR_MEAN (0.4914, 0.4822, 0.4465), CIFAR_STD (0.2470, 0.2435,
-	// 0.2616), times 255); spec/darts.md's training recipe.
+	// 0.2616), times 255); docs/spec/darts.md's training recipe.
 	DARTSMean = [3]float32{0.49139968 * 255, 0.48215827 * 255, 0.44653124 * 255}
 	DARTSStd  = [3]float32{0.24703233 * 255, 0.24348505 * 255, 0.26158768 * 255}
 	// FFCVMean and FFCVStd are the constants of FFCV's CIFAR example
-	// (spec/beton.md).
+	// (docs/spec/beton.md).
 	FFCVMean = [3]float32{125.307, 122.961, 113.8575}
 	FFCVStd  = [3]float32{51.5865, 50.847, 51.255}
 	// ImageNetMean and ImageNetStd are torchvision's ImageNet constants

@@ -1,4 +1,4 @@
-// Package nb301 exports a DARTS genotype to NAS-Bench-301 (spec/nb301.md):
+// Package nb301 exports a DARTS genotype to NAS-Bench-301 (docs/spec/nb301.md):
 // the configuration dictionary NB301 builds from it, the feature vector its
 // tree surrogates read, the Genotype line for nasbench301's example.py, and
 // the surrogate ensembles' predictions computed without Python (XGBoost
@@ -29,7 +29,7 @@ type GenotypeError struct{ Msg string }
 func (e *GenotypeError) Error() string { return "nb301: " + e.Msg }
 
 // TrainingHyperparameters are the fixed training settings NB301's predict
-// merges under the architecture keys (spec/nb301.md). Integers are int,
+// merges under the architecture keys (docs/spec/nb301.md). Integers are int,
 // reals float64, so that Space.Encode and JSON output keep their types.
 func TrainingHyperparameters() map[string]any {
 	return map[string]any{

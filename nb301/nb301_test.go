@@ -81,7 +81,7 @@ func dartsV2(t testing.TB) genotype.Genotype {
 
 // dartsV2Arch is the architecture dictionary nasbench301's
 // convert_genotype_to_config gives for DARTS_V2, written out by hand from the
-// rules of spec/nb301.md (edges of node i start at 0, 2, 5, 9):
+// rules of docs/spec/nb301.md (edges of node i start at 0, 2, 5, 9):
 //
 //	normal node 0: (sep_conv_3x3, 0) (sep_conv_3x3, 1) -> edges 0, 1
 //	normal node 1: (sep_conv_3x3, 0) (sep_conv_3x3, 1) -> edges 2, 3; inputs 0_1

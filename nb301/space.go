@@ -9,7 +9,7 @@ import (
 )
 
 // configSpaceJSON is NB301's own search-space file (ConfigSpace 0.4.x JSON),
-// a byte-for-byte copy of ../shared/nb301/configspace.json (a test checks).
+// a byte-for-byte copy of NB301's own nb_models/configspace.json (a test pins its sha256).
 //
 //go:embed configspace.json
 var configSpaceJSON []byte

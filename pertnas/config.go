@@ -1,4 +1,4 @@
-// Package pertnas is the PertNAS search (spec/pertnas.md): a population of
+// Package pertnas is the PertNAS search (docs/spec/pertnas.md): a population of
 // members each expands every edge of a random cell and values its ops by
 // perturbation (phases 1-2, Member); the selection averages the members'
 // valuations, then selects ops coarsely and finely and finally the topology
@@ -160,7 +160,7 @@ type Config struct {
 	Kernels string `json:"kernels"`
 }
 
-// Paper is the published configuration (spec/pertnas.md).
+// Paper is the published configuration (docs/spec/pertnas.md).
 func Paper() Config {
 	return Config{
 		Npop: 4, OpCap: 1,

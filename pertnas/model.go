@@ -95,7 +95,7 @@ type EdgeOps struct {
 }
 
 // EdgeConfig gives the candidates of each of a cell's 14 edges, in the edge
-// order of spec/darts.md (node 0 <- states 0,1; node 1 <- 0,1,2; ...). The
+// order of docs/spec/darts.md (node 0 <- states 0,1; node 1 <- 0,1,2; ...). The
 // search network uses it for normal and reduction cells alike.
 type EdgeConfig [NumEdges]EdgeOps
 
@@ -146,7 +146,7 @@ type BuildRequest struct {
 	Worker int
 }
 
-// Builder makes search networks (spec/darts.md: L cells of C channels, one
+// Builder makes search networks (docs/spec/darts.md: L cells of C channels, one
 // cell type, BN affine=False) for one run: its configuration (layers,
 // channels, batch size, optimiser settings, data split) and its dataset are
 // fixed when the Builder is made. Build may be called from several

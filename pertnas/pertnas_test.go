@@ -750,7 +750,7 @@ func TestConfigValidate(t *testing.T) {
 	if p.Npop != 4 || p.OpCap != 1 || p.ExpandEpochs != 5 || p.FinetuneBase+p.ExpandExtra != 70 || p.FinetuneBase+p.FineExtra != 130 ||
 		p.FinetuneBase+p.TopoExtra != 180 || p.LR0 != 0.2176 || p.LRMin != 0.001 || p.BatchSize != 256 || p.Layers != 5 ||
 		p.Channels != 16 || p.CoarseLRDiv != 3 || p.ExpandLRDiv != 2.5 || p.ValFraction != 0.1 || p.ValSource != "train" {
-		t.Fatalf("paper preset %+v does not match spec/pertnas.md", p)
+		t.Fatalf("paper preset %+v does not match docs/spec/pertnas.md", p)
 	}
 	c := Paper()
 	c.Npop, c.Channels, c.LRMin = 0, 15, -1

@@ -21,7 +21,7 @@ when result.json says the run was ImageNet (the module and tensor names of the
 DARTS PyTorch code, rewritten here), loads model.safetensors with
 a small safetensors reader (the safetensors package is not needed) through a
 strict load_state_dict, reads the test split from the .beton file with numpy
-(the layout of spec/beton.md; no ffcv needed), normalises with the run's
+(the layout of docs/spec/beton.md; no ffcv needed), normalises with the run's
 mean/std, evaluates in eval mode (BatchNorm running statistics, no drop path,
 no auxiliary head), and prints the top-1 and top-5 accuracy and the mean
 cross-entropy
@@ -120,7 +120,7 @@ def check_genotype(g, origin):
 
 # ---------------------------------------------------------------- network
 # The DARTS reference NetworkCIFAR: same modules, same registration order,
-# so the state_dict names match spec/darts.md.
+# so the state_dict names match docs/spec/darts.md.
 
 class ReLUConvBN(nn.Module):
     def __init__(self, cin, cout, k, stride, pad):
@@ -351,7 +351,7 @@ def resize_center_crop(img, shorter, size):
 
 def read_beton(path, crop=None):
     """(images uint8 [N, H, W, 3], labels int64 [N]) from an FFCV .beton v2
-    file with an RGB image field and an int field (spec/beton.md). With crop
+    file with an RGB image field and an int field (docs/spec/beton.md). With crop
     = (shorter, size), every image is resized and centre-cropped to size."""
     try:
         blob = np.memmap(path, dtype=np.uint8, mode="r")

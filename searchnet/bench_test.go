@@ -89,7 +89,7 @@ func BenchmarkPaperCost(b *testing.B) {
 			b.ReportMetric(ev, cn.name+"-eval-img/s")
 		}
 		// Published counts: 45k training images per epoch, 5k validation
-		// images, batch 256 (spec/pertnas.md).
+		// images, batch 256 (docs/spec/pertnas.md).
 		const epochImgs, valImgs, batch = 45000.0, 5000.0, 256.0
 		cost := func(net string, epochs, finetuneSteps, evals float64) float64 {
 			r := rate[net]

@@ -62,7 +62,7 @@ const (
 )
 
 // SearchAugment is the default training augmentation of the search
-// (spec/pertnas.md: FFCV-style flip, translate with padding 2, cutout 8):
+// (docs/spec/pertnas.md: FFCV-style flip, translate with padding 2, cutout 8):
 // the translation pads with the mean colour and the cutout is DARTS's
 // (clipped at the border, zero after normalisation). Upstream differs (see
 // Options.TranslateFill, Cutout, Normalise): FFCV's RandomTranslate pads

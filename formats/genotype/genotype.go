@@ -31,7 +31,7 @@
 package genotype
 
 // Ops lists the seven DARTS candidate operations in PRIMITIVES order
-// (spec/darts.md). An op's index in this list is its code everywhere in the
+// (docs/spec/darts.md). An op's index in this list is its code everywhere in the
 // project (valuation tables, NB301 categorical values).
 var Ops = [...]string{
 	"max_pool_3x3",

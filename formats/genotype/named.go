@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// namedRepr holds the built-in cells of spec/darts.md, in the order Names
+// namedRepr holds the built-in cells of docs/spec/darts.md, in the order Names
 // lists them. PERTNAS_SUPERNET's reduction cell is its normal cell.
 var namedRepr = []struct{ name, repr string }{
 	{"DARTS_V1", "Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 0), ('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('avg_pool_3x3', 0)], reduce_concat=[2, 3, 4, 5])"},

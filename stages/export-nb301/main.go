@@ -2,7 +2,7 @@
 // configuration dictionary (config.json), the surrogates' feature vector
 // (features.json) and the genotype line for nasbench301's example.py
 // (genotype.py); with --models it scores the genotype with NB301's surrogate
-// ensembles in Go and writes score.json. See spec/nb301.md.
+// ensembles in Go and writes score.json. See docs/spec/nb301.md.
 //
 // Exit status: 0 done, 2 bad input (named file, node or key; nothing is
 // written), 1 failure.

@@ -1,4 +1,4 @@
-// Command search-evolve runs the PertNAS search (spec/pertnas.md) over one
+// Command search-evolve runs the PertNAS search (docs/spec/pertnas.md) over one
 // run folder: "member --index I" runs phases 1-2 for one population member,
 // "select" runs phases 3-7 once every member is done, "run" does both in one
 // process. Every job resumes from its saved state when rerun. Exit status:

@@ -27,7 +27,7 @@ type cli struct {
 	Data     string `required:"" type:"path" placeholder:"DIR" help:"Folder holding cifar_train.beton and cifar_test.beton (convert-cifar output), or for imagenet imagenet_train.beton, imagenet_val.beton and manifest.json (convert-imagenet output)."`
 	Dataset  string `default:"cifar10" enum:"cifar10,cifar100,imagenet" help:"Dataset: cifar10, cifar100 or imagenet (NetworkImageNet, mobile setting)."`
 	Out      string `required:"" type:"path" placeholder:"DIR" help:"Output folder (metrics.arrow, model.safetensors, state.json, result.json, curves.png)."`
-	Preset   string `default:"paper" enum:"paper,quick,smoke" help:"Recipe the other flags start from: paper (the dataset's recipe in spec/darts.md: CIFAR 600 epochs; ImageNet 300 epochs, 224 crops), quick, smoke."`
+	Preset   string `default:"paper" enum:"paper,quick,smoke" help:"Recipe the other flags start from: paper (the dataset's recipe in docs/spec/darts.md: CIFAR 600 epochs; ImageNet 300 epochs, 224 crops), quick, smoke."`
 
 	Epochs          *int     `help:"Training epochs (paper: 600)."`
 	BatchSize       *int     `help:"Batch size (paper: 128)."`

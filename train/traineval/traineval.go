@@ -1,7 +1,7 @@
 // Package traineval is the work of the train-eval stage: build a DARTS
 // evaluation network for a genotype (NetworkCIFAR, or NetworkImageNet for
 // --dataset imagenet), open the .beton files, train it with the recipe of
-// spec/darts.md (package train), and write the outputs into one folder:
+// docs/spec/darts.md (package train), and write the outputs into one folder:
 //
 //	metrics.arrow      one row per epoch (train.Row), rewritten after every epoch
 //	curves.png         loss and accuracy against epoch
@@ -77,7 +77,7 @@ type Recipe struct {
 }
 
 // Presets are the named recipes. "paper" is the CIFAR-10 recipe of
-// spec/darts.md (600 epochs, batch 128, lr 0.025 cosine, momentum 0.9,
+// docs/spec/darts.md (600 epochs, batch 128, lr 0.025 cosine, momentum 0.9,
 // weight decay 3e-4, clip 5, 20 cells of 36 channels, auxiliary weight 0.4,
 // drop path 0.3, cutout 16); "quick" is a small network for minutes on a
 // CPU; "smoke" checks the wiring in seconds.
@@ -91,7 +91,7 @@ var Presets = map[string]Recipe{
 }
 
 // ImageNetPresets are the named recipes for --dataset imagenet. "paper" is
-// the ImageNet mobile recipe of spec/darts.md: 300 epochs, batch 128, SGD lr
+// the ImageNet mobile recipe of docs/spec/darts.md: 300 epochs, batch 128, SGD lr
 // 0.1 decayed linearly, momentum 0.9, weight decay 3e-5, label smoothing
 // 0.1, clip 5, no auxiliary head, no drop path, 14 cells of 48 channels,
 // RandomResizedCrop 224 + flip + ColorJitter(0.4, 0.4, 0.4, 0.2) in
