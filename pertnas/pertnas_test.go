@@ -216,6 +216,18 @@ func TestMemberFollowsSpec(t *testing.T) {
 	if len(log) != MemberUnits(cfg) {
 		t.Fatalf("log has %d rows, want %d", len(log), MemberUnits(cfg))
 	}
+	// epochs are numbered from 1 within each training, as in train-eval
+	next := 1
+	for i, r := range log {
+		switch {
+		case r.Kind == "epoch" && r.Epoch != next:
+			t.Fatalf("log row %d: epoch %d, want %d", i, r.Epoch, next)
+		case r.Kind == "epoch":
+			next = r.Epoch%cfg.ExpandEpochs + 1
+		case r.Epoch != -1:
+			t.Fatalf("log row %d (%s): epoch %d, want -1", i, r.Kind, r.Epoch)
+		}
+	}
 	ents, _ := os.ReadDir(filepath.Join(dir, "members", "1", "state"))
 	if len(ents) != 1 || ents[0].Name() != "state.json" {
 		t.Fatalf("state folder after completion holds %v", ents)

@@ -124,7 +124,7 @@ type LogRow struct {
 	Kind    string  `arrow:"kind"`    // build, epoch, acc, perturb, reset
 	Edge    int     `arrow:"edge"`    // the edge concerned, -1 if none
 	Op      int     `arrow:"op"`      // perturb: the masked op, else -1
-	Epoch   int     `arrow:"epoch"`   // epoch: its index within the training, else -1
+	Epoch   int     `arrow:"epoch"`   // epoch: its number within the training, from 1 (as train-eval's), else -1
 	Step    int     `arrow:"step"`    // SGD steps the unit ran
 	Loss    float64 `arrow:"loss"`    // mean training/fine-tune loss (NaN if none)
 	Acc     float64 `arrow:"acc"`     // epoch: training accuracy; acc, perturb: validation accuracy
@@ -288,7 +288,11 @@ func (s *session) persist() error {
 	}
 	rows := make([]LogRow, len(s.journal))
 	for i, e := range s.journal {
-		rows[i] = LogRow{Phase: e.Phase, Kind: e.Kind, Edge: e.Edge, Op: e.Op, Epoch: e.Epoch, Step: e.Steps,
+		epoch := e.Epoch // the journal counts from 0; people and the other stages from 1
+		if e.Kind == kindEpoch {
+			epoch++
+		}
+		rows[i] = LogRow{Phase: e.Phase, Kind: e.Kind, Edge: e.Edge, Op: e.Op, Epoch: epoch, Step: e.Steps,
 			Loss: float64(e.Loss), Acc: float64(e.Acc), LR: float64(e.LR), Seconds: e.Seconds}
 	}
 	if err := artifact.WriteTable(s.logPath, rows); err != nil {
