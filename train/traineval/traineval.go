@@ -363,6 +363,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			c.Mean, c.Std, c.Classes = norm.Mean, norm.Std, classes
 		}
 	}
+	if err := checkLabels(trainPath, trainSrc, trainIdx, classes, o.Dataset); err != nil {
+		return nil, err
+	}
+	if err := checkLabels(testPath, testSrc, testIdx, classes, o.Dataset); err != nil {
+		return nil, err
+	}
 	trainL, err := loader.New(trainSrc, trainCfg)
 	if err != nil {
 		return nil, &InputError{fmt.Errorf("%s: %w", trainPath, err)}
@@ -578,6 +584,22 @@ func openBeton(path, dataset string) (*loader.BetonSource, func(), error) {
 		return nil, nil, &InputError{err}
 	}
 	return src, func() { r.Close() }, nil
+}
+
+// checkLabels reads the label of every sample idx names and refuses the
+// data (bad input) when one lies outside [0, classes): a refusal before the
+// run starts, rather than a failure in the middle of an epoch.
+func checkLabels(path string, src *loader.BetonSource, idx []int, classes int, dataset string) error {
+	for _, i := range idx {
+		e, err := src.Sample(i)
+		if err != nil {
+			return &InputError{fmt.Errorf("%s: sample %d: %w", path, i, err)}
+		}
+		if e.Label < 0 || e.Label >= int64(classes) {
+			return inputErr("%s: sample %d has label %d outside [0, %d) (--dataset %s)", path, i, e.Label, classes, dataset)
+		}
+	}
+	return nil
 }
 
 // checkCIFARManifest checks convert-cifar's manifest.json in dir, when

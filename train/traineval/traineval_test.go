@@ -24,6 +24,13 @@ import (
 // from cifar.Synth (raw images, fields image + label).
 func writeSynthBeton(t *testing.T, dir string, ntrain, ntest int) {
 	t.Helper()
+	writeSynthBetonLabels(t, dir, ntrain, ntest, nil)
+}
+
+// writeSynthBetonLabels is writeSynthBeton with the labels passed through
+// relabel (file name, sample, label) when it is not nil.
+func writeSynthBetonLabels(t *testing.T, dir string, ntrain, ntest int, relabel func(string, int, int64) int64) {
+	t.Helper()
 	tr, te := cifar.Synth(ntrain, ntest, 1)
 	for name, recs := range map[string]cifar.Records{"cifar_train.beton": tr, "cifar_test.beton": te} {
 		f, err := os.Create(filepath.Join(dir, name))
@@ -44,7 +51,11 @@ func writeSynthBeton(t *testing.T, dir string, ntrain, ntest int) {
 					img[p*3+c] = rec[1+c*plane+p]
 				}
 			}
-			if err := w.Append([]beton.Value{beton.ImageValue(beton.ImageRaw, 32, 32, img), beton.IntValue(int64(rec[0]))}); err != nil {
+			label := int64(rec[0])
+			if relabel != nil {
+				label = relabel(name, i, label)
+			}
+			if err := w.Append([]beton.Value{beton.ImageValue(beton.ImageRaw, 32, 32, img), beton.IntValue(label)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -327,6 +338,25 @@ func TestManifestDataset(t *testing.T) {
 	var ie *InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "says the data is cifar10 with 10 classes") {
 		t.Fatalf("cifar100 on CIFAR-10 data: %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("a refused run created %s: %v", out, err)
+	}
+}
+
+func TestLabelOutOfRange(t *testing.T) {
+	data := t.TempDir()
+	writeSynthBetonLabels(t, data, 64, 32, func(file string, i int, label int64) int64 {
+		if file == "cifar_test.beton" && i == 7 {
+			return 10
+		}
+		return label
+	})
+	out := filepath.Join(t.TempDir(), "eval")
+	_, err := Run(context.Background(), smokeOptions(data, out))
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "cifar_test.beton: sample 7 has label 10 outside [0, 10)") {
+		t.Fatalf("label 10 in CIFAR-10 data: %v", err)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Fatalf("a refused run created %s: %v", out, err)
