@@ -28,6 +28,7 @@ import (
 	"pertnas/formats/beton"
 	"pertnas/formats/cifar"
 	"pertnas/internal/parallel"
+	"pertnas/internal/stage"
 )
 
 // WriteMode is how images are stored.
@@ -200,6 +201,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		out   *OutputFile
 	}{{"train", TrainFile, &data.Train, &m.Train}, {"test", TestFile, &data.Test, &m.Test}}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	// The temporary files a killed conversion left behind.
+	if _, err := stage.RemoveTemps(opt.Out, false, nil); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
 	temps := make([]string, len(splits))

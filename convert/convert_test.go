@@ -229,9 +229,19 @@ func TestFolderSource(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "test_batch.bin"), test, 0o644)
 	out := t.TempDir()
+	// A killed conversion's leftover goes; the user's own files stay.
+	leftover, mine := filepath.Join(out, ".cifar_train.beton.tmp-4242"), filepath.Join(out, "notes.txt")
+	os.WriteFile(leftover, []byte("half a file"), 0o644)
+	os.WriteFile(mine, []byte("mine"), 0o644)
 	res, err := Run(context.Background(), Options{Src: dir, Out: out, PageSize: beton.MinPageSize})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("the leftover temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("a file of the user's was removed: %v", err)
 	}
 	if len(res.Manifest.Sources) != 6 || res.Manifest.Sources[5].SHA256 != sha(test) || res.Manifest.Train.Samples != 10 {
 		t.Errorf("manifest %+v", res.Manifest)

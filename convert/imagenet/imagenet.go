@@ -61,6 +61,7 @@ import (
 	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
 	"pertnas/internal/parallel"
+	"pertnas/internal/stage"
 )
 
 // Output file names inside Options.Out.
@@ -208,6 +209,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return &Result{UpToDate: true, Manifest: old}, nil
 	}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("imagenet: %w", err)
+	}
+	// The temporary files a killed conversion left behind.
+	if _, err := stage.RemoveTemps(opt.Out, false, nil); err != nil {
 		return nil, fmt.Errorf("imagenet: %w", err)
 	}
 	splits := []struct {

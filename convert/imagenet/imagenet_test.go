@@ -84,9 +84,15 @@ func TestRoundTrip(t *testing.T) {
 	writePNG(t, filepath.Join(src, "train", SynthClass(1), "zz_big.JPEG"), 120, 60)
 	os.WriteFile(filepath.Join(src, "train", SynthClass(0), "README.txt"), []byte("not an image"), 0o644)
 	out := filepath.Join(t.TempDir(), "out")
+	leftover := filepath.Join(out, ".imagenet_val.beton.tmp-77") // a killed conversion's
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(leftover, []byte("half a file"), 0o644)
 	res, err := Run(context.Background(), Options{Src: src, Out: out, MaxSide: 48, PageSize: beton.MinPageSize, Workers: 3})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("the leftover temporary file is still there: %v", err)
 	}
 	m := res.Manifest
 	if res.UpToDate || m.NumClasses != 4 || m.Classes[3] != SynthClass(3) || m.Train.Samples != 13 || m.Val.Samples != 8 ||
