@@ -39,6 +39,9 @@ type ProgressLines struct {
 	now  func() time.Time // for tests
 }
 
+// minRateSpan is the least time a rate and an ETA are computed over.
+const minRateSpan = time.Second
+
 type jobProgress struct {
 	start     time.Time
 	startDone int
@@ -78,11 +81,16 @@ func (p *ProgressLines) Report(job string, done, total int, extra ...any) {
 		return
 	}
 	j.last = t
-	elapsed := t.Sub(j.start)
-	rate := float64(done-j.startDone) / elapsed.Minutes()
+	// Under a second of work says nothing of the rate (a resumed job's
+	// first unit may finish at once): "?" until there is more to go on.
+	var rate any = "?"
 	eta := "?"
-	if rate > 0 {
-		eta = (time.Duration(float64(total-done) / rate * float64(time.Minute))).Round(time.Second).String()
+	if elapsed := t.Sub(j.start); elapsed >= minRateSpan {
+		r := float64(done-j.startDone) / elapsed.Minutes()
+		rate = r
+		if r > 0 {
+			eta = (time.Duration(float64(total-done) / r * float64(time.Minute))).Round(time.Second).String()
+		}
 	}
 	p.mu.Unlock()
 	log := p.Log

@@ -223,4 +223,13 @@ func TestProgressLines(t *testing.T) {
 	if !strings.Contains(lines[0], want) || !strings.Contains(lines[4], "done=10 total=10") || !strings.Contains(lines[4], "eta=0s") {
 		t.Fatalf("lines:\n%s\nwant first to hold %s", b.String(), want)
 	}
+
+	// A unit done within a second of the baseline gives no rate yet.
+	b.Reset()
+	p.Report("member 1", 5, 10)
+	clock = clock.Add(100 * time.Millisecond)
+	p.Report("member 1", 6, 10)
+	if want := `done=6 total=10 unit=units rate_per_min=? eta=?`; !strings.Contains(b.String(), want) {
+		t.Fatalf("a unit after 0.1 s:\n%s\nwant %s", b.String(), want)
+	}
 }
