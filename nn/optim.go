@@ -77,25 +77,6 @@ func ClipGradNorm(params []*Param, maxNorm float32) float32 {
 	return total
 }
 
-// CosineLR is PyTorch's CosineAnnealingLR in closed form:
-// min + (base-min)*(1+cos(pi*epoch/total))/2.
-func CosineLR(base, min float32, epoch, total int) float32 {
-	if total <= 0 {
-		return base
-	}
-	c := (1 + math.Cos(math.Pi*float64(epoch)/float64(total))) / 2
-	return float32(float64(min) + (float64(base)-float64(min))*c)
-}
-
-// LinearLR decays linearly from base at epoch 0 to 0 at epoch total:
-// base*(1 - epoch/total).
-func LinearLR(base float32, epoch, total int) float32 {
-	if total <= 0 {
-		return base
-	}
-	return float32(float64(base) * (1 - float64(epoch)/float64(total)))
-}
-
 // State returns the optimiser state for resuming: "step" (int64 scalar) and
 // "<param>.momentum_buffer" for every parameter (zeros before the first step).
 func (o *SGD) State() []NamedTensor {

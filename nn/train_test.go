@@ -8,6 +8,7 @@ import (
 
 	"pertnas/nn"
 	"pertnas/nn/cpu"
+	"pertnas/train/schedule"
 )
 
 // smallNet is a conv net using most ops: stem conv + affine BN, ReLU,
@@ -92,7 +93,7 @@ func (tr *trainer) step(i int) float32 {
 	loss := tr.net.loss(tr.g, tr.g.FromHost(x, 16, 3, 16, 16), labels)
 	tr.g.Backward(loss)
 	nn.ClipGradNorm(tr.opt.Params(), 5)
-	tr.opt.LR = nn.CosineLR(0.05, 0, i, 20)
+	tr.opt.LR = float32(schedule.Cosine(0.05, 0, i, 20))
 	tr.opt.Step()
 	return loss.Item()
 }

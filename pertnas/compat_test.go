@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"pertnas/formats/genotype"
+	"pertnas/train/schedule"
 )
 
 // runMember runs member m of cfg on a fresh fake and returns its rows and
@@ -62,7 +63,7 @@ func TestRestoreNone(t *testing.T) {
 	}
 	ctx := context.Background()
 	for k := 0; k < cfg.ExpandEpochs; k++ {
-		if _, err := net.TrainEpoch(ctx, derive(cfg.Seed, "expand/epoch", m, e, k), cosineLR(cfg.LR0/cfg.ExpandLRDiv, cfg.LRMin, k, cfg.ExpandEpochs), nil); err != nil {
+		if _, err := net.TrainEpoch(ctx, derive(cfg.Seed, "expand/epoch", m, e, k), schedule.Cosine(cfg.LR0/cfg.ExpandLRDiv, cfg.LRMin, k, cfg.ExpandEpochs), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pertnas/formats/artifact"
+	"pertnas/train/schedule"
 )
 
 // Unit kinds of a job's journal.
@@ -365,7 +366,7 @@ func (s *session) build(phase string, edge int, edges EdgeConfig, seed uint64) e
 // optimiser holds afterwards: the schedule at k = epochs, i.e. lrMin.
 func (s *session) train(phase string, edge, epochs int, lr0, lrMin float64, seed func(epoch int) uint64) (float64, error) {
 	for k := 0; k < epochs; k++ {
-		lr := cosineLR(lr0, lrMin, k, epochs)
+		lr := schedule.Cosine(lr0, lrMin, k, epochs)
 		want := entry{Kind: kindEpoch, Phase: phase, Edge: edge, Op: -1, Epoch: k, Seed: seed(k), LR: jfloat(lr), AccBefore: nan()}
 		_, err := s.unit(want, func(e *entry) error {
 			net, err := s.liveNet()
@@ -388,12 +389,7 @@ func (s *session) train(phase string, edge, epochs int, lr0, lrMin float64, seed
 			return 0, err
 		}
 	}
-	return cosineLR(lr0, lrMin, epochs, epochs), nil
-}
-
-// cosineLR is the cosine annealing schedule at epoch k of epochs.
-func cosineLR(lr0, lrMin float64, k, epochs int) float64 {
-	return lrMin + (lr0-lrMin)*(1+math.Cos(math.Pi*float64(k)/float64(epochs)))/2
+	return schedule.Cosine(lr0, lrMin, epochs, epochs), nil
 }
 
 // accuracy measures the current network's validation accuracy.

@@ -32,6 +32,7 @@ import (
 	"pertnas/formats/checkpoint"
 	"pertnas/loader"
 	"pertnas/nn"
+	"pertnas/train/schedule"
 )
 
 // Model is a network the loop can train: its parameter scope and a forward
@@ -141,9 +142,9 @@ func (e *DivergenceError) Error() string {
 // LR returns the learning rate of epoch (0-based).
 func (c *Config) lrAt(epoch int) float32 {
 	if c.Schedule == Linear {
-		return nn.LinearLR(c.LR, epoch, c.Epochs)
+		return float32(schedule.Linear(float64(c.LR), epoch, c.Epochs))
 	}
-	return nn.CosineLR(c.LR, c.LRMin, epoch, c.Epochs)
+	return float32(schedule.Cosine(float64(c.LR), float64(c.LRMin), epoch, c.Epochs))
 }
 
 // dropPathAt returns the drop-path probability of epoch (DARTS's ramp).

@@ -16,6 +16,7 @@ import (
 	"pertnas/loader"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
+	"pertnas/train/schedule"
 )
 
 // tinyNet is a small CNN with an auxiliary head and drop path, enough to
@@ -271,7 +272,7 @@ func TestLearns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for e, r := range rows {
-		if want := float64(nn.CosineLR(0.1, 0, e, 4)); r.LR != want {
+		if want := float64(float32(schedule.Cosine(0.1, 0, e, 4))); r.LR != want {
 			t.Errorf("epoch %d lr %v want %v", e, r.LR, want)
 		}
 		if want := float64(float32(0.3) * float32(e) / 4); r.DropPath != want {
