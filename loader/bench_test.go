@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"pertnas/convert/imagenet"
 	"pertnas/formats/beton"
 )
 
@@ -78,34 +79,17 @@ func (s *sizedJPEGSource) Sample(i int) (Encoded, error) {
 }
 
 // imagenetSized returns n textured JPEGs (quality 90) of ImageNet's typical
-// sizes (500x375 and 375x500 alternately): smooth colour fields under
-// pixel noise and edges, which cost a decoder about what photographs do
-// (smooth gradients alone decode unrealistically fast).
+// sizes: imagenet.BenchImage, the images scripts/bench-imagenet.sh times.
 func imagenetSized(b testing.TB, n int) *sizedJPEGSource {
 	src := &sizedJPEGSource{}
-	rng := rand.New(rand.NewPCG(17, 0))
+	rng := rand.New(rand.NewPCG(imagenet.BenchSeed, 0))
 	for i := range n {
-		w, h := 500, 375
-		if i%2 == 1 {
-			w, h = h, w
-		}
-		img := image.NewRGBA(image.Rect(0, 0, w, h))
-		for p := range w * h {
-			x, y := p%w, p/w
-			noise := rng.IntN(48)
-			edge := 0
-			if (x/23+y/31+i)%3 == 0 {
-				edge = 60
-			}
-			img.Pix[p*4] = byte(min(255, x*200/w+noise+edge))
-			img.Pix[p*4+1] = byte(min(255, y*180/h+noise/2+(x*y/97)%40))
-			img.Pix[p*4+2] = byte(min(255, 90+((x^y)+i*7)%80+noise-edge/2))
-			img.Pix[p*4+3] = 255
-		}
+		img := imagenet.BenchImage(rng, i)
 		var buf bytes.Buffer
 		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
 			b.Fatal(err)
 		}
+		w, h := img.Rect.Dx(), img.Rect.Dy()
 		src.data, src.w, src.h = append(src.data, buf.Bytes()), append(src.w, w), append(src.h, h)
 	}
 	return src

@@ -7,7 +7,7 @@
 #                 FFCV has no colour jitter)
 #   eval          resize 256 + centre crop 224 + normalise (FFCV: its
 #                 CenterCropRGBImageDecoder, ratio 224/256)
-# The images are generated here: N textured JPEGs (quality 90, 500x375 and
+# The images come from `convert-imagenet synth --bench N`: N textured JPEGs (quality 90, 500x375 and
 # 375x500, pixel noise and edges over colour fields: about 90 KB each, as
 # ImageNet's photographs; smooth gradients would decode unrealistically
 # fast), converted by convert-imagenet. FFCV runs when /usr/bin/python3 can
@@ -47,70 +47,9 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   images=$n   epochs=$epochs
 # 1. The images and the .beton.
 beton=$work/out/imagenet_train.beton
 if [[ ! -f $beton ]]; then
-	mkdir -p "$work/gen"
-	cat >"$work/gen/main.go" <<'EOF'
-// Writes N textured JPEGs (quality 90) into DIR/train/<class>/ and a few
-// into DIR/val/<class>/.
-package main
-
-import (
-	"fmt"
-	"image"
-	"image/jpeg"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
-)
-
-func main() {
-	dir := os.Args[1]
-	n, _ := strconv.Atoi(os.Args[2])
-	rng := rand.New(rand.NewPCG(17, 0))
-	write := func(split string, i int) {
-		w, h := 500, 375
-		if i%2 == 1 {
-			w, h = h, w
-		}
-		img := image.NewRGBA(image.Rect(0, 0, w, h))
-		for p := range w * h {
-			x, y := p%w, p/w
-			noise := rng.IntN(48)
-			edge := 0
-			if (x/23+y/31+i)%3 == 0 {
-				edge = 60
-			}
-			img.Pix[p*4] = byte(min(255, x*200/w+noise+edge))
-			img.Pix[p*4+1] = byte(min(255, y*180/h+noise/2+(x*y/97)%40))
-			img.Pix[p*4+2] = byte(min(255, 90+((x^y)+i*7)%80+noise-edge/2))
-			img.Pix[p*4+3] = 255
-		}
-		d := filepath.Join(dir, split, fmt.Sprintf("n%08d", i%10))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			panic(err)
-		}
-		f, err := os.Create(filepath.Join(d, fmt.Sprintf("img%05d.JPEG", i)))
-		if err != nil {
-			panic(err)
-		}
-		if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 90}); err != nil {
-			panic(err)
-		}
-		if err := f.Close(); err != nil {
-			panic(err)
-		}
-	}
-	for i := range n {
-		write("train", i)
-	}
-	for i := range 20 {
-		write("val", i)
-	}
-}
-EOF
 	rm -rf "$work/src"
-	(cd "$work/gen" && GO111MODULE=off go run main.go "$work/src" "$n")
 	go build -o "$work/convert-imagenet" ./stages/convert-imagenet
+	"$work/convert-imagenet" synth --bench "$n" --out "$work/src" >/dev/null
 	"$work/convert-imagenet" convert --src "$work/src" --out "$work/out" >/dev/null
 fi
 echo "data: $beton ($(du -h "$beton" | cut -f1))"

@@ -131,3 +131,57 @@ func synthImage(rng *rand.Rand, k, h, w int) *image.RGBA {
 	}
 	return img
 }
+
+// BenchImage draws benchmark image i: ImageNet's typical sizes (500x375
+// and 375x500 alternately), smooth colour fields under pixel noise and
+// edges, which cost a JPEG decoder about what photographs do (smooth
+// gradients alone decode unrealistically fast). rng supplies the noise.
+func BenchImage(rng *rand.Rand, i int) *image.RGBA {
+	w, h := 500, 375
+	if i%2 == 1 {
+		w, h = h, w
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for p := range w * h {
+		x, y := p%w, p/w
+		noise := rng.IntN(48)
+		edge := 0
+		if (x/23+y/31+i)%3 == 0 {
+			edge = 60
+		}
+		img.Pix[p*4] = byte(min(255, x*200/w+noise+edge))
+		img.Pix[p*4+1] = byte(min(255, y*180/h+noise/2+(x*y/97)%40))
+		img.Pix[p*4+2] = byte(min(255, 90+((x^y)+i*7)%80+noise-edge/2))
+		img.Pix[p*4+3] = 255
+	}
+	return img
+}
+
+// BenchSeed seeds the generator of the benchmark images.
+const BenchSeed = 17
+
+// WriteBench writes the input-pipeline benchmark set under dir: n
+// BenchImage JPEGs (quality 90) in train/<class>/ (class i mod 10) and 20
+// more in val/<class>/, from one generator seeded with BenchSeed.
+func WriteBench(dir string, n int) error {
+	if n < 1 {
+		return badInput("imagenet bench set: want >= 1 images, got %d", n)
+	}
+	rng := rand.New(rand.NewPCG(BenchSeed, 0))
+	for _, split := range []struct {
+		name string
+		n    int
+	}{{"train", n}, {"val", 20}} {
+		for i := range split.n {
+			img := BenchImage(rng, i)
+			path := filepath.Join(dir, split.name, SynthClass(i%10), fmt.Sprintf("img%05d.JPEG", i))
+			err := artifact.WriteFile(path, func(w io.Writer) error {
+				return jpeg.Encode(w, img, &jpeg.Options{Quality: 90})
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -76,6 +76,7 @@ type synthCmd struct {
 	MaxSide int    `help:"Largest image side." default:"96"`
 	FlatVal bool   `help:"Put val images directly in val/ with val/labels.txt instead of class folders."`
 	Seed    uint64 `help:"Random seed." default:"1"`
+	Bench   int    `help:"Instead of the learnable set: N textured 500x375 / 375x500 JPEGs in train/ and 20 in val/, the input-pipeline benchmark set of scripts/bench-imagenet.sh (0: off)." placeholder:"N"`
 }
 
 // Validate refuses counts and sizes that make no dataset.
@@ -91,11 +92,16 @@ func (c *synthCmd) Validate() error {
 		return stage.FlagErrorf("--min-side", "must be >= 1, got %d", c.MinSide)
 	case c.MaxSide < c.MinSide:
 		return stage.FlagErrorf("--max-side", "must be >= --min-side %d, got %d", c.MinSide, c.MaxSide)
+	case c.Bench < 0:
+		return stage.FlagErrorf("--bench", "must be >= 0, got %d", c.Bench)
 	}
 	return nil
 }
 
 func (c *synthCmd) Run() error {
+	if c.Bench > 0 {
+		return imagenet.WriteBench(c.Out, c.Bench)
+	}
 	return imagenet.WriteSynth(c.Out, imagenet.SynthOptions{Classes: c.Classes, Train: c.Train, Val: c.Val,
 		MinSide: c.MinSide, MaxSide: c.MaxSide, FlatVal: c.FlatVal, Seed: c.Seed})
 }

@@ -33,6 +33,7 @@ func TestStage(t *testing.T) {
 		{[]string{"--src", src, "--out", out, "--bogus"}, 2, "bogus"},
 		{[]string{"--src", src}, 2, "--out"},
 		{[]string{"synth", "--out", filepath.Join(dir, "s"), "--classes", "11"}, 2, "classes"},
+		{[]string{"synth", "--out", filepath.Join(dir, "s"), "--bench=-1"}, 2, "--bench: must be >= 0, got -1"},
 	}
 	for _, s := range steps {
 		status, stderr := stagetest.Run(t, s.args...)
