@@ -35,21 +35,11 @@ func TestRefusedLeavesRunFolder(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	smokeData(t, data)
-	trunc := filepath.Join(dir, "trunc")
-	os.MkdirAll(trunc, 0o755)
-	for _, f := range []string{"manifest.json", "cifar_test.beton"} {
-		b, _ := os.ReadFile(filepath.Join(data, f))
-		os.WriteFile(filepath.Join(trunc, f), b, 0o644)
-	}
 	b, _ := os.ReadFile(filepath.Join(data, "cifar_train.beton"))
-	os.WriteFile(filepath.Join(trunc, "cifar_train.beton"), b[:len(b)/3], 0o644)
+	trunc := filepath.Join(dir, "trunc")
+	stagetest.CopyWith(t, data, trunc, "cifar_train.beton", b[:len(b)/3])
 	random := filepath.Join(dir, "random")
-	os.MkdirAll(random, 0o755)
-	for _, f := range []string{"manifest.json", "cifar_test.beton"} {
-		b, _ := os.ReadFile(filepath.Join(data, f))
-		os.WriteFile(filepath.Join(random, f), b, 0o644)
-	}
-	os.WriteFile(filepath.Join(random, "cifar_train.beton"), []byte(strings.Repeat("\x9a\x13random", 4096)), 0o644)
+	stagetest.CopyWith(t, data, random, "cifar_train.beton", []byte(strings.Repeat("\x9a\x13random", 4096)))
 
 	// A run folder started by an earlier job: run.json, member 0 finished
 	// with a corrupt table, a temporary file of a killed write.

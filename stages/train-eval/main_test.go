@@ -28,14 +28,9 @@ func TestRefusedLeavesOut(t *testing.T) {
 	if _, err := convert.Run(context.Background(), convert.Options{Src: arc, Out: data}); err != nil {
 		t.Fatal(err)
 	}
-	trunc := filepath.Join(dir, "trunc")
-	os.MkdirAll(trunc, 0o755)
-	for _, f := range []string{"manifest.json", "cifar_test.beton"} {
-		b, _ := os.ReadFile(filepath.Join(data, f))
-		os.WriteFile(filepath.Join(trunc, f), b, 0o644)
-	}
 	b, _ := os.ReadFile(filepath.Join(data, "cifar_train.beton"))
-	os.WriteFile(filepath.Join(trunc, "cifar_train.beton"), b[:len(b)/3], 0o644)
+	trunc := filepath.Join(dir, "trunc")
+	stagetest.CopyWith(t, data, trunc, "cifar_train.beton", b[:len(b)/3])
 	cut := filepath.Join(dir, "cut.json")
 	g := `{"normal": [["sep_conv_3x3", 0], ["sep_conv_3x3", 1], ["skip_connect", 0], ["sep_conv_3x3", 1]], "normal_concat": [2, 3, 4, 5], "reduce": [["max_pool_3x3", 0]]}`
 	os.WriteFile(cut, []byte(g[:len(g)-40]), 0o644)

@@ -90,3 +90,31 @@ func Unchanged(t testing.TB, dir string, before map[string]string) {
 		}
 	}
 }
+
+// CopyWith copies the files of folder src (not below it) into a new folder
+// dst, giving file name the contents b instead: a dataset folder with one
+// file truncated or replaced, for the refusal tests of the stages.
+func CopyWith(t testing.TB, src, dst, name string, b []byte) {
+	t.Helper()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		data := b
+		if e.Name() != name {
+			if data, err = os.ReadFile(filepath.Join(src, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -63,3 +63,15 @@ type fakeT struct {
 
 func (f *fakeT) Helper()               {}
 func (f *fakeT) Errorf(string, ...any) { f.errors++ }
+
+func TestCopyWith(t *testing.T) {
+	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "copy")
+	os.WriteFile(filepath.Join(src, "a"), []byte("aaa"), 0o644)
+	os.WriteFile(filepath.Join(src, "b"), []byte("bbb"), 0o644)
+	os.Mkdir(filepath.Join(src, "sub"), 0o755)
+	CopyWith(t, src, dst, "b", []byte("x"))
+	got := Snapshot(t, dst)
+	if len(got) != 3 || got["a"] != "aaa" || got["b"] != "x" {
+		t.Fatalf("copy holds %q, want a=aaa, b=x and the folder itself", got)
+	}
+}
