@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"pertnas/formats/checkpoint"
 	"pertnas/formats/genotype"
 	"pertnas/nn"
 )
@@ -155,11 +156,11 @@ func evalLogits(n *SearchNetwork, x *nn.Tensor) []float32 {
 // copyWeights loads into dst every tensor of src that dst has.
 func copyWeights(t *testing.T, dst, src *nn.Scope) {
 	t.Helper()
-	have := map[string]nn.NamedTensor{}
+	have := map[string]checkpoint.Tensor{}
 	for _, nt := range src.StateDict() {
 		have[nt.Name] = nt
 	}
-	var sd []nn.NamedTensor
+	var sd []checkpoint.Tensor
 	for _, nt := range dst.StateDict() {
 		sd = append(sd, have[nt.Name])
 	}
@@ -260,9 +261,11 @@ func TestSetMaskErrors(t *testing.T) {
 
 // TestSeededBuild: the same seed builds the same weights; another seed does not.
 func TestSeededBuild(t *testing.T) {
-	sd := func(seed uint64) []nn.NamedTensor { return smallSearch(t, FullConfig(false), seed).Scope().StateDict() }
+	sd := func(seed uint64) []checkpoint.Tensor {
+		return smallSearch(t, FullConfig(false), seed).Scope().StateDict()
+	}
 	a, b, c := sd(5), sd(5), sd(6)
-	same := func(x, y []nn.NamedTensor) bool {
+	same := func(x, y []checkpoint.Tensor) bool {
 		for i := range x {
 			if !slices.Equal(x[i].F32, y[i].F32) {
 				return false

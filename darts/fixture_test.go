@@ -81,12 +81,13 @@ func splitmix(seed uint64, n int) []float64 {
 
 // stateDict returns the fixture's state dict for net, the tensors too big
 // to store generated from their seeds (shapes from net's own state dict).
-func (f *fixture) stateDict(s *nn.Scope) []nn.NamedTensor {
-	var sd []nn.NamedTensor
+func (f *fixture) stateDict(s *nn.Scope) []checkpoint.Tensor {
+	var sd []checkpoint.Tensor
 	for _, name := range f.order {
 		if rest, ok := strings.CutPrefix(name, "state."); ok {
 			x := f.tensors[name]
-			sd = append(sd, nn.NamedTensor{Name: rest, Shape: x.Shape, F32: x.F32, I64: x.I64})
+			x.Name = rest
+			sd = append(sd, x)
 		}
 	}
 	for _, own := range s.StateDict() {
@@ -98,7 +99,7 @@ func (f *fixture) stateDict(s *nn.Scope) []nn.NamedTensor {
 		for i, u := range splitmix(gen.Seed, len(vals)) {
 			vals[i] = float32((u*2 - 1) * gen.Bound)
 		}
-		sd = append(sd, nn.NamedTensor{Name: own.Name, Shape: own.Shape, F32: vals})
+		sd = append(sd, checkpoint.Tensor{Name: own.Name, Shape: own.Shape, F32: vals})
 	}
 	return sd
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"pertnas/formats/checkpoint"
 	"pertnas/formats/genotype"
 	"pertnas/nn"
 )
@@ -115,7 +116,7 @@ func checkGrads(t *testing.T, f *fixture, params []*nn.Param) {
 // checkPost compares BN running statistics after the training forward.
 func checkPost(t *testing.T, f *fixture, s *nn.Scope) {
 	t.Helper()
-	own := map[string]nn.NamedTensor{}
+	own := map[string]checkpoint.Tensor{}
 	for _, nt := range s.StateDict() {
 		own[nt.Name] = nt
 	}

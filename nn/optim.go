@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"pertnas/formats/checkpoint"
 )
 
 // SGD is stochastic gradient descent with momentum and weight decay,
@@ -79,21 +81,21 @@ func ClipGradNorm(params []*Param, maxNorm float32) float32 {
 
 // State returns the optimiser state for resuming: "step" (int64 scalar) and
 // "<param>.momentum_buffer" for every parameter (zeros before the first step).
-func (o *SGD) State() []NamedTensor {
-	out := []NamedTensor{{Name: "step", Shape: []int{}, I64: []int64{o.steps}}}
+func (o *SGD) State() []checkpoint.Tensor {
+	out := []checkpoint.Tensor{{Name: "step", Shape: []int{}, I64: []int64{o.steps}}}
 	for i, p := range o.params {
 		t := o.bufs[i]
 		data := make([]float32, t.n)
 		t.b.Download(data, t.buf)
-		out = append(out, NamedTensor{Name: p.Name + ".momentum_buffer", Shape: append([]int{}, t.Shape()...), F32: data})
+		out = append(out, checkpoint.Tensor{Name: p.Name + ".momentum_buffer", Shape: append([]int{}, t.Shape()...), F32: data})
 	}
 	return out
 }
 
 // LoadState restores what State returned; the error names a missing,
 // unexpected or misshapen entry, and nothing changes on error.
-func (o *SGD) LoadState(st []NamedTensor) error {
-	byName := map[string]*NamedTensor{}
+func (o *SGD) LoadState(st []checkpoint.Tensor) error {
+	byName := map[string]*checkpoint.Tensor{}
 	for i := range st {
 		if byName[st[i].Name] != nil {
 			return fmt.Errorf("optimizer state: duplicate entry %q", st[i].Name)

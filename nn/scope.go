@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"pertnas/formats/checkpoint"
 )
 
 // Param is a trainable tensor, its gradient and its PyTorch state_dict name.
@@ -11,15 +13,6 @@ type Param struct {
 	Name  string // e.g. "cells.0._ops.3.op.1.weight"
 	Value *Tensor
 	Grad  *Tensor // same shape as Value; accumulated by Graph.Backward
-}
-
-// NamedTensor is one entry of a state dict: float32 data (F32) or, for
-// num_batches_tracked, int64 data (I64). Shape [] is a scalar.
-type NamedTensor struct {
-	Name  string
-	Shape []int
-	F32   []float32
-	I64   []int64
 }
 
 // registry is shared by a Scope and all its children.
@@ -160,12 +153,12 @@ func (s *Scope) BatchNorm(name string, c int, affine bool) *BatchNorm {
 // StateDict returns every tensor PyTorch's state_dict would hold, in order:
 // parameters and BN buffers (running_mean, running_var, num_batches_tracked
 // as an int64 scalar). The data are copies.
-func (s *Scope) StateDict() []NamedTensor {
-	var out []NamedTensor
-	host := func(name string, t *Tensor) NamedTensor {
+func (s *Scope) StateDict() []checkpoint.Tensor {
+	var out []checkpoint.Tensor
+	host := func(name string, t *Tensor) checkpoint.Tensor {
 		data := make([]float32, t.Numel())
 		t.b.Download(data, t.buf)
-		return NamedTensor{Name: name, Shape: append([]int{}, t.Shape()...), F32: data}
+		return checkpoint.Tensor{Name: name, Shape: append([]int{}, t.Shape()...), F32: data}
 	}
 	for _, e := range s.reg.entries {
 		if e.param != nil {
@@ -175,7 +168,7 @@ func (s *Scope) StateDict() []NamedTensor {
 		out = append(out,
 			host(e.bn.Name+".running_mean", e.bn.RunningMean),
 			host(e.bn.Name+".running_var", e.bn.RunningVar),
-			NamedTensor{Name: e.bn.Name + ".num_batches_tracked", Shape: []int{}, I64: []int64{e.bn.NumBatchesTracked}})
+			checkpoint.Tensor{Name: e.bn.Name + ".num_batches_tracked", Shape: []int{}, I64: []int64{e.bn.NumBatchesTracked}})
 	}
 	return out
 }
@@ -183,8 +176,8 @@ func (s *Scope) StateDict() []NamedTensor {
 // LoadStateDict sets every registered tensor from sd. Like PyTorch's strict
 // load_state_dict it fails (changing nothing) if a name is missing, unexpected,
 // duplicated, or has the wrong shape or element type; the error names the tensor.
-func (s *Scope) LoadStateDict(sd []NamedTensor) error {
-	byName := make(map[string]*NamedTensor, len(sd))
+func (s *Scope) LoadStateDict(sd []checkpoint.Tensor) error {
+	byName := make(map[string]*checkpoint.Tensor, len(sd))
 	for i := range sd {
 		nt := &sd[i]
 		if byName[nt.Name] != nil {

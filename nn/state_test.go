@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"pertnas/formats/checkpoint"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
 )
@@ -83,32 +84,32 @@ func TestLoadStateDictErrors(t *testing.T) {
 	net := newSmallNet(be, 1)
 	good := net.sc.StateDict()
 	before := net.sc.StateDict()
-	mutate := func(f func(sd []nn.NamedTensor) []nn.NamedTensor) []nn.NamedTensor {
-		sd := append([]nn.NamedTensor{}, good...)
+	mutate := func(f func(sd []checkpoint.Tensor) []checkpoint.Tensor) []checkpoint.Tensor {
+		sd := append([]checkpoint.Tensor{}, good...)
 		return f(sd)
 	}
 	cases := []struct {
 		name string
-		sd   []nn.NamedTensor
+		sd   []checkpoint.Tensor
 		want string
 	}{
-		{"missing", mutate(func(sd []nn.NamedTensor) []nn.NamedTensor { return sd[1:] }), `missing tensor "stem.0.weight"`},
-		{"unexpected", mutate(func(sd []nn.NamedTensor) []nn.NamedTensor {
-			return append(sd, nn.NamedTensor{Name: "extra.weight", Shape: []int{1}, F32: []float32{0}})
+		{"missing", mutate(func(sd []checkpoint.Tensor) []checkpoint.Tensor { return sd[1:] }), `missing tensor "stem.0.weight"`},
+		{"unexpected", mutate(func(sd []checkpoint.Tensor) []checkpoint.Tensor {
+			return append(sd, checkpoint.Tensor{Name: "extra.weight", Shape: []int{1}, F32: []float32{0}})
 		}), `unexpected tensor "extra.weight"`},
-		{"shape", mutate(func(sd []nn.NamedTensor) []nn.NamedTensor {
-			sd[18] = nn.NamedTensor{Name: sd[18].Name, Shape: []int{16, 10}, F32: sd[18].F32}
+		{"shape", mutate(func(sd []checkpoint.Tensor) []checkpoint.Tensor {
+			sd[18] = checkpoint.Tensor{Name: sd[18].Name, Shape: []int{16, 10}, F32: sd[18].F32}
 			return sd
 		}), `"classifier.weight" has shape [16 10], want [10 16]`},
-		{"short data", mutate(func(sd []nn.NamedTensor) []nn.NamedTensor {
-			sd[0] = nn.NamedTensor{Name: sd[0].Name, Shape: sd[0].Shape, F32: sd[0].F32[:5]}
+		{"short data", mutate(func(sd []checkpoint.Tensor) []checkpoint.Tensor {
+			sd[0] = checkpoint.Tensor{Name: sd[0].Name, Shape: sd[0].Shape, F32: sd[0].F32[:5]}
 			return sd
 		}), `"stem.0.weight" must hold 216 float32 values, has 5`},
-		{"int kind", mutate(func(sd []nn.NamedTensor) []nn.NamedTensor {
-			sd[5] = nn.NamedTensor{Name: sd[5].Name, Shape: []int{}, F32: []float32{1}}
+		{"int kind", mutate(func(sd []checkpoint.Tensor) []checkpoint.Tensor {
+			sd[5] = checkpoint.Tensor{Name: sd[5].Name, Shape: []int{}, F32: []float32{1}}
 			return sd
 		}), `"stem.1.num_batches_tracked" must be one int64 value`},
-		{"duplicate", mutate(func(sd []nn.NamedTensor) []nn.NamedTensor { return append(sd, sd[0]) }), `duplicate tensor "stem.0.weight"`},
+		{"duplicate", mutate(func(sd []checkpoint.Tensor) []checkpoint.Tensor { return append(sd, sd[0]) }), `duplicate tensor "stem.0.weight"`},
 	}
 	for _, c := range cases {
 		// poison values so a partial load would show

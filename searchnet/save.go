@@ -32,15 +32,10 @@ func (n *Net) Save(path string) (err error) {
 	if n.net == nil {
 		return errClosed
 	}
-	sd := n.net.Scope().StateDict()
-	st := n.opt.State()
-	ts := make([]checkpoint.Tensor, 0, len(sd)+len(st))
-	for _, t := range sd {
-		ts = append(ts, checkpoint.Tensor(t))
-	}
-	for _, t := range st {
+	ts := n.net.Scope().StateDict()
+	for _, t := range n.opt.State() {
 		t.Name = optPrefix + t.Name
-		ts = append(ts, checkpoint.Tensor(t))
+		ts = append(ts, t)
 	}
 	edges, err := json.Marshal(n.edges)
 	if err != nil {
@@ -94,13 +89,13 @@ func (n *Net) Load(path string) (err error) {
 			return bad("metadata %q: %q is not a loss scaler's state", metaScaler, sc)
 		}
 	}
-	var model, opt []nn.NamedTensor
+	var model, opt []checkpoint.Tensor
 	for _, t := range ts {
 		if name, ok := strings.CutPrefix(t.Name, optPrefix); ok {
 			t.Name = name
-			opt = append(opt, nn.NamedTensor(t))
+			opt = append(opt, t)
 		} else {
-			model = append(model, nn.NamedTensor(t))
+			model = append(model, t)
 		}
 	}
 	// The optimiser checks everything before changing anything; the model

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"pertnas/formats/checkpoint"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
 	"pertnas/pertnas"
@@ -60,7 +61,7 @@ func build(t testing.TB, b *Builder, edges pertnas.EdgeConfig, seed uint64) *Net
 // state is everything a network holds, on the host: its state_dict, the
 // optimiser state and the masks.
 type state struct {
-	model, opt []nn.NamedTensor
+	model, opt []checkpoint.Tensor
 	mask       masks
 }
 
@@ -74,7 +75,7 @@ func sameState(t *testing.T, what string, a, b state) {
 	if a.mask != b.mask {
 		t.Fatalf("%s: masks differ", what)
 	}
-	for _, pair := range [][2][]nn.NamedTensor{{a.model, b.model}, {a.opt, b.opt}} {
+	for _, pair := range [][2][]checkpoint.Tensor{{a.model, b.model}, {a.opt, b.opt}} {
 		x, y := pair[0], pair[1]
 		if len(x) != len(y) {
 			t.Fatalf("%s: %d tensors vs %d", what, len(x), len(y))

@@ -208,10 +208,10 @@ func (t *Trainer) Fit(ctx context.Context) ([]Row, error) {
 			if diff := jsonDiff(st.Config, fp); diff != "" {
 				return nil, fmt.Errorf("train: %s: %w (%s); use another output folder or the same arguments", t.Dir, ErrOtherSettings, diff)
 			}
-			if err := scope.LoadStateDict(toNN(model)); err != nil {
+			if err := scope.LoadStateDict(model); err != nil {
 				return nil, fmt.Errorf("train: checkpoint %s: %w", st.Model.Path, err)
 			}
-			if err := t.opt.LoadState(toNN(optim)); err != nil {
+			if err := t.opt.LoadState(optim); err != nil {
 				return nil, fmt.Errorf("train: checkpoint %s: %w", st.Optimizer.Path, err)
 			}
 			if err := json.Unmarshal(st.Metrics, &rows); err != nil || len(rows) != st.Epoch {
@@ -264,7 +264,7 @@ func (t *Trainer) save(epochs int, fp []byte, rows []Row) error {
 		RNG: checkpoint.RNGState{Seed: t.Config.Seed,
 			Scheme: "every stream of epoch e derives from (seed, e): loader order and augmentation, drop-path masks"},
 	}
-	if err := checkpoint.Save(t.Dir, st, fromNN(t.Model.Scope().StateDict()), fromNN(t.opt.State())); err != nil {
+	if err := checkpoint.Save(t.Dir, st, t.Model.Scope().StateDict(), t.opt.State()); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return nil
@@ -467,20 +467,4 @@ func flatten(prefix string, v any, out map[string]string) {
 		b, _ := json.Marshal(x)
 		out[strings.TrimPrefix(prefix, ".")] = string(b)
 	}
-}
-
-func toNN(ts []checkpoint.Tensor) []nn.NamedTensor {
-	out := make([]nn.NamedTensor, len(ts))
-	for i, t := range ts {
-		out[i] = nn.NamedTensor(t)
-	}
-	return out
-}
-
-func fromNN(ts []nn.NamedTensor) []checkpoint.Tensor {
-	out := make([]checkpoint.Tensor, len(ts))
-	for i, t := range ts {
-		out[i] = checkpoint.Tensor(t)
-	}
-	return out
 }

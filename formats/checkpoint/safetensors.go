@@ -40,9 +40,11 @@ import (
 	"pertnas/formats/artifact"
 )
 
-// Tensor is one named tensor. Exactly one of F32 and I64 holds the data,
-// which is Shape's product elements long (1 for a scalar, Shape empty). Its
-// fields match nn.NamedTensor, so values convert with Tensor(nt).
+// Tensor is one named tensor, the unit of a state dict: nn's StateDict and
+// the optimiser's State return these, and Write stores them as they are.
+// Exactly one of F32 and I64 holds the data (I64 for BatchNorm's
+// num_batches_tracked and the optimiser's step), which is Shape's product
+// elements long (1 for a scalar, Shape empty).
 type Tensor struct {
 	Name  string
 	Shape []int

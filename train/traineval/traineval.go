@@ -448,11 +448,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if err := writeCurves(filepath.Join(o.Out, "curves.png"), rows); err != nil {
 		return nil, err
 	}
-	var model []checkpoint.Tensor
-	for _, t := range net.Scope().StateDict() {
-		model = append(model, checkpoint.Tensor(t))
-	}
-	if err := checkpoint.Write(filepath.Join(o.Out, "model.safetensors"), model, map[string]string{"format": "pt"}); err != nil {
+	if err := checkpoint.Write(filepath.Join(o.Out, "model.safetensors"), net.Scope().StateDict(), map[string]string{"format": "pt"}); err != nil {
 		return nil, err
 	}
 	res = &Result{
