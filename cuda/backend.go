@@ -460,12 +460,12 @@ func (b *Backend) ReLU(x, y nn.Buffer) {
 	b.launch("k_relu", blocksFor(n), new(args).t(b.dev(y)).t(b.dev(x)).i64(n))
 }
 
-// ReLUBackward adds dy to dx where y > 0.
-func (b *Backend) ReLUBackward(y, dy, dx nn.Buffer) {
+// ReLUBackward writes (or adds, when accumulate) dy to dx where y > 0.
+func (b *Backend) ReLUBackward(y, dy, dx nn.Buffer, accumulate bool) {
 	n := y.Len()
 	b.enter()
 	defer b.leave()
-	b.launch("k_relu_bwd", blocksFor(n), new(args).t(b.dev(dx)).t(b.dev(y)).t(b.dev(dy)).i64(n))
+	b.launch("k_relu_bwd", blocksFor(n), new(args).t(b.dev(dx)).t(b.dev(y)).t(b.dev(dy)).i64(n).flag(accumulate))
 }
 
 func poolArgs(a *args, d nn.PoolDesc) *args {
@@ -479,11 +479,12 @@ func (b *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
 	b.launch("k_maxpool", blocksFor(d.N*d.C*d.OH*d.OW), poolArgs(new(args).t(b.dev(y)).t(b.dev(x)), d))
 }
 
-// MaxPoolBackward adds each window's gradient to its first maximum.
-func (b *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer) {
+// MaxPoolBackward writes (or adds, when accumulate) each window's gradient
+// to its first maximum.
+func (b *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulate bool) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_maxpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).t(b.dev(dx)).t(b.dev(x)).t(b.dev(dy)), d))
+	b.launch("k_maxpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).t(b.dev(dx)).t(b.dev(x)).t(b.dev(dy)), d).flag(accumulate))
 }
 
 // AvgPool divides by the window size (countPad) or by its in-image part.
@@ -493,11 +494,12 @@ func (b *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 	b.launch("k_avgpool", blocksFor(d.N*d.C*d.OH*d.OW), poolArgs(new(args).t(b.dev(y)).t(b.dev(x)), d).flag(countPad))
 }
 
-// AvgPoolBackward adds dy/count to every element of each window.
-func (b *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer) {
+// AvgPoolBackward writes (or adds, when accumulate) the sum of dy/count
+// over the windows of each element.
+func (b *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer, accumulate bool) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_avgpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).t(b.dev(dx)).t(b.dev(dy)), d).flag(countPad))
+	b.launch("k_avgpool_bwd", blocksFor(d.N*d.C*d.H*d.W), poolArgs(new(args).t(b.dev(dx)).t(b.dev(dy)), d).flag(countPad).flag(accumulate))
 }
 
 // GlobalAvgPool: y[n, c] = mean of x[n, c, :].
@@ -507,11 +509,11 @@ func (b *Backend) GlobalAvgPool(n, c, hw int, x, y nn.Buffer) {
 	b.launch("k_gap", n*c, new(args).t(b.dev(y)).t(b.dev(x)).i32(n*c).i32(hw))
 }
 
-// GlobalAvgPoolBackward: dx += dy/hw.
-func (b *Backend) GlobalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer) {
+// GlobalAvgPoolBackward: dx (+)= dy/hw.
+func (b *Backend) GlobalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer, accumulate bool) {
 	b.enter()
 	defer b.leave()
-	b.launch("k_gap_bwd", blocksFor(n*c*hw), new(args).t(b.dev(dx)).t(b.dev(dy)).i32(hw).i64(n*c*hw))
+	b.launch("k_gap_bwd", blocksFor(n*c*hw), new(args).t(b.dev(dx)).t(b.dev(dy)).i32(hw).i64(n*c*hw).flag(accumulate))
 }
 
 // CopyChannels copies (or adds) c channels of every sample, see nn.Backend.

@@ -445,15 +445,15 @@ func (b *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
 	r.done()
 }
 
-// Conv2DBackwardData: dx += conv_transpose(dy, w).
-func (b *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer) {
+// Conv2DBackwardData: dx (+)= conv_transpose(dy, w).
+func (b *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumulate bool) {
 	b.enter()
 	defer b.leave()
 	p, dnn, dt := b.convPlan(d), &b.l.dnn, b.actType()
 	var own func(out uint64, odt dtype)
 	if isDepthwise(d) {
 		own = func(out uint64, odt dtype) {
-			b.launch("k_dw_bwd_data", blocksFor(dx.Len()), dwArgs(new(args).t(out, odt).t(b.dev(dy)).t(b.dev(w)), d.N*d.C, d))
+			b.launch("k_dw_bwd_data", blocksFor(dx.Len()), dwArgs(new(args).t(out, odt).t(b.dev(dy)).t(b.dev(w)), d.N*d.C, d).flag(accumulate))
 		}
 	}
 	if b.ownFixed(&p.bwdData, own != nil) {
@@ -470,7 +470,7 @@ func (b *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer) {
 		own(b.dev(dx))
 		return
 	}
-	r := b.result("conv-x", dx, dx.Len(), dt, true)
+	r := b.result("conv-x", dx, dx.Len(), dt, accumulate)
 	b.setConvMath(p.conv, p.bwdData.math)
 	b.queued("cudnnConvolutionBackwardData", d)
 	if st := dnn.ConvBwdData(b.dnn, scalar(&one), p.w, wp, p.y, dyp, p.conv,
@@ -572,9 +572,9 @@ func (b *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y
 	r.done()
 }
 
-// BatchNormTrainBackward accumulates dx, dgamma and dbeta (the latter two
-// only when not nil) from the saved batch statistics.
-func (b *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer) {
+// BatchNormTrainBackward writes (or adds, when accumulate) dx and adds
+// dgamma and dbeta (when not nil) from the saved batch statistics.
+func (b *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer, accumulate bool) {
 	b.enter()
 	defer b.leave()
 	xd, cd := b.bnDescs(d)
@@ -593,7 +593,7 @@ func (b *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, sa
 	}
 	dnn, dt, n := &b.l.dnn, b.actType(), d.N*d.C*d.HW
 	xp, dyp := b.operand("bn-x", x, n, dt), b.operand("bn-y", dy, n, dt)
-	r := b.result("bn-dx", dx, n, dt, true)
+	r := b.result("bn-dx", dx, n, dt, accumulate)
 	b.queued("cudnnBatchNormalizationBackward", d)
 	must(dnn.check("cudnnBatchNormalizationBackward", dnn.BatchNormBwd(b.dnn, cudnnBatchNormSpatial, scalar(&one), r.beta(), scalar(&one), scalar(betaParam),
 		xd, xp, xd, dyp, xd, r.ptr, cd, g, dg, db, bnEpsilon(d.Eps), b.ptr(saveMean), b.ptr(saveInvStd))))

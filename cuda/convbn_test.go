@@ -187,7 +187,7 @@ func TestConvGlue(t *testing.T) {
 	x, w, y := b.Alloc(2*8*81), b.Alloc(8*1*9), b.Alloc(2*8*25)
 	b.Conv2DForward(d, x, w, y)
 	b.Conv2DForward(d, x, w, y) // cached: no second Find
-	b.Conv2DBackwardData(d, y, w, x)
+	b.Conv2DBackwardData(d, y, w, x, true)
 	b.Conv2DBackwardFilter(d, x, y, w)
 	want := []string{
 		"find fwd math 3", "fwd algo 1 math 3 ws 4096 alpha 1 beta 0", "fwd algo 1 math 3 ws 4096 alpha 1 beta 0",
@@ -225,7 +225,7 @@ func TestConvGlue(t *testing.T) {
 	dd := d
 	dd.N = 1
 	b.Conv2DForward(dd, b.Alloc(1*8*81), w, b.Alloc(1*8*25))
-	b.Conv2DBackwardData(dd, b.Alloc(1*8*25), w, b.Alloc(1*8*81))
+	b.Conv2DBackwardData(dd, b.Alloc(1*8*25), w, b.Alloc(1*8*81), true)
 	b.Conv2DBackwardFilter(dd, b.Alloc(1*8*81), b.Alloc(1*8*25), w)
 	if want := []string{"find fwd math 3", "find bwd data math 3", "find bwd filter math 3"}; fmt.Sprint(f.calls) != fmt.Sprint(want) || mem.launches != 3*4 {
 		t.Errorf("depthwise with a faster kernel: cuDNN calls %q, %d launches; want %q and 12", f.calls, mem.launches, want)
@@ -263,8 +263,8 @@ func TestBatchNormGlue(t *testing.T) {
 	d6 := d
 	d6.Eps = 1e-6 // below cuDNN 8's minimum
 	b.BatchNormTrain(d6, x, c(), c(), c(), c(), y, c(), c())
-	b.BatchNormTrainBackward(d, x, y, nil, c(), c(), y, nil, nil)
-	b.BatchNormTrainBackward(d, x, y, c(), c(), c(), y, c(), c())
+	b.BatchNormTrainBackward(d, x, y, nil, c(), c(), y, nil, nil, true)
+	b.BatchNormTrainBackward(d, x, y, c(), c(), c(), y, c(), c(), true)
 	want := []string{
 		// eps reaches cuDNN as the layer's float32 widened, not clamped
 		// (CUDNN_BN_MIN_EPSILON is 0 in cuDNN 9).
@@ -345,7 +345,7 @@ func cpuCudnn(t *testing.T, l *Libraries, mem *emuMemory, f *fakeDNN) {
 	dnn.ConvBwdData = func(h uintptr, alpha unsafe.Pointer, wd uintptr, w uint64, dyd uintptr, dy uint64, cd uintptr, algo int32, ws, wsBytes uint64, beta unsafe.Pointer, dxd uintptr, dx uint64) int32 {
 		d := conv(dxd, wd, cd)
 		dxb := acc(beta, dx, size(f.tensors[dxd]), f.types[dxd])
-		c.Conv2DBackwardData(d, in(dy, size(f.tensors[dyd]), f.types[dyd]), in(w, size(f.filters[wd]), f.types[wd]), dxb)
+		c.Conv2DBackwardData(d, in(dy, size(f.tensors[dyd]), f.types[dyd]), in(w, size(f.filters[wd]), f.types[wd]), dxb, true)
 		out(dx, dxb, f.types[dxd])
 		return 0
 	}
@@ -381,7 +381,7 @@ func cpuCudnn(t *testing.T, l *Libraries, mem *emuMemory, f *fakeDNN) {
 	dnn.BatchNormBwd = func(h uintptr, mode int32, alphaD, betaD, alphaP, betaP unsafe.Pointer, xd uintptr, x uint64, dyd uintptr, dy uint64, dxd uintptr, dx uint64, bnd uintptr, scale, dScale, dBias uint64, eps float64, saveMean, saveInvVar uint64) int32 {
 		d, n := bn(xd, eps, 0)
 		dxb, dg, db := acc(betaD, dx, n, f.types[dxd]), acc(betaP, dScale, d.C, f32), acc(betaP, dBias, d.C, f32)
-		c.BatchNormTrainBackward(d, in(x, n, f.types[xd]), in(dy, n, f.types[dyd]), in(scale, d.C, f32), in(saveMean, d.C, f32), in(saveInvVar, d.C, f32), dxb, dg, db)
+		c.BatchNormTrainBackward(d, in(x, n, f.types[xd]), in(dy, n, f.types[dyd]), in(scale, d.C, f32), in(saveMean, d.C, f32), in(saveInvVar, d.C, f32), dxb, dg, db, true)
 		out(dx, dxb, f.types[dxd])
 		out(dScale, dg, f32)
 		out(dBias, db, f32)
@@ -483,7 +483,7 @@ func TestDepthwiseFallback(t *testing.T) {
 		f.findSt, f.perf = c.findSt, c.perf
 		x, w, y := b.Alloc(2*8*81), b.Alloc(8*25), b.Alloc(2*8*81)
 		b.Conv2DForward(dw, x, w, y)
-		b.Conv2DBackwardData(dw, y, w, x)
+		b.Conv2DBackwardData(dw, y, w, x, true)
 		b.Conv2DBackwardFilter(dw, x, y, w)
 		b.Conv2DForward(dw, x, w, y)
 		p := b.convPlans[dw]
@@ -558,7 +558,7 @@ func TestOwnDepthwiseReadsWeightsAsTheyAre(t *testing.T) {
 	mem.launches = 0
 	for range 2 {
 		b.Conv2DForward(d, x, w, y)
-		b.Conv2DBackwardData(d, y, w, x)
+		b.Conv2DBackwardData(d, y, w, x, true)
 		b.Conv2DBackwardFilter(d, x, y, w)
 	}
 	if mem.launches != 6 {

@@ -91,8 +91,12 @@ extern "C" __global__ void k_relu(void *y, int y_t, const void *x, int x_t, long
 	GRID_LOOP(i, n) { float v = LD(x, i); ST(y, i, v > 0.f ? v : 0.f); }
 }
 
-extern "C" __global__ void k_relu_bwd(void *dx, int dx_t, const void *y, int y_t, const void *dy, int dy_t, long long n) {
-	GRID_LOOP(i, n) if (LD(y, i) > 0.f) ADD(dx, i, LD(dy, i));
+// dx (+)= dy where y > 0; without accumulate dx may be dy.
+extern "C" __global__ void k_relu_bwd(void *dx, int dx_t, const void *y, int y_t, const void *dy, int dy_t, long long n, int accumulate) {
+	GRID_LOOP(i, n) {
+		if (accumulate) { if (LD(y, i) > 0.f) ADD(dx, i, LD(dy, i)); }
+		else ST(dx, i, LD(y, i) > 0.f ? LD(dy, i) : 0.f);
+	}
 }
 
 // Max pooling, padding = -inf, ties to the first maximum in row-major window order.
@@ -121,7 +125,7 @@ __device__ int win_lo(int i, int p, int k, int s) {
 
 // Gradient of max pooling, gathered per input element (deterministic): an
 // input receives dy of every window whose first maximum it is.
-extern "C" __global__ void k_maxpool_bwd(void *dx, int dx_t, const void *x, int x_t, const void *dy, int dy_t, int nc, int h, int w, int oh, int ow, int k, int s, int p) {
+extern "C" __global__ void k_maxpool_bwd(void *dx, int dx_t, const void *x, int x_t, const void *dy, int dy_t, int nc, int h, int w, int oh, int ow, int k, int s, int p, int accumulate) {
 	long long total = (long long)nc * h * w;
 	GRID_LOOP(i, total) {
 		int ix = i % w, iy = (i / w) % h; long long plane = i / ((long long)w * h);
@@ -141,7 +145,7 @@ extern "C" __global__ void k_maxpool_bwd(void *dx, int dx_t, const void *x, int 
 				if (by == iy && bx == ix) g += LD(dy, yb + oy * ow + ox);
 			}
 		}
-		ADD(dx, i, g);
+		if (accumulate) ADD(dx, i, g); else ST(dx, i, g);
 	}
 }
 
@@ -171,7 +175,7 @@ extern "C" __global__ void k_avgpool(void *y, int y_t, const void *x, int x_t, i
 	}
 }
 
-extern "C" __global__ void k_avgpool_bwd(void *dx, int dx_t, const void *dy, int dy_t, int nc, int h, int w, int oh, int ow, int k, int s, int p, int countPad) {
+extern "C" __global__ void k_avgpool_bwd(void *dx, int dx_t, const void *dy, int dy_t, int nc, int h, int w, int oh, int ow, int k, int s, int p, int countPad, int accumulate) {
 	long long total = (long long)nc * h * w;
 	GRID_LOOP(i, total) {
 		int ix = i % w, iy = (i / w) % h; long long yb = i / ((long long)w * h) * oh * ow;
@@ -181,7 +185,7 @@ extern "C" __global__ void k_avgpool_bwd(void *dx, int dx_t, const void *dy, int
 				g += LD(dy, yb + oy * ow + ox) / (float)pool_count(oy, ox, h, w, k, s, p, countPad);
 			}
 		}
-		ADD(dx, i, g);
+		if (accumulate) ADD(dx, i, g); else ST(dx, i, g);
 	}
 }
 
@@ -195,8 +199,11 @@ extern "C" __global__ void k_gap(void *y, int y_t, const void *x, int x_t, int r
 	}
 }
 
-extern "C" __global__ void k_gap_bwd(void *dx, int dx_t, const void *dy, int dy_t, int hw, long long n) {
-	GRID_LOOP(i, n) ADD(dx, i, LD(dy, i / hw) / (float)hw);
+extern "C" __global__ void k_gap_bwd(void *dx, int dx_t, const void *dy, int dy_t, int hw, long long n, int accumulate) {
+	GRID_LOOP(i, n) {
+		float g = LD(dy, i / hw) / (float)hw;
+		if (accumulate) ADD(dx, i, g); else ST(dx, i, g);
+	}
 }
 
 // dst[s, dstOff*hw + r] (+)= src[s, srcOff*hw + r] for r < len = c*hw.
@@ -326,7 +333,7 @@ extern "C" __global__ void k_dw_fwd(void *y, int y_t, const void *x, int x_t, co
 }
 
 // dx += gradient of k_dw_fwd with respect to x, gathered per input element.
-extern "C" __global__ void k_dw_bwd_data(void *dx, int dx_t, const void *dy, int dy_t, const void *w, int w_t, int nc, int c, int h, int wd, int oh, int ow, int k, int s, int p, int dil) {
+extern "C" __global__ void k_dw_bwd_data(void *dx, int dx_t, const void *dy, int dy_t, const void *w, int w_t, int nc, int c, int h, int wd, int oh, int ow, int k, int s, int p, int dil, int accumulate) {
 	long long total = (long long)nc * h * wd;
 	GRID_LOOP(i, total) {
 		int ix = i % wd, iy = (i / wd) % h; long long plane = i / ((long long)wd * h);
@@ -339,7 +346,7 @@ extern "C" __global__ void k_dw_bwd_data(void *dx, int dx_t, const void *dy, int
 				acc += LD(dy, yb + (ty / s) * ow + tx / s) * LD(w, wb + ky * k + kx);
 			}
 		}
-		ADD(dx, i, acc);
+		if (accumulate) ADD(dx, i, acc); else ST(dx, i, acc);
 	}
 }
 

@@ -212,8 +212,8 @@ func testElementwise(p *pair) {
 	p.c.ReLU(x.c, y.c)
 	p.check("ReLU", y)
 	dy, dx := p.randn(n), p.randn(n)
-	p.g.ReLUBackward(y.g, dy.g, dx.g)
-	p.c.ReLUBackward(y.c, dy.c, dx.c)
+	p.g.ReLUBackward(y.g, dy.g, dx.g, true)
+	p.c.ReLUBackward(y.c, dy.c, dx.c, true)
 	p.check("ReLUBackward (accumulating)", dx)
 	if a := p.g.Alloc(33); true {
 		h := make([]float32, 33)
@@ -266,8 +266,8 @@ func testConv(p *pair) {
 		p.check("Conv2DForward "+name, y)
 		dy := p.randn(y.c.Len())
 		dx, dw := p.randn(x.c.Len()), p.randn(w.c.Len()) // accumulated into
-		p.g.Conv2DBackwardData(d, dy.g, w.g, dx.g)
-		p.c.Conv2DBackwardData(d, dy.c, w.c, dx.c)
+		p.g.Conv2DBackwardData(d, dy.g, w.g, dx.g, true)
+		p.c.Conv2DBackwardData(d, dy.c, w.c, dx.c, true)
 		p.check("Conv2DBackwardData "+name, dx)
 		p.g.Conv2DBackwardFilter(d, x.g, dy.g, dw.g)
 		p.c.Conv2DBackwardFilter(d, x.c, dy.c, dw.c)
@@ -300,8 +300,8 @@ func TestParityBatchNorm(t *testing.T) {
 			p.check("BatchNormTrain runMean "+name, rm)
 			p.check("BatchNormTrain runVar (unbiased) "+name, rv)
 			dy, dx := p.randn(n), p.randn(n)
-			p.g.BatchNormTrainBackward(d, x.g, dy.g, gamma.g, sm.g, si.g, dx.g, dgamma.g, dbeta.g)
-			p.c.BatchNormTrainBackward(d, x.c, dy.c, gamma.c, sm.c, si.c, dx.c, dgamma.c, dbeta.c)
+			p.g.BatchNormTrainBackward(d, x.g, dy.g, gamma.g, sm.g, si.g, dx.g, dgamma.g, dbeta.g, true)
+			p.c.BatchNormTrainBackward(d, x.c, dy.c, gamma.c, sm.c, si.c, dx.c, dgamma.c, dbeta.c, true)
 			p.check("BatchNormTrainBackward dx "+name, dx)
 			if affine {
 				p.check("BatchNormTrainBackward dgamma "+name, dgamma)
@@ -359,15 +359,15 @@ func testPooling(p *pair) {
 		p.c.MaxPool(d, x.c, y.c)
 		p.check("MaxPool "+name, y)
 		dx := p.randn(x.c.Len())
-		p.g.MaxPoolBackward(d, x.g, dy.g, dx.g)
-		p.c.MaxPoolBackward(d, x.c, dy.c, dx.c)
+		p.g.MaxPoolBackward(d, x.g, dy.g, dx.g, true)
+		p.c.MaxPoolBackward(d, x.c, dy.c, dx.c, true)
 		p.check("MaxPoolBackward "+name, dx)
 		for _, countPad := range []bool{false, true} {
 			p.g.AvgPool(d, countPad, x.g, y.g)
 			p.c.AvgPool(d, countPad, x.c, y.c)
 			p.check(fmt.Sprintf("AvgPool countPad=%v %s", countPad, name), y)
-			p.g.AvgPoolBackward(d, countPad, dy.g, dx.g)
-			p.c.AvgPoolBackward(d, countPad, dy.c, dx.c)
+			p.g.AvgPoolBackward(d, countPad, dy.g, dx.g, true)
+			p.c.AvgPoolBackward(d, countPad, dy.c, dx.c, true)
 			p.check(fmt.Sprintf("AvgPoolBackward countPad=%v %s", countPad, name), dx)
 		}
 	}
@@ -377,8 +377,8 @@ func testPooling(p *pair) {
 	y, dy, dx := p.zeros(16), p.randn(16), p.zeros(16)
 	p.g.MaxPool(d, x.g, y.g)
 	p.c.MaxPool(d, x.c, y.c)
-	p.g.MaxPoolBackward(d, x.g, dy.g, dx.g)
-	p.c.MaxPoolBackward(d, x.c, dy.c, dx.c)
+	p.g.MaxPoolBackward(d, x.g, dy.g, dx.g, true)
+	p.c.MaxPoolBackward(d, x.c, dy.c, dx.c, true)
 	p.check("MaxPoolBackward with ties", dx)
 
 	n, c, hw := 5, 7, 36
@@ -388,8 +388,8 @@ func testPooling(p *pair) {
 	p.c.GlobalAvgPool(n, c, hw, x.c, g.c)
 	p.check("GlobalAvgPool", g)
 	dg, dxg := p.randn(n*c), p.randn(n*c*hw)
-	p.g.GlobalAvgPoolBackward(n, c, hw, dg.g, dxg.g)
-	p.c.GlobalAvgPoolBackward(n, c, hw, dg.c, dxg.c)
+	p.g.GlobalAvgPoolBackward(n, c, hw, dg.g, dxg.g, true)
+	p.c.GlobalAvgPoolBackward(n, c, hw, dg.c, dxg.c, true)
 	p.check("GlobalAvgPoolBackward", dxg)
 }
 
@@ -688,8 +688,8 @@ func TestParityTF32(t *testing.T) {
 		dx, dw := p.zeros(x.c.Len()), p.zeros(w.c.Len())
 		p.g.Conv2DForward(d, x.g, w.g, y.g)
 		p.c.Conv2DForward(d, x.c, w.c, y.c)
-		p.g.Conv2DBackwardData(d, dy.g, w.g, dx.g)
-		p.c.Conv2DBackwardData(d, dy.c, w.c, dx.c)
+		p.g.Conv2DBackwardData(d, dy.g, w.g, dx.g, true)
+		p.c.Conv2DBackwardData(d, dy.c, w.c, dx.c, true)
 		p.g.Conv2DBackwardFilter(d, x.g, dy.g, dw.g)
 		p.c.Conv2DBackwardFilter(d, x.c, dy.c, dw.c)
 		for _, c := range []struct {

@@ -35,8 +35,11 @@ type BNDesc struct {
 //
 // Conventions every implementation follows:
 //   - Forward kernels overwrite their output.
-//   - Backward kernels ACCUMULATE into every gradient they write (dx += ...,
-//     dw += ...), so the tape never needs to zero or sum partial gradients.
+//   - Backward kernels ACCUMULATE into parameter gradients (dw += ...,
+//     dgamma += ...). Those with an accumulate argument add into the input
+//     gradient dx when it is true and OVERWRITE dx (whatever it held) when it
+//     is false; the tape writes a tensor's first gradient that way and adds
+//     the later ones, so it never zeroes or sums partial gradients itself.
 //   - A nil Buffer argument means "absent" where documented (BN gamma/beta,
 //     dgamma/dbeta for affine=false).
 //   - The CPU backend's results are bit-identical for any thread count.
@@ -58,29 +61,34 @@ type Backend interface {
 	SumSquares(x Buffer) float64             // sum of x[i]^2, fixed-order reduction
 
 	// Convolution (any kernel, stride, padding, dilation, groups). No bias.
-	Conv2DForward(d ConvDesc, x, w, y Buffer)          // y = conv(x, w)
-	Conv2DBackwardData(d ConvDesc, dy, w, dx Buffer)   // dx += conv_transpose(dy, w)
-	Conv2DBackwardFilter(d ConvDesc, x, dy, dw Buffer) // dw += corr(x, dy)
+	Conv2DForward(d ConvDesc, x, w, y Buffer)                         // y = conv(x, w)
+	Conv2DBackwardData(d ConvDesc, dy, w, dx Buffer, accumulate bool) // dx (+)= conv_transpose(dy, w)
+	Conv2DBackwardFilter(d ConvDesc, x, dy, dw Buffer)                // dw += corr(x, dy)
 
 	// Batch normalisation. Training: normalise with the biased batch
 	// variance, save mean and 1/sqrt(var+eps) (C each), update the running
 	// statistics with the unbiased variance. gamma/beta nil when not affine.
+	// The backward pass writes or adds dx (nil: not wanted) as accumulate
+	// says; dgamma and dbeta (nil when not affine) always accumulate.
 	BatchNormTrain(d BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd Buffer)
-	BatchNormTrainBackward(d BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta Buffer)
+	BatchNormTrainBackward(d BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta Buffer, accumulate bool)
 	// Inference: normalise with the running statistics.
 	BatchNormInfer(d BNDesc, x, gamma, beta, runMean, runVar, y Buffer)
 	BatchNormInferBackward(d BNDesc, x, dy, gamma, runMean, runVar, dx, dgamma, dbeta Buffer)
 
-	ReLU(x, y Buffer)              // y = max(x, 0)
-	ReLUBackward(y, dy, dx Buffer) // dx += dy where y > 0
+	ReLU(x, y Buffer) // y = max(x, 0)
+	// ReLUBackward: dx (+)= dy where y > 0 (y may be the ReLU's input or
+	// output: they are positive at the same places). Without accumulate,
+	// dx may be dy itself (masked in place).
+	ReLUBackward(y, dy, dx Buffer, accumulate bool)
 
 	MaxPool(d PoolDesc, x, y Buffer)
-	MaxPoolBackward(d PoolDesc, x, dy, dx Buffer)
+	MaxPoolBackward(d PoolDesc, x, dy, dx Buffer, accumulate bool)
 	// AvgPool: countPad false divides by the number of in-image elements.
 	AvgPool(d PoolDesc, countPad bool, x, y Buffer)
-	AvgPoolBackward(d PoolDesc, countPad bool, dy, dx Buffer)
-	GlobalAvgPool(n, c, hw int, x, y Buffer)           // [N,C,HW] -> [N,C]
-	GlobalAvgPoolBackward(n, c, hw int, dy, dx Buffer) // dx += dy/HW
+	AvgPoolBackward(d PoolDesc, countPad bool, dy, dx Buffer, accumulate bool)
+	GlobalAvgPool(n, c, hw int, x, y Buffer)                            // [N,C,HW] -> [N,C]
+	GlobalAvgPoolBackward(n, c, hw int, dy, dx Buffer, accumulate bool) // dx (+)= dy/HW
 
 	// CopyChannels copies channels [srcOff, srcOff+c) of every sample of src
 	// ([n, srcC, hw]) to channels [dstOff, dstOff+c) of dst ([n, dstC, hw]),
@@ -116,21 +124,6 @@ type Backend interface {
 // Data returns the buffer's storage itself (no copy).
 type HostBuffer interface {
 	Data(b Buffer) []float32
-}
-
-// GradWriter is an optional Backend extension: variants of backward kernels
-// that OVERWRITE the input gradient dx instead of adding to it. The tape uses
-// them for a tensor's first incoming gradient, which saves zero-filling the
-// gradient buffer and reading it back. Parameter gradients (dgamma, dbeta)
-// still accumulate. Arguments are as in the accumulating methods, except
-// that ReLUBackwardSet must allow dx to be the same buffer as dy (in place).
-type GradWriter interface {
-	ReLUBackwardSet(y, dy, dx Buffer)
-	Conv2DBackwardDataSet(d ConvDesc, dy, w, dx Buffer)
-	BatchNormTrainBackwardSet(d BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta Buffer)
-	MaxPoolBackwardSet(d PoolDesc, x, dy, dx Buffer)
-	AvgPoolBackwardSet(d PoolDesc, countPad bool, dy, dx Buffer)
-	GlobalAvgPoolBackwardSet(n, c, hw int, dy, dx Buffer)
 }
 
 // Input names a tensor read through a per-channel affine map and an

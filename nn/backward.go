@@ -3,8 +3,8 @@ package nn
 // backward propagates nd.out.grad into nd's inputs (and parameters).
 // Backend backward kernels accumulate, so gradients from several consumers
 // of a tensor add up; a tensor's first gradient is written instead (by a
-// GradWriter kernel, a copy, or a handed-over buffer) when possible, and
-// zero-filled then accumulated otherwise.
+// backward kernel with accumulate false, a copy, or a handed-over buffer)
+// when possible, and zero-filled then accumulated otherwise.
 func (g *Graph) backward(nd *node) {
 	b := g.b
 	dy := nd.out.grad
@@ -24,13 +24,8 @@ func (g *Graph) backward(nd *node) {
 			}
 		}
 		if x.needGrad {
-			if g.gw != nil {
-				if dx, set := g.gradDst(x); set {
-					g.gw.Conv2DBackwardDataSet(d, dy.buf, c.W.Value.buf, dx)
-					break
-				}
-			}
-			b.Conv2DBackwardData(d, dy.buf, c.W.Value.buf, g.gradOf(x).buf)
+			dx, set := g.gradDst(x)
+			b.Conv2DBackwardData(d, dy.buf, c.W.Value.buf, dx, !set)
 		}
 	case opBNTrain, opBNInfer:
 		bn := nd.bn
@@ -39,18 +34,16 @@ func (g *Graph) backward(nd *node) {
 		if bn.Weight != nil {
 			dgamma, dbeta = bn.Weight.Grad.buf, bn.Bias.Grad.buf
 		}
-		if x.needGrad && nd.kind == opBNTrain && g.gw != nil {
-			if dxs, set := g.gradDst(x); set {
-				g.gw.BatchNormTrainBackwardSet(d, x.buf, dy.buf, optBuf(bn.Weight), nd.aux[0].buf, nd.aux[1].buf, dxs, dgamma, dbeta)
-				break
-			}
-		}
-		if x.needGrad {
-			dx = g.gradOf(x).buf
-		}
 		if nd.kind == opBNTrain {
-			b.BatchNormTrainBackward(d, x.buf, dy.buf, optBuf(bn.Weight), nd.aux[0].buf, nd.aux[1].buf, dx, dgamma, dbeta)
+			set := false
+			if x.needGrad {
+				dx, set = g.gradDst(x)
+			}
+			b.BatchNormTrainBackward(d, x.buf, dy.buf, optBuf(bn.Weight), nd.aux[0].buf, nd.aux[1].buf, dx, dgamma, dbeta, !set)
 		} else {
+			if x.needGrad {
+				dx = g.gradOf(x).buf
+			}
 			b.BatchNormInferBackward(d, x.buf, dy.buf, optBuf(bn.Weight), bn.RunningMean.buf, bn.RunningVar.buf, dx, dgamma, dbeta)
 		}
 	case opLinear:
@@ -76,36 +69,23 @@ func (g *Graph) backward(nd *node) {
 			}
 			break
 		}
-		if g.gw != nil && x.param == nil && x.grad == nil {
+		if x.param == nil && x.grad == nil {
 			// dy is read for the last time here: mask it in place and
 			// hand its buffer over as x's gradient.
-			g.gw.ReLUBackwardSet(x.buf, dy.buf, dy.buf)
+			b.ReLUBackward(x.buf, dy.buf, dy.buf, false)
 			x.grad, nd.out.grad = dy, nil
 			break
 		}
-		if dx, set := g.gradDst(x); set && g.gw != nil {
-			g.gw.ReLUBackwardSet(x.buf, dy.buf, dx)
-		} else {
-			b.ReLUBackward(x.buf, dy.buf, g.zeroIf(dx, set))
-		}
+		b.ReLUBackward(x.buf, dy.buf, g.gradOf(x).buf, true)
 	case opMaxPool:
-		if dx, set := g.gradDst(x); set && g.gw != nil {
-			g.gw.MaxPoolBackwardSet(nd.pool, x.buf, dy.buf, dx)
-		} else {
-			b.MaxPoolBackward(nd.pool, x.buf, dy.buf, g.zeroIf(dx, set))
-		}
+		dx, set := g.gradDst(x)
+		b.MaxPoolBackward(nd.pool, x.buf, dy.buf, dx, !set)
 	case opAvgPool:
-		if dx, set := g.gradDst(x); set && g.gw != nil {
-			g.gw.AvgPoolBackwardSet(nd.pool, nd.flag, dy.buf, dx)
-		} else {
-			b.AvgPoolBackward(nd.pool, nd.flag, dy.buf, g.zeroIf(dx, set))
-		}
+		dx, set := g.gradDst(x)
+		b.AvgPoolBackward(nd.pool, nd.flag, dy.buf, dx, !set)
 	case opGAP:
-		if dx, set := g.gradDst(x); set && g.gw != nil {
-			g.gw.GlobalAvgPoolBackwardSet(nd.i[0], nd.i[1], nd.i[2], dy.buf, dx)
-		} else {
-			b.GlobalAvgPoolBackward(nd.i[0], nd.i[1], nd.i[2], dy.buf, g.zeroIf(dx, set))
-		}
+		dx, set := g.gradDst(x)
+		b.GlobalAvgPoolBackward(nd.i[0], nd.i[1], nd.i[2], dy.buf, dx, !set)
 	case opConcat:
 		n, c, hw := nd.out.shape[0], nd.out.shape[1], nd.out.shape[2]*nd.out.shape[3]
 		off := 0
@@ -152,14 +132,6 @@ func (g *Graph) backward(nd *node) {
 		n, k := x.shape[0], x.shape[1]
 		b.SoftmaxCrossEntropyBackward(n, k, nd.aux[0].buf, nd.lab, nd.alpha, dy.buf, g.gradOf(x).buf)
 	}
-}
-
-// zeroIf zero-fills a fresh gradient buffer before an accumulating kernel.
-func (g *Graph) zeroIf(dx Buffer, fresh bool) Buffer {
-	if fresh {
-		g.b.Fill(dx, 0)
-	}
-	return dx
 }
 
 // addScaled adds alpha*dy to x's gradient (writing it when it is the first).

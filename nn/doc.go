@@ -12,8 +12,9 @@
 // channel copies (concat, slice), shift, per-sample scaling (drop path),
 // matrix multiply and row bias (linear), softmax cross-entropy with label
 // smoothing, the SGD update and a sum of squares (gradient clipping). Every
-// backward kernel accumulates into its gradient outputs, so the tape never
-// zeroes or sums partial gradients itself. The CPU backend is package
+// backward kernel accumulates into parameter gradients; those with an
+// accumulate flag write the input gradient instead when it is false, so the
+// tape never zeroes or sums partial gradients itself. The CPU backend is package
 // nn/cpu; the CUDA backend implements the same interface.
 //
 // Tensor is a shape (rank <= 4, NCHW) plus a Buffer. Param is a named
@@ -35,11 +36,10 @@
 // pass-through ops (Add, ReLU) hand their output gradient's buffer to an
 // input instead of copying it; so gradients cost roughly the memory of the
 // widest layer, not of the whole network. A tensor's first gradient is
-// written, not added to a zeroed buffer, when the backend implements
-// GradWriter. A 4-D activation's value is recycled in the same way once its
-// producer has been differentiated (Graph.KeepValues turns that off); the
-// values of inputs, logits and losses (2-D and smaller) stay valid until
-// Reset.
+// written (accumulate false), not added to a zeroed buffer. A 4-D
+// activation's value is recycled in the same way once its producer has been
+// differentiated (Graph.KeepValues turns that off); the values of inputs,
+// logits and losses (2-D and smaller) stay valid until Reset.
 //
 // Forward memory: when the backend implements FusedInput, the outputs of
 // training-mode BatchNorm, of ReLU, of Concat and of depthwise convolutions

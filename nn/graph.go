@@ -63,7 +63,6 @@ type Graph struct {
 	KeepValues bool
 
 	b  Backend
-	gw GradWriter // b's overwriting backward kernels, or nil
 	fi FusedInput // b's kernels reading virtual tensors, or nil
 
 	nodes  []node
@@ -84,9 +83,8 @@ type Graph struct {
 
 // NewGraph returns an empty graph on b, in training mode.
 func NewGraph(b Backend) *Graph {
-	gw, _ := b.(GradWriter)
 	fi, _ := b.(FusedInput)
-	return &Graph{Training: true, b: b, gw: gw, fi: fi, free: map[poolKey][]Buffer{}}
+	return &Graph{Training: true, b: b, fi: fi, free: map[poolKey][]Buffer{}}
 }
 
 // Backend returns the graph's backend.

@@ -37,7 +37,6 @@ type Backend struct {
 
 var _ nn.Backend = (*Backend)(nil)
 var _ nn.HostBuffer = (*Backend)(nil)
-var _ nn.GradWriter = (*Backend)(nil)
 var _ nn.FusedInput = (*Backend)(nil)
 
 // New returns a CPU backend running on threads goroutines (threads <= 0:

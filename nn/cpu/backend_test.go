@@ -116,12 +116,12 @@ func TestConvAgainstReference(t *testing.T) {
 				// Backward kernels accumulate: start from 1 and subtract it.
 				be.Fill(dx, 1)
 				be.Fill(dw, 1)
-				be.Conv2DBackwardData(d, dyb, wb, dx)
+				be.Conv2DBackwardData(d, dyb, wb, dx, true)
 				be.Conv2DBackwardFilter(d, xb, dyb, dw)
 				// The overwriting variant ignores what dx held.
 				dxSet := be.Alloc(len(x))
 				be.Fill(dxSet, 123)
-				be.Conv2DBackwardDataSet(d, dyb, wb, dxSet)
+				be.Conv2DBackwardData(d, dyb, wb, dxSet, false)
 				if e := relErr(be.Data(dxSet), wantDx); e > kernTol {
 					t.Errorf("threads %d: Set dx relative error %.3g", be.Threads(), e)
 				}
@@ -216,10 +216,10 @@ func TestPoolAgainstReference(t *testing.T) {
 				be.Upload(dyb, dy)
 				if kind == "max" {
 					be.MaxPool(d, xb, y)
-					be.MaxPoolBackward(d, xb, dyb, dx)
+					be.MaxPoolBackward(d, xb, dyb, dx, true)
 				} else {
 					be.AvgPool(d, kind == "avgcount", xb, y)
-					be.AvgPoolBackward(d, kind == "avgcount", dyb, dx)
+					be.AvgPoolBackward(d, kind == "avgcount", dyb, dx, true)
 				}
 				if e := relErr(be.Data(y), wantY); e > kernTol {
 					t.Errorf("%s %+v: y relative error %.3g", kind, d, e)
@@ -250,7 +250,7 @@ func TestMaxPoolTies(t *testing.T) {
 	be.Upload(x, []float32{0, 1, 0, 2, 0, 2, 2, 0, 0})
 	be.Upload(dy, []float32{5})
 	be.MaxPool(d, x, y)
-	be.MaxPoolBackward(d, x, dy, dx)
+	be.MaxPoolBackward(d, x, dy, dx, true)
 	if be.Data(y)[0] != 2 || be.Data(dx)[3] != 5 || be.Data(dx)[5] != 0 || be.Data(dx)[6] != 0 {
 		t.Errorf("y %v dx %v, want 2 and the gradient at index 3", be.Data(y), be.Data(dx))
 	}
@@ -316,7 +316,7 @@ func testBatchNorm(t *testing.T, offset float32) {
 		be.Fill(rv, 1)
 		y, sm, si, dx, dg, db := be.Alloc(n), be.Alloc(d.C), be.Alloc(d.C), be.Alloc(n), be.Alloc(d.C), be.Alloc(d.C)
 		be.BatchNormTrain(d, xb, gb, bb, rm, rv, y, sm, si)
-		be.BatchNormTrainBackward(d, xb, dyb, gb, sm, si, dx, dg, db)
+		be.BatchNormTrainBackward(d, xb, dyb, gb, sm, si, dx, dg, db, true)
 		for name, c := range map[string]struct {
 			got  []float32
 			want []float64
@@ -345,10 +345,10 @@ func TestReLU(t *testing.T) {
 			dxAcc, dxSet := up(make([]float32, n)), be.Alloc(n)
 			be.Fill(dxAcc, 1)
 			be.Fill(dxSet, 7)
-			be.ReLUBackward(y, dyb, dxAcc)
-			be.ReLUBackwardSet(y, dyb, dxSet)
+			be.ReLUBackward(y, dyb, dxAcc, true)
+			be.ReLUBackward(y, dyb, dxSet, false)
 			inPlace := up(dy)
-			be.ReLUBackwardSet(y, inPlace, inPlace)
+			be.ReLUBackward(y, inPlace, inPlace, false)
 			for i, v := range x {
 				want, g := v, float32(0)
 				if v < 0 {
@@ -410,7 +410,7 @@ func TestMaxPoolTiesSamePadding(t *testing.T) {
 			xb, dyb, dx := be.Alloc(n), be.Alloc(n), be.Alloc(n)
 			be.Upload(xb, x)
 			be.Upload(dyb, dy)
-			be.MaxPoolBackward(d, xb, dyb, dx)
+			be.MaxPoolBackward(d, xb, dyb, dx, true)
 			if e := relErr(be.Data(dx), wantDx); e > kernTol {
 				t.Errorf("%dx%d: dx relative error %.3g", d.H, d.W, e)
 			}

@@ -51,7 +51,7 @@ func benchConv(b *testing.B, d nn.ConvDesc, dir string) {
 		case "fwd":
 			be.Conv2DForward(d, x, w, y)
 		case "bwd_data":
-			be.Conv2DBackwardData(d, y, w, x)
+			be.Conv2DBackwardData(d, y, w, x, true)
 		case "bwd_filter":
 			be.Conv2DBackwardFilter(d, x, y, w)
 		}
@@ -121,7 +121,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				be.BatchNormTrainBackward(d, x, dy, nil, sm, si, dx, nil, nil)
+				be.BatchNormTrainBackward(d, x, dy, nil, sm, si, dx, nil, nil, true)
 			}
 			report(b, 8*float64(n))
 		})
@@ -161,11 +161,11 @@ func benchPool(b *testing.B, c, hw, stride int) {
 				case "max_fwd":
 					be.MaxPool(d, x, y)
 				case "max_bwd":
-					be.MaxPoolBackward(d, x, y, dx)
+					be.MaxPoolBackward(d, x, y, dx, true)
 				case "avg_fwd":
 					be.AvgPool(d, false, x, y)
 				case "avg_bwd":
-					be.AvgPoolBackward(d, false, y, dx)
+					be.AvgPoolBackward(d, false, y, dx, true)
 				}
 			}
 			report(b, float64(on*9))
@@ -187,7 +187,7 @@ func BenchmarkElementwise(b *testing.B) {
 				case "relu_fwd":
 					be.ReLU(x, y)
 				case "relu_bwd":
-					be.ReLUBackward(y, x, dx)
+					be.ReLUBackward(y, x, dx, true)
 				case "axpy":
 					be.Axpy(dx, 0.5, x)
 				}

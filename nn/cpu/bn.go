@@ -96,18 +96,10 @@ func (be *Backend) batchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, 
 	})
 }
 
-// BatchNormTrainBackward adds the gradients of a training-mode batch norm.
-func (be *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer) {
-	be.batchNormTrainBackward(d, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, true)
-}
-
-// BatchNormTrainBackwardSet is BatchNormTrainBackward writing dx instead of
-// adding to it (dgamma and dbeta still accumulate).
-func (be *Backend) BatchNormTrainBackwardSet(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer) {
-	be.batchNormTrainBackward(d, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, false)
-}
-
-func (be *Backend) batchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer, accumulate bool) {
+// BatchNormTrainBackward writes (or adds, when accumulate) the input
+// gradient of a training-mode batch norm to dx and adds its parameter
+// gradients to dgamma and dbeta.
+func (be *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer, accumulate bool) {
 	xd, gyd, dxd := data(x), data(dy), data(dx)
 	gd, sm, si, dgd, dbd := data(gamma), data(saveMean), data(saveInvStd), data(dgamma), data(dbeta)
 	checkBN("BatchNormTrainBackward", d, xd, gyd, dxd)

@@ -229,17 +229,9 @@ func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
 	})
 }
 
-// Conv2DBackwardData adds the input gradient into dx.
-func (be *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer) {
-	be.conv2DBackwardData(d, dy, w, dx, true)
-}
-
-// Conv2DBackwardDataSet writes the input gradient to dx.
-func (be *Backend) Conv2DBackwardDataSet(d nn.ConvDesc, dy, w, dx nn.Buffer) {
-	be.conv2DBackwardData(d, dy, w, dx, false)
-}
-
-func (be *Backend) conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumulate bool) {
+// Conv2DBackwardData writes (or adds, when accumulate) the input gradient
+// to dx.
+func (be *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumulate bool) {
 	gd, wd, xd := data(dy), data(w), data(dx)
 	checkConv("Conv2DBackwardData", d, xd, wd, gd)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K

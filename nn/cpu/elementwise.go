@@ -106,13 +106,9 @@ func (be *Backend) ReLU(x, y nn.Buffer) {
 	})
 }
 
-// ReLUBackward adds dy to dx where y > 0.
-func (be *Backend) ReLUBackward(y, dy, dx nn.Buffer) { be.reluBackward(y, dy, dx, true) }
-
-// ReLUBackwardSet sets dx to dy where y > 0 and to 0 elsewhere.
-func (be *Backend) ReLUBackwardSet(y, dy, dx nn.Buffer) { be.reluBackward(y, dy, dx, false) }
-
-func (be *Backend) reluBackward(y, dy, dx nn.Buffer, accumulate bool) {
+// ReLUBackward sets (or adds, when accumulate) dx = dy where y > 0 and 0
+// elsewhere; without accumulate dx may be dy.
+func (be *Backend) ReLUBackward(y, dy, dx nn.Buffer, accumulate bool) {
 	yd, gd, xd := data(y), data(dy), data(dx)
 	sameLen("ReLUBackward", yd, gd)
 	sameLen("ReLUBackward", yd, xd)

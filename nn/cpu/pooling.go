@@ -96,18 +96,9 @@ func (be *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
 	})
 }
 
-// MaxPoolBackward adds each output gradient to its window's first maximum
-// in row-major order (PyTorch's CPU choice).
-func (be *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer) {
-	be.maxPoolBackward(d, x, dy, dx, true)
-}
-
-// MaxPoolBackwardSet writes the input gradient instead of adding it.
-func (be *Backend) MaxPoolBackwardSet(d nn.PoolDesc, x, dy, dx nn.Buffer) {
-	be.maxPoolBackward(d, x, dy, dx, false)
-}
-
-func (be *Backend) maxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulate bool) {
+// MaxPoolBackward writes (or adds, when accumulate) each output gradient
+// to its window's first maximum in row-major order (PyTorch's CPU choice).
+func (be *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulate bool) {
 	xd, gd, dxd := data(x), data(dy), data(dx)
 	checkPool("MaxPoolBackward", d, xd, gd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
@@ -371,17 +362,9 @@ func avgPoolPlane(d nn.PoolDesc, countPad bool, in, out, tmp []float32) {
 	}
 }
 
-// AvgPoolBackward spreads each output gradient over its window.
-func (be *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer) {
-	be.avgPoolBackward(d, countPad, dy, dx, true)
-}
-
-// AvgPoolBackwardSet writes the input gradient instead of adding it.
-func (be *Backend) AvgPoolBackwardSet(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer) {
-	be.avgPoolBackward(d, countPad, dy, dx, false)
-}
-
-func (be *Backend) avgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer, accumulate bool) {
+// AvgPoolBackward writes (or adds, when accumulate) the spread of each
+// output gradient over its window.
+func (be *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer, accumulate bool) {
 	gd, dxd := data(dy), data(dx)
 	checkPool("AvgPoolBackward", d, dxd, gd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
@@ -472,17 +455,9 @@ func (be *Backend) GlobalAvgPool(n, c, hw int, x, y nn.Buffer) {
 	})
 }
 
-// GlobalAvgPoolBackward adds dy[n, c]/hw to every element of plane (n, c).
-func (be *Backend) GlobalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer) {
-	be.globalAvgPoolBackward(n, c, hw, dy, dx, true)
-}
-
-// GlobalAvgPoolBackwardSet writes dy[n, c]/hw to every element of plane (n, c).
-func (be *Backend) GlobalAvgPoolBackwardSet(n, c, hw int, dy, dx nn.Buffer) {
-	be.globalAvgPoolBackward(n, c, hw, dy, dx, false)
-}
-
-func (be *Backend) globalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer, accumulate bool) {
+// GlobalAvgPoolBackward writes (or adds, when accumulate) dy[n, c]/hw to
+// every element of plane (n, c).
+func (be *Backend) GlobalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer, accumulate bool) {
 	gd, dxd := data(dy), data(dx)
 	if len(dxd) != n*c*hw || len(gd) != n*c {
 		panic(fmt.Sprintf("cpu: GlobalAvgPoolBackward: buffers %d, %d for %d×%d×%d", len(gd), len(dxd), n, c, hw))

@@ -29,9 +29,9 @@ func TestAvgPoolStride2MatchesGo(t *testing.T) {
 		be.Upload(dyb, dy)
 		be.AvgPool(d, false, xb, yb)
 		be.Upload(dxb, dx0)
-		be.AvgPoolBackward(d, false, dyb, dxb)
+		be.AvgPoolBackward(d, false, dyb, dxb, true)
 		gotAdd := append([]float32(nil), be.Data(dxb)...)
-		be.AvgPoolBackwardSet(d, false, dyb, dxb)
+		be.AvgPoolBackward(d, false, dyb, dxb, false)
 		tmp := make([]float32, h*d.OW+d.OW)
 		for p := range d.N * d.C {
 			y := make([]float32, ohw)
