@@ -10,7 +10,7 @@ package imgkern
 //     Hue[1][(m-r)<<8|(m-b)] when green is, else Hue[2][(m-r)<<8|(m-g)];
 //   - FS[s] is s/255 in float32 and P[s<<8|v] hsv2rgb's p = round(v*(1-s/255)).
 //
-// The field order matters to the AVX-512 kernel, which reads 4 bytes from
+// The field order matters to the assembly kernels, which read 4 bytes from
 // each entry's address (the bytes past a table's end are the next field's;
 // the padding covers the last one).
 type HueTables struct {
@@ -22,7 +22,7 @@ type HueTables struct {
 }
 
 // HueShift holds hsv2rgb's sector (0..5) and fraction of each hue after a
-// shift: hue h maps to Sector[h] and Frac[h]. The kernel reads 4 bytes from
+// shift: hue h maps to Sector[h] and Frac[h]. The kernels read 4 bytes from
 // each Sector entry (the bytes past the end are Frac's).
 type HueShift struct {
 	Sector [256]uint8
@@ -55,14 +55,18 @@ func HSVSector(t *HueTables, sector uint8, f float32, s, v byte) (byte, byte, by
 // included) becomes (m, m, m), the others HSVSector of their shifted hue.
 func ShiftHue(pix []byte, t *HueTables, sh *HueShift) {
 	n, done := len(pix)/3, 0
-	if path == AVX512 && hasVBMI && n >= 16 {
+	switch rgbPath(n) {
+	case AVX512:
 		done = n &^ 15
 		shiftHueAVX512(&pix[0], done, t, sh, &sectorShifts)
+	case AVX2:
+		done = n &^ 7
+		shiftHueAVX2(&pix[0], done, t, sh, &sectorShifts)
 	}
 	shiftHueGo(pix[done*3:], t, sh)
 }
 
-// sectorShifts are, for the kernel, the bit shifts that pick R, G and B
+// sectorShifts are, for the kernels, the bit shifts that pick R, G and B
 // from the bytes (v, p, q, t) packed in a dword, by sector: 16 dwords per
 // channel (6 used).
 var sectorShifts = func() (s [3][16]uint32) {

@@ -1,12 +1,15 @@
 // Package imgkern holds the image kernels of the ImageNet input pipeline
-// that run in assembly where the CPU allows: Taps, the weighted sum of rows
-// with which PIL's fixed-point bilinear resampling makes each output row.
+// that run in assembly where the CPU allows: PIL's fixed-point bilinear
+// resampling (HorizRGB, the horizontal pass on RGB rows; Taps, the vertical
+// one) and its colour jitter (MapBytes for brightness and contrast, LumaSum
+// for contrast's mean, Saturate, ShiftHue).
 //
-// Every kernel has a Go form, the reference; the AVX2 and AVX-512 forms
-// give the same bytes (integer arithmetic, tested against the Go form on
-// each path). The path is picked at run time from the CPU's features;
-// PERTNAS_PUREGO set in the environment, the purego build tag or Use
-// selects the Go forms.
+// Every kernel has a Go form, the reference; its AVX2 and AVX-512 forms
+// give the same bytes (tested against the Go form on each path). The path
+// is picked at run time from the CPU's features: AVX512 needs AVX-512 F, BW
+// and VL, and its colour kernels VBMI besides (without it they run their
+// AVX2 forms); AVX2 needs AVX2 alone. PERTNAS_PUREGO set in the
+// environment, the purego build tag or Use selects the Go forms.
 package imgkern
 
 import (
@@ -155,9 +158,9 @@ func HorizRGB(dst, src []byte, off []int32, w []int32, chunks int) {
 		panic(fmt.Sprintf("imgkern.HorizRGB: %d pixels, %d output bytes, %d weights, %d chunks", n, len(dst), len(w), chunks))
 	}
 	done := 0
-	if path == AVX512 && n > 1 {
-		// The kernel reads 16 bytes per chunk from off[j] and writes 4
-		// bytes per pixel: it takes the pixels before the last whose
+	if path != PureGo && n > 1 {
+		// The kernels read 16 bytes per chunk from off[j] and write 4
+		// bytes per pixel: they take the pixels before the last whose
 		// reads stay inside src.
 		reach := int32(len(src) - 16 - 15*(chunks-1))
 		done = n - 1
@@ -168,7 +171,11 @@ func HorizRGB(dst, src []byte, off []int32, w []int32, chunks int) {
 			if off[0] < 0 {
 				panic("imgkern.HorizRGB: negative offset")
 			}
-			horizAVX512(&dst[0], &src[0], done, &off[0], &w[0], chunks)
+			if path == AVX512 {
+				horizAVX512(&dst[0], &src[0], done, &off[0], &w[0], chunks)
+			} else {
+				horizAVX2(&dst[0], &src[0], done, &off[0], &w[0], chunks)
+			}
 		}
 	}
 	horizGo(dst[3*done:], src, off[done:], w[done*16*chunks:], chunks)
@@ -199,14 +206,31 @@ func Luma(r, g, b byte) byte {
 	return byte((uint32(r)*19595 + uint32(g)*38470 + uint32(b)*7471 + 0x8000) >> 16)
 }
 
+// rgbPath returns the kernels that run on n RGB pixels (a block's worth at
+// least, else PureGo): the AVX-512 ones need VBMI (VPERMB), which some
+// AVX-512 CPUs lack; those run the AVX2 ones.
+func rgbPath(n int) Path {
+	switch {
+	case path == AVX512 && hasVBMI && n >= 16:
+		return AVX512
+	case path != PureGo && n >= 8:
+		return AVX2
+	}
+	return PureGo
+}
+
 // LumaSum returns the sum of Luma over the RGB pixels of pix (len(pix)/3
 // of them).
 func LumaSum(pix []byte) uint64 {
 	n, done := len(pix)/3, 0
 	var sum uint64
-	if path == AVX512 && hasVBMI && n >= 16 {
+	switch rgbPath(n) {
+	case AVX512:
 		done = n &^ 15
 		sum = lumaSumAVX512(&pix[0], done)
+	case AVX2:
+		done = n &^ 7
+		sum = lumaSumAVX2(&pix[0], done)
 	}
 	for p := done * 3; p+2 < len(pix); p += 3 {
 		sum += uint64(Luma(pix[p], pix[p+1], pix[p+2]))
@@ -220,9 +244,13 @@ func LumaSum(pix []byte) uint64 {
 // truncated, PIL's blend of the pixel's grey and itself.
 func Saturate(pix []byte, a float32) {
 	n, done := len(pix)/3, 0
-	if path == AVX512 && hasVBMI && n >= 16 {
+	switch rgbPath(n) {
+	case AVX512:
 		done = n &^ 15
 		saturateAVX512(&pix[0], done, a)
+	case AVX2:
+		done = n &^ 7
+		saturateAVX2(&pix[0], done, a)
 	}
 	saturateGo(pix[done*3:], a)
 }
@@ -242,9 +270,13 @@ func saturateGo(pix []byte, a float32) {
 // MapBytes replaces every byte v of pix by table[v].
 func MapBytes(pix []byte, table *[256]byte) {
 	done := 0
-	if path == AVX512 && hasVBMI && len(pix) >= 64 {
+	switch {
+	case path == AVX512 && hasVBMI && len(pix) >= 64:
 		done = len(pix) &^ 63
 		mapBytesAVX512(&pix[0], done, table)
+	case path != PureGo && len(pix) >= 32:
+		done = len(pix) &^ 31
+		mapBytesAVX2(&pix[0], done, table)
 	}
 	for i, v := range pix[done:] {
 		pix[done+i] = table[v]

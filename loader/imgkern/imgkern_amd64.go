@@ -21,6 +21,13 @@ func tapsAVX2(dst, src *byte, n, stride int, k *int32, nk int)
 //go:noescape
 func tapsAVX512(dst, src *byte, n, stride int, k *int32, nk int)
 
+// horizAVX2 is HorizRGB for n pixels whose reads (16 bytes per chunk) stay
+// inside the source and whose 4-byte writes stay inside dst
+// (imgkern_avx2_amd64.s).
+//
+//go:noescape
+func horizAVX2(dst, src *byte, n int, off *int32, w *int32, chunks int)
+
 // horizAVX512 is HorizRGB for n pixels whose reads (16 bytes per chunk)
 // stay inside the source and whose 4-byte writes stay inside dst.
 //
@@ -49,3 +56,23 @@ func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16
 //
 //go:noescape
 func mapBytesAVX512(pix *byte, n int, table *[256]byte)
+
+// saturateAVX2 is Saturate for n pixels, n a multiple of 8.
+//
+//go:noescape
+func saturateAVX2(pix *byte, n int, a float32)
+
+// lumaSumAVX2 is LumaSum for n pixels, n a multiple of 8.
+//
+//go:noescape
+func lumaSumAVX2(pix *byte, n int) uint64
+
+// shiftHueAVX2 is ShiftHue for n pixels, n a multiple of 8.
+//
+//go:noescape
+func shiftHueAVX2(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
+
+// mapBytesAVX2 is MapBytes for n bytes, n a multiple of 32.
+//
+//go:noescape
+func mapBytesAVX2(pix *byte, n int, table *[256]byte)

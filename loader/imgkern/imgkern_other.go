@@ -21,3 +21,16 @@ func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16
 }
 
 func mapBytesAVX512(pix *byte, n int, table *[256]byte) { panic("imgkern: no AVX-512 here") }
+
+func horizAVX2(dst, src *byte, n int, off *int32, w *int32, chunks int) {
+	panic("imgkern: no AVX2 here")
+}
+
+func saturateAVX2(pix *byte, n int, a float32) { panic("imgkern: no AVX2 here") }
+func lumaSumAVX2(pix *byte, n int) uint64      { panic("imgkern: no AVX2 here") }
+
+func shiftHueAVX2(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32) {
+	panic("imgkern: no AVX2 here")
+}
+
+func mapBytesAVX2(pix *byte, n int, table *[256]byte) { panic("imgkern: no AVX2 here") }

@@ -1,0 +1,466 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The AVX2 forms of the kernels that first had only AVX-512 ones: the
+// resize's horizontal pass and the colour jitter. Each gives the bytes of
+// its Go form (imgkern.go, hue.go).
+
+// horizPerm picks, for the weighted bytes 8..15 of a chunk (dword lanes of
+// the second accumulator), lanes whose channels match lanes 0..7 of the
+// first (channel = lane mod 3): the first 8 dwords move bytes 9, 10, 8, 12,
+// 13, 11 onto lanes 0..5 and the zero lane 15 onto 6 and 7; the second 8
+// put byte 14 on lane 2 and lane 15 elsewhere.
+DATA horizPerm<>+0(SB)/4, $1
+DATA horizPerm<>+4(SB)/4, $2
+DATA horizPerm<>+8(SB)/4, $0
+DATA horizPerm<>+12(SB)/4, $4
+DATA horizPerm<>+16(SB)/4, $5
+DATA horizPerm<>+20(SB)/4, $3
+DATA horizPerm<>+24(SB)/4, $7
+DATA horizPerm<>+28(SB)/4, $7
+DATA horizPerm<>+32(SB)/4, $7
+DATA horizPerm<>+36(SB)/4, $7
+DATA horizPerm<>+40(SB)/4, $6
+DATA horizPerm<>+44(SB)/4, $7
+DATA horizPerm<>+48(SB)/4, $7
+DATA horizPerm<>+52(SB)/4, $7
+DATA horizPerm<>+56(SB)/4, $7
+DATA horizPerm<>+60(SB)/4, $7
+GLOBL horizPerm<>(SB), RODATA|NOPTR, $64
+
+// func horizAVX2(dst, src *byte, n int, off *int32, w *int32, chunks int)
+// horizAVX512 with two accumulators of 8 dword lanes per pixel: bytes 0..7
+// and 8..15 of each chunk times their weights. The second is moved onto the
+// first's channels (horizPerm), the 8 lanes folded to the three channel sums
+// by byte shifts, and half added, shifted, clipped (signed then unsigned
+// saturating packs) and the 3 bytes (and one more) stored at dst+3j.
+TEXT ·horizAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVQ         off+24(FP), R8
+	MOVQ         w+32(FP), R9
+	MOVQ         chunks+40(FP), R10
+	VMOVDQU      horizPerm<>+0(SB), Y12
+	VMOVDQU      horizPerm<>+32(SB), Y13
+	MOVL         $0x200000, AX
+	MOVQ         AX, X15
+	VPBROADCASTD X15, X15
+	TESTQ        CX, CX
+	JZ           doneh2
+
+pixh2:
+	MOVLQSX (R8), R11
+	ADDQ    SI, R11
+	VPXOR   Y0, Y0, Y0
+	VPXOR   Y1, Y1, Y1
+	MOVQ    R10, R12
+
+chunkh2:
+	VPMOVZXBD (R11), Y2
+	VPMULLD   (R9), Y2, Y2
+	VPADDD    Y2, Y0, Y0
+	VPMOVZXBD 8(R11), Y3
+	VPMULLD   32(R9), Y3, Y3
+	VPADDD    Y3, Y1, Y1
+	ADDQ      $15, R11
+	ADDQ      $64, R9
+	DECQ      R12
+	JNZ       chunkh2
+
+	// Y0 lanes: channels 0 1 2 0 1 2 0 1, every tap's product in one.
+	VPERMD       Y1, Y12, Y2
+	VPADDD       Y2, Y0, Y0
+	VPERMD       Y1, Y13, Y3
+	VPADDD       Y3, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPSRLDQ      $12, X0, X2
+	VPADDD       X2, X0, X0
+	VPSRLDQ      $8, X1, X2
+	VPADDD       X2, X0, X0
+	VPSLLDQ      $4, X1, X2
+	VPADDD       X2, X0, X0
+	VPADDD       X15, X0, X0
+	VPSRAD       $22, X0, X0
+	VPACKSSDW    X0, X0, X0
+	VPACKUSWB    X0, X0, X0
+	VMOVD        X0, (DI)
+	ADDQ         $3, DI
+	ADDQ         $4, R8
+	DECQ         CX
+	JNZ          pixh2
+
+doneh2:
+	VZEROUPPER
+	RET
+
+// VPSHUFB controls for 8 RGB pixels loaded as bytes 0..15 (low lane) and
+// 8..23 (high lane): shufRGB+0, +32 and +64 zero-extend their R, G and B
+// into dwords; packRGB gathers the low 3 bytes of 4 dwords into 12 bytes in
+// each lane.
+DATA shufRGB<>+0(SB)/8, $0x8080800380808000
+DATA shufRGB<>+8(SB)/8, $0x8080800980808006
+DATA shufRGB<>+16(SB)/8, $0x8080800780808004
+DATA shufRGB<>+24(SB)/8, $0x8080800d8080800a
+DATA shufRGB<>+32(SB)/8, $0x8080800480808001
+DATA shufRGB<>+40(SB)/8, $0x8080800a80808007
+DATA shufRGB<>+48(SB)/8, $0x8080800880808005
+DATA shufRGB<>+56(SB)/8, $0x8080800e8080800b
+DATA shufRGB<>+64(SB)/8, $0x8080800580808002
+DATA shufRGB<>+72(SB)/8, $0x8080800b80808008
+DATA shufRGB<>+80(SB)/8, $0x8080800980808006
+DATA shufRGB<>+88(SB)/8, $0x8080800f8080800c
+GLOBL shufRGB<>(SB), RODATA|NOPTR, $96
+
+DATA packRGB<>+0(SB)/8, $0x0908060504020100
+DATA packRGB<>+8(SB)/8, $0x808080800e0d0c0a
+DATA packRGB<>+16(SB)/8, $0x0908060504020100
+DATA packRGB<>+24(SB)/8, $0x808080800e0d0c0a
+GLOBL packRGB<>(SB), RODATA|NOPTR, $32
+
+// packPerm moves the two lanes' 12 bytes next to each other.
+DATA packPerm<>+0(SB)/4, $0
+DATA packPerm<>+4(SB)/4, $1
+DATA packPerm<>+8(SB)/4, $2
+DATA packPerm<>+12(SB)/4, $4
+DATA packPerm<>+16(SB)/4, $5
+DATA packPerm<>+20(SB)/4, $6
+DATA packPerm<>+24(SB)/4, $3
+DATA packPerm<>+28(SB)/4, $7
+GLOBL packPerm<>(SB), RODATA|NOPTR, $32
+
+// LOADRGB8 loads the 8 pixels (24 bytes) at DI and leaves their R, G, B in
+// the dword lanes of Y2, Y3, Y4.
+#define LOADRGB8 \
+	VMOVDQU     (DI), X0 \
+	VINSERTI128 $1, 8(DI), Y0, Y0 \
+	VPSHUFB     shufRGB<>+0(SB), Y0, Y2 \
+	VPSHUFB     shufRGB<>+32(SB), Y0, Y3 \
+	VPSHUFB     shufRGB<>+64(SB), Y0, Y4
+
+// LUMA8 leaves the luma (19595 R + 38470 G + 7471 B + 0x8000) >> 16 of Y2,
+// Y3, Y4 in Y5 (Y6 scratch; constants in Y9..Y12).
+#define LUMA8 \
+	VPMULLD Y12, Y2, Y5 \
+	VPMULLD Y11, Y3, Y6 \
+	VPADDD  Y6, Y5, Y5 \
+	VPMULLD Y10, Y4, Y6 \
+	VPADDD  Y6, Y5, Y5 \
+	VPADDD  Y9, Y5, Y5 \
+	VPSRLD  $16, Y5, Y5
+
+#define LUMACONSTS8 \
+	MOVL         $19595, AX \
+	MOVQ         AX, X12 \
+	VPBROADCASTD X12, Y12 \
+	MOVL         $38470, AX \
+	MOVQ         AX, X11 \
+	VPBROADCASTD X11, Y11 \
+	MOVL         $7471, AX \
+	MOVQ         AX, X10 \
+	VPBROADCASTD X10, Y10 \
+	MOVL         $0x8000, AX \
+	MOVQ         AX, X9 \
+	VPBROADCASTD X9, Y9
+
+// STORERGB8 stores the bytes in the dword lanes of Y2 (R), Y3 (G), Y4 (B)
+// as 8 RGB pixels (24 bytes) at DI; Y8 holds packPerm. Y3 and Y4 are
+// clobbered.
+#define STORERGB8 \
+	VPSLLD       $8, Y3, Y3 \
+	VPOR         Y3, Y2, Y2 \
+	VPSLLD       $16, Y4, Y4 \
+	VPOR         Y4, Y2, Y2 \
+	VPSHUFB      packRGB<>(SB), Y2, Y2 \
+	VPERMD       Y2, Y8, Y2 \
+	VMOVDQU      X2, (DI) \
+	VEXTRACTI128 $1, Y2, X2 \
+	VMOVQ        X2, 16(DI)
+
+// BLENDCH8 is BLENDCH on 8 lanes: channel X of the saturation blend,
+// clamp(fl + a*float32(X - L), 0, 255) truncated, in place (L in Y5, fl in
+// Y6, a in Y15, 0 and 255.0 in Y14 and Y13).
+#define BLENDCH8(X) \
+	VPSUBD     Y5, X, X \
+	VCVTDQ2PS  X, X \
+	VMULPS     Y15, X, X \
+	VADDPS     X, Y6, X \
+	VMAXPS     Y14, X, X \
+	VMINPS     Y13, X, X \
+	VCVTTPS2DQ X, X
+
+// func saturateAVX2(pix *byte, n int, a float32)
+// Saturation blend of n pixels (n a multiple of 8) in place, 8 at a time.
+TEXT ·saturateAVX2(SB), NOSPLIT, $0-20
+	MOVQ         pix+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y15
+	LUMACONSTS8
+	VMOVDQU      packPerm<>(SB), Y8
+	VXORPS       Y14, Y14, Y14
+	MOVL         $0x437f0000, AX
+	MOVQ         AX, X13
+	VPBROADCASTD X13, Y13
+	SHRQ         $3, CX
+	JZ           dones2
+
+pixs2:
+	LOADRGB8
+	LUMA8
+	VCVTDQ2PS Y5, Y6
+	BLENDCH8(Y2)
+	BLENDCH8(Y3)
+	BLENDCH8(Y4)
+	STORERGB8
+	ADDQ      $24, DI
+	DECQ      CX
+	JNZ       pixs2
+
+dones2:
+	VZEROUPPER
+	RET
+
+// func lumaSumAVX2(pix *byte, n int) uint64
+// The sum of the lumas of n pixels (n a multiple of 8): each luma is below
+// 256, so VPSADBW adds a lane pair's into a qword.
+TEXT ·lumaSumAVX2(SB), NOSPLIT, $0-24
+	MOVQ  pix+0(FP), DI
+	MOVQ  n+8(FP), CX
+	LUMACONSTS8
+	VPXOR Y14, Y14, Y14
+	VPXOR Y13, Y13, Y13
+	SHRQ  $3, CX
+	JZ    donel2
+
+pixl2:
+	LOADRGB8
+	LUMA8
+	VPSADBW Y14, Y5, Y5
+	VPADDQ  Y5, Y13, Y13
+	ADDQ    $24, DI
+	DECQ    CX
+	JNZ     pixl2
+
+donel2:
+	VEXTRACTI128 $1, Y13, X1
+	VPADDQ       X1, X13, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VMOVQ        X0, AX
+	MOVQ         AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// Broadcast constants of shiftHueAVX2.
+DATA hueConst<>+0(SB)/8, $0x0001000000010000 // dwords 65536
+DATA hueConst<>+8(SB)/8, $0x0001000000010000
+DATA hueConst<>+16(SB)/8, $0x0001000000010000
+DATA hueConst<>+24(SB)/8, $0x0001000000010000
+DATA hueConst<>+32(SB)/8, $0x3ff0000000000000 // float64 1.0
+DATA hueConst<>+40(SB)/8, $0x3ff0000000000000
+DATA hueConst<>+48(SB)/8, $0x3ff0000000000000
+DATA hueConst<>+56(SB)/8, $0x3ff0000000000000
+DATA hueConst<>+64(SB)/8, $0x3fe0000000000000 // float64 0.5
+DATA hueConst<>+72(SB)/8, $0x3fe0000000000000
+DATA hueConst<>+80(SB)/8, $0x3fe0000000000000
+DATA hueConst<>+88(SB)/8, $0x3fe0000000000000
+GLOBL hueConst<>(SB), RODATA|NOPTR, $96
+
+// ALLONES sets Y1, the mask of the next gather, to all lanes.
+#define ALLONES VPCMPEQD Y1, Y1, Y1
+
+// QT4 computes hsv2rgb's q and t for 4 lanes: X7 holds the 4 values
+// v (dwords), X8 fs*f, X9 f and X10 fs (float32); q lands in X11, t in X12
+// (dwords). Y13 and Y14 scratch.
+#define QT4 \
+	VCVTDQ2PD  X7, Y13 \
+	VCVTPS2PD  X8, Y14 \
+	VMOVUPD    hueConst<>+32(SB), Y11 \
+	VSUBPD     Y14, Y11, Y11 \
+	VMULPD     Y11, Y13, Y11 \
+	VADDPD     hueConst<>+64(SB), Y11, Y11 \
+	VCVTTPD2DQY Y11, X11 \
+	VCVTPS2PD  X9, Y14 \
+	VMOVUPD    hueConst<>+32(SB), Y12 \
+	VSUBPD     Y14, Y12, Y12 \
+	VCVTPS2PD  X10, Y14 \
+	VMULPD     Y12, Y14, Y12 \
+	VMOVUPD    hueConst<>+32(SB), Y14 \
+	VSUBPD     Y12, Y14, Y12 \
+	VMULPD     Y12, Y13, Y12 \
+	VADDPD     hueConst<>+64(SB), Y12, Y12 \
+	VCVTTPD2DQY Y12, X12
+
+// func shiftHueAVX2(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
+// shiftHueAVX512 on 8 pixels at a time (n a multiple of 8) with AVX2
+// gathers, VPBLENDVB for the masks and q, t in float64 halves of 4 lanes.
+// HueTables offsets: Hue 0, Sat 196608, P 262144, FS 327680; HueShift:
+// Sector 0, Frac 256.
+TEXT ·shiftHueAVX2(SB), NOSPLIT, $0-40
+	MOVQ         pix+0(FP), DI
+	MOVQ         n+8(FP), CX
+	MOVQ         t+16(FP), SI
+	MOVQ         sh+24(FP), DX
+	MOVQ         shifts+32(FP), R8
+	MOVL         $0xff, AX
+	MOVQ         AX, X15
+	VPBROADCASTD X15, Y15
+	SHRQ         $3, CX
+	JZ           doneu2
+
+pixu2:
+	LOADRGB8
+
+	// Y5 = M = max, Y6 = C = M - min, Y10 = S = Sat[C<<8|M]
+	VPMAXUD    Y3, Y2, Y5
+	VPMAXUD    Y4, Y5, Y5
+	VPMINUD    Y3, Y2, Y6
+	VPMINUD    Y4, Y6, Y6
+	VPSUBD     Y6, Y5, Y6
+	VPSLLD     $8, Y6, Y7
+	VPOR       Y5, Y7, Y7
+	ALLONES
+	VPGATHERDD Y1, 196608(SI)(Y7*1), Y10
+	VPAND      Y15, Y10, Y10
+
+	// the hue's index by which channel is the maximum (red first): Y7 =
+	// M-G, Y8 = M-B, Y9 = M-R; Y11, Y12, Y13 the indices for R, G, B max
+	VPSUBD     Y3, Y5, Y7
+	VPSUBD     Y4, Y5, Y8
+	VPSUBD     Y2, Y5, Y9
+	VPSLLD     $8, Y7, Y11
+	VPOR       Y8, Y11, Y11
+	VPSLLD     $8, Y9, Y12
+	VPOR       Y8, Y12, Y12
+	VPADDD     hueConst<>+0(SB), Y12, Y12
+	VPSLLD     $8, Y9, Y13
+	VPOR       Y7, Y13, Y13
+	VPADDD     hueConst<>+0(SB), Y13, Y13
+	VPADDD     hueConst<>+0(SB), Y13, Y13
+	VPCMPEQD   Y5, Y3, Y14
+	VPBLENDVB  Y14, Y12, Y13, Y13
+	VPCMPEQD   Y5, Y2, Y14
+	VPBLENDVB  Y14, Y11, Y13, Y13
+	ALLONES
+	VPGATHERDD Y1, (SI)(Y13*1), Y11
+	VPAND      Y15, Y11, Y11
+
+	// Y0 = sector, Y9 = fraction, Y10 = fs (S kept in Y4), Y13 = p
+	ALLONES
+	VPGATHERDD Y1, (DX)(Y11*1), Y0
+	VPAND      Y15, Y0, Y0
+	ALLONES
+	VPGATHERDD Y1, 256(DX)(Y11*4), Y9
+	VMOVDQA    Y10, Y4
+	ALLONES
+	VPGATHERDD Y1, 327680(SI)(Y4*4), Y10
+	VPSLLD     $8, Y4, Y7
+	VPOR       Y5, Y7, Y7
+	ALLONES
+	VPGATHERDD Y1, 262144(SI)(Y7*1), Y13
+	VPAND      Y15, Y13, Y13
+
+	// q and t, low then high 4 lanes, into Y2 (q) and Y3 (t); Y8 = fs*f
+	VMULPS       Y9, Y10, Y8
+	VMOVDQA      Y13, Y6
+	VMOVDQA      X5, X7
+	QT4
+	VMOVDQA      X11, X2
+	VMOVDQA      X12, X3
+	VEXTRACTI128 $1, Y5, X7
+	VEXTRACTF128 $1, Y8, X8
+	VEXTRACTF128 $1, Y9, X9
+	VEXTRACTF128 $1, Y10, X10
+	QT4
+	VINSERTI128  $1, X11, Y2, Y2
+	VINSERTI128  $1, X12, Y3, Y3
+
+	// packed = v | p<<8 | q<<16 | t<<24; pick by the sector's shifts
+	VPSLLD   $8, Y6, Y6
+	VPOR     Y5, Y6, Y6
+	VPSLLD   $16, Y2, Y2
+	VPOR     Y2, Y6, Y6
+	VPSLLD   $24, Y3, Y3
+	VPOR     Y3, Y6, Y6
+	VPERMD   (R8), Y0, Y2
+	VPSRLVD  Y2, Y6, Y2
+	VPAND    Y15, Y2, Y2
+	VPERMD   64(R8), Y0, Y3
+	VPSRLVD  Y3, Y6, Y3
+	VPAND    Y15, Y3, Y3
+	VPERMD   128(R8), Y0, Y7
+	VPSRLVD  Y7, Y6, Y7
+	VPAND    Y15, Y7, Y7
+
+	// saturation 0: (m, m, m)
+	VPXOR     Y1, Y1, Y1
+	VPCMPEQD  Y1, Y4, Y1
+	VPBLENDVB Y1, Y5, Y2, Y2
+	VPBLENDVB Y1, Y5, Y3, Y3
+	VPBLENDVB Y1, Y5, Y7, Y4
+
+	VMOVDQU packPerm<>(SB), Y8
+	STORERGB8
+	ADDQ    $24, DI
+	DECQ    CX
+	JNZ     pixu2
+
+doneu2:
+	VZEROUPPER
+	RET
+
+// MAPNIB looks up the bytes of Y0 that lie in [16K, 16K+15] in the K-th 16
+// bytes of the table (AX) and ORs the result into Y1: Y2 = Y0 - 16K (kept
+// in Y2 across steps), saturated + 0x70 clears bit 7 only for those bytes,
+// and VPSHUFB gives zero where bit 7 is set.
+#define MAPNIB(K) \
+	VPADDUSB       Y14, Y2, Y3 \
+	VBROADCASTI128 (16*K)(AX), Y4 \
+	VPSHUFB        Y3, Y4, Y3 \
+	VPOR           Y3, Y1, Y1 \
+	VPSUBB         Y13, Y2, Y2
+
+// func mapBytesAVX2(pix *byte, n int, table *[256]byte)
+// pix[i] = table[pix[i]] for n bytes (n a multiple of 32): sixteen VPSHUFB
+// lookups, one per 16 entries of the table.
+TEXT ·mapBytesAVX2(SB), NOSPLIT, $0-24
+	MOVQ         pix+0(FP), DI
+	MOVQ         n+8(FP), CX
+	MOVQ         table+16(FP), AX
+	MOVL         $0x70707070, BX
+	MOVQ         BX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x10101010, BX
+	MOVQ         BX, X13
+	VPBROADCASTD X13, Y13
+	SHRQ         $5, CX
+	JZ           donem2
+
+bytesm2:
+	VMOVDQU (DI), Y2
+	VPXOR   Y1, Y1, Y1
+	MAPNIB(0)
+	MAPNIB(1)
+	MAPNIB(2)
+	MAPNIB(3)
+	MAPNIB(4)
+	MAPNIB(5)
+	MAPNIB(6)
+	MAPNIB(7)
+	MAPNIB(8)
+	MAPNIB(9)
+	MAPNIB(10)
+	MAPNIB(11)
+	MAPNIB(12)
+	MAPNIB(13)
+	MAPNIB(14)
+	MAPNIB(15)
+	VMOVDQU Y1, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bytesm2
+
+donem2:
+	VZEROUPPER
+	RET
