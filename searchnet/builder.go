@@ -40,25 +40,16 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"slices"
 
-	"pertnas/convert"
 	"pertnas/darts"
-	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
+	"pertnas/formats/dataset"
 	"pertnas/loader"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
 	"pertnas/pertnas"
-)
-
-// File names inside the dataset folder (convert-cifar's outputs).
-const (
-	TrainFile    = "cifar_train.beton"
-	TestFile     = "cifar_test.beton"
-	ManifestFile = "manifest.json"
 )
 
 // SearchAugment is the default training augmentation of the search
@@ -83,8 +74,9 @@ var UpstreamCutoutFill = [3]uint8{125, 122, 113}
 // Options configure a Builder. Zero values of the optional fields take the
 // documented defaults.
 type Options struct {
-	// Data is the dataset folder: TrainFile and TestFile (the latter only
-	// read with ValSource "test") and, when Classes is 0, ManifestFile.
+	// Data is the dataset folder, a dataset.CIFAR one: its training and
+	// test files (the latter only read with ValSource "test") and, when
+	// Classes is 0, its manifest.
 	Data string
 
 	Layers, Channels int // search network: cells and initial channels
@@ -189,6 +181,7 @@ var _ pertnas.OpenBuilder = Open
 // Close it after its networks.
 type Builder struct {
 	opt      Options
+	data     *dataset.Folder
 	classes  int
 	files    []*beton.Reader
 	trainSrc loader.Source
@@ -211,17 +204,16 @@ func New(opts Options) (*Builder, error) {
 	if opts.LoaderWorkers <= 0 {
 		opts.LoaderWorkers = min(2, runtime.GOMAXPROCS(0))
 	}
-	b := &Builder{opt: opts, classes: opts.Classes}
+	data, err := dataset.Open(opts.Data, dataset.CIFAR)
+	if err != nil {
+		return nil, fmt.Errorf("searchnet: %w", err)
+	}
+	b := &Builder{opt: opts, data: data, classes: opts.Classes}
 	if b.classes == 0 {
-		var m convert.Manifest
-		path := filepath.Join(opts.Data, ManifestFile)
-		if err := artifact.ReadJSON(path, &m); err != nil {
-			return nil, fmt.Errorf("searchnet: dataset %s: %w (or set the number of classes)", opts.Data, err)
+		if data.Manifest == nil {
+			return nil, fmt.Errorf("searchnet: dataset %s: no %s (or set the number of classes)", opts.Data, data.ManifestPath())
 		}
-		if m.NumClasses < 2 {
-			return nil, fmt.Errorf("searchnet: %s: num_classes %d, want >= 2", path, m.NumClasses)
-		}
-		b.classes = m.NumClasses
+		b.classes = data.Manifest.NumClasses
 	}
 	if err := b.openData(); err != nil {
 		b.Close()
@@ -278,8 +270,8 @@ func (o *Options) check() error {
 	return nil
 }
 
-func (b *Builder) open(name string) (loader.Source, error) {
-	r, err := beton.Open(filepath.Join(b.opt.Data, name))
+func (b *Builder) open(path string) (loader.Source, error) {
+	r, err := beton.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("searchnet: %w", err)
 	}
@@ -294,18 +286,18 @@ func (b *Builder) open(name string) (loader.Source, error) {
 func (b *Builder) openData() error {
 	o := b.opt
 	var err error
-	if b.trainSrc, err = b.open(TrainFile); err != nil {
+	trainPath, testPath := b.data.TrainPath(), b.data.TestPath()
+	if b.trainSrc, err = b.open(trainPath); err != nil {
 		return err
 	}
 	n := b.trainSrc.NumSamples()
-	trainPath := filepath.Join(o.Data, TrainFile)
 	if o.ValSource == "train" {
 		if b.trainIDs, b.valIDs, err = loader.Split(n, o.ValFraction, o.SplitSeed); err != nil {
 			return fmt.Errorf("searchnet: %s: %w", trainPath, err)
 		}
 		b.valSrc = b.trainSrc
 	} else {
-		if b.valSrc, err = b.open(TestFile); err != nil {
+		if b.valSrc, err = b.open(testPath); err != nil {
 			return err
 		}
 		b.trainIDs = ids(n)
@@ -321,7 +313,7 @@ func (b *Builder) openData() error {
 		return fmt.Errorf("searchnet: %s: the training split has %d images, fewer than one batch of %d", trainPath, len(b.trainIDs), o.BatchSize)
 	}
 	if len(b.valIDs) == 0 {
-		return fmt.Errorf("searchnet: %s: the validation split is empty", filepath.Join(o.Data, map[string]string{"train": TrainFile, "test": TestFile}[o.ValSource]))
+		return fmt.Errorf("searchnet: %s: the validation split is empty", map[string]string{"train": trainPath, "test": testPath}[o.ValSource])
 	}
 	// Checks every image's size and label once, up front, so that a bad
 	// file fails here and not in the middle of a search.

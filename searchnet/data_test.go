@@ -5,10 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"pertnas/convert"
-	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
 	"pertnas/formats/cifar"
+	"pertnas/formats/dataset"
 )
 
 // writeDataset writes a dataset folder like convert-cifar's from
@@ -18,11 +17,11 @@ import (
 func writeDataset(t testing.TB, dir string, train, test, side int, seed uint64) {
 	t.Helper()
 	tr, te := cifar.Synth(train, test, seed)
-	writeBeton(t, filepath.Join(dir, TrainFile), tr, side)
-	writeBeton(t, filepath.Join(dir, TestFile), te, side)
-	m := convert.Manifest{Format: "beton", Dataset: "cifar10", Label: "fine", NumClasses: 10, Classes: cifar.SynthClasses,
-		Fields: []string{"image", "label"}, PageSize: beton.MinPageSize, WriteMode: convert.Raw}
-	if err := artifact.WriteJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+	writeBeton(t, filepath.Join(dir, dataset.CIFAR.Train), tr, side)
+	writeBeton(t, filepath.Join(dir, dataset.CIFAR.Test), te, side)
+	m := dataset.Manifest{Format: dataset.CIFAR.Format, Dataset: "cifar10", Label: "fine", NumClasses: 10, Classes: cifar.SynthClasses,
+		Fields: dataset.FieldNames(), PageSize: beton.MinPageSize, WriteMode: "raw"}
+	if err := dataset.WriteManifest(dir, &m); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -35,7 +34,7 @@ func writeBeton(t testing.TB, path string, recs cifar.Records, side int) {
 	}
 	defer f.Close()
 	n := recs.Len()
-	w, err := beton.NewWriter(f, []beton.Field{{Name: "image", Type: beton.FieldImage}, {Name: "label", Type: beton.FieldInt}}, n, beton.MinPageSize)
+	w, err := beton.NewWriter(f, dataset.Fields, n, beton.MinPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"pertnas/formats/checkpoint"
+	"pertnas/formats/dataset"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
 	"pertnas/pertnas"
@@ -444,7 +445,7 @@ func TestOptionErrors(t *testing.T) {
 		{func(o *Options) { o.Channels = 3 }, "channels"},
 		{func(o *Options) { o.BatchSize = 64 }, "fewer than one batch"},
 		{func(o *Options) { o.Data = filepath.Join(dir, "nope") }, "manifest.json"},
-		{func(o *Options) { o.Data, o.Classes = filepath.Join(dir, "nope"), 10 }, TrainFile},
+		{func(o *Options) { o.Data, o.Classes = filepath.Join(dir, "nope"), 10 }, dataset.CIFAR.Train},
 		{func(o *Options) { o.Classes = 5 }, "label"},
 	} {
 		o := tinyOptions(dir)

@@ -19,6 +19,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"pertnas/formats/artifact"
+	"pertnas/formats/dataset"
 	"pertnas/internal/stage"
 	"pertnas/pertnas/study"
 )
@@ -73,7 +74,7 @@ type badInput struct{ error }
 func wall(dir string, data []study.Dataset) string {
 	var first time.Time
 	for _, d := range data {
-		p := filepath.Join(dir, "data", d.Name, "manifest.json")
+		p := filepath.Join(dir, "data", d.Name, dataset.ManifestFile)
 		if st, err := os.Stat(p); err == nil && (first.IsZero() || st.ModTime().Before(first)) {
 			first = st.ModTime()
 		}

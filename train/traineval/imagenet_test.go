@@ -14,6 +14,7 @@ import (
 	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
 	"pertnas/formats/checkpoint"
+	"pertnas/formats/dataset"
 	"pertnas/loader"
 	"pertnas/nn/cpu"
 	"pertnas/train"
@@ -122,8 +123,12 @@ func TestImageNetBadInput(t *testing.T) {
 		t.Errorf("cifar10 with an image size: %v", err)
 	}
 	// Without the manifest the classes come from the labels.
-	os.Remove(filepath.Join(data, "manifest.json"))
-	src, err := beton.Open(filepath.Join(data, "imagenet_train.beton"))
+	os.Remove(filepath.Join(data, dataset.ManifestFile))
+	folder, err := dataset.Open(data, dataset.ImageNet)
+	if err != nil || folder.Manifest != nil {
+		t.Fatalf("Open without a manifest: %+v, %v", folder, err)
+	}
+	src, err := beton.Open(folder.TrainPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +137,7 @@ func TestImageNetBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := imagenetClasses(data, bs); err != nil || n != 10 {
+	if n, err := imagenetClasses(folder, bs); err != nil || n != 10 {
 		t.Errorf("classes from labels: %d, %v", n, err)
 	}
 }

@@ -38,6 +38,7 @@ import (
 	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
 	"pertnas/formats/checkpoint"
+	"pertnas/formats/dataset"
 	"pertnas/formats/genotype"
 	"pertnas/internal/stage"
 	"pertnas/loader"
@@ -171,9 +172,10 @@ type Options struct {
 	// Reduce, when set, take the normal cell from one genotype and the
 	// reduction cell from another (either may default to Genotype).
 	Genotype, Normal, Reduce string
-	// Data is the folder holding cifar_train.beton and cifar_test.beton
-	// (CIFAR), or imagenet_train.beton and imagenet_val.beton (ImageNet,
-	// with convert-imagenet's manifest.json giving the number of classes).
+	// Data is the dataset folder (formats/dataset): a dataset.CIFAR one
+	// (cifar_train.beton, cifar_test.beton) or for imagenet a
+	// dataset.ImageNet one (imagenet_train.beton, imagenet_val.beton, with
+	// convert-imagenet's manifest giving the number of classes).
 	Data    string
 	Dataset string // cifar10, cifar100 or imagenet
 	Recipe  Recipe
@@ -299,16 +301,14 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	r := o.Recipe
 	classes := 0
 	imagenet := o.Dataset == "imagenet"
-	trainPath := filepath.Join(o.Data, "cifar_train.beton")
-	testPath := filepath.Join(o.Data, "cifar_test.beton")
+	layout := dataset.CIFAR
 	switch o.Dataset {
 	case "cifar10":
 		classes = 10
 	case "cifar100":
 		classes = 100
 	case "imagenet":
-		trainPath = filepath.Join(o.Data, "imagenet_train.beton")
-		testPath = filepath.Join(o.Data, "imagenet_val.beton")
+		layout = dataset.ImageNet
 	default:
 		return nil, inputErr("unknown dataset %q (want cifar10, cifar100 or imagenet)", o.Dataset)
 	}
@@ -327,11 +327,16 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, inputErr("no output folder given")
 	}
 
+	data, err := dataset.Open(o.Data, layout)
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("--data %s: %w", o.Data, err)}
+	}
 	if !imagenet {
-		if err := checkCIFARManifest(o.Data, o.Dataset, classes); err != nil {
+		if err := checkCIFARManifest(data, o.Dataset, classes); err != nil {
 			return nil, err
 		}
 	}
+	trainPath, testPath := data.TrainPath(), data.TestPath()
 	trainSrc, closeTrain, err := openBeton(trainPath, o.Dataset)
 	if err != nil {
 		return nil, err
@@ -350,7 +355,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	testCfg := loader.Config{BatchSize: r.BatchSize, Order: loader.Sequential, Workers: o.Workers,
 		Indices: testIdx, Mean: norm.Mean, Std: norm.Std, Classes: classes}
 	if imagenet {
-		if classes, err = imagenetClasses(o.Data, trainSrc); err != nil {
+		if classes, err = imagenetClasses(data, trainSrc); err != nil {
 			return nil, err
 		}
 		norm = Normalisation{loader.ImageNetMean, loader.ImageNetStd}
@@ -598,52 +603,26 @@ func checkLabels(path string, src *loader.BetonSource, idx []int, classes int, d
 	return nil
 }
 
-// checkCIFARManifest checks convert-cifar's manifest.json in dir, when
-// there is one, against the dataset and number of classes asked for: CIFAR-10
-// data trained as cifar100 (or the reverse) is bad input, not a network
-// with a head of the wrong size.
-func checkCIFARManifest(dir, dataset string, classes int) error {
-	path := filepath.Join(dir, "manifest.json")
-	if _, err := os.Stat(path); err != nil {
-		return nil // .beton files written by other tools
-	}
-	var m struct {
-		Format     string `json:"format"`
-		Dataset    string `json:"dataset"`
-		NumClasses int    `json:"num_classes"`
-	}
-	if err := artifact.ReadJSON(path, &m); err != nil {
-		return &InputError{err}
-	}
-	if m.Format != "pertnas.cifar-beton.v1" {
-		return inputErr("--data %s: %s is a %q manifest, not convert-cifar's; is this the right folder?", dir, path, m.Format)
-	}
-	if m.Dataset != dataset || m.NumClasses != classes {
+// checkCIFARManifest checks convert-cifar's manifest of the folder, when
+// there is one (not for .beton files written by other tools), against the
+// dataset and number of classes asked for: CIFAR-10 data trained as
+// cifar100 (or the reverse) is bad input, not a network with a head of the
+// wrong size.
+func checkCIFARManifest(data *dataset.Folder, name string, classes int) error {
+	m := data.Manifest
+	if m != nil && (m.Dataset != name || m.NumClasses != classes) {
 		return inputErr("--dataset %s (%d classes): %s says the data is %s with %d classes; use --dataset %s or another --data",
-			dataset, classes, path, m.Dataset, m.NumClasses, m.Dataset)
+			name, classes, data.ManifestPath(), m.Dataset, m.NumClasses, m.Dataset)
 	}
 	return nil
 }
 
 // imagenetClasses returns the number of classes: num_classes of
-// convert-imagenet's manifest.json in dir when there is one, else the
-// largest training label plus one (a .beton written by other tools).
-func imagenetClasses(dir string, train *loader.BetonSource) (int, error) {
-	path := filepath.Join(dir, "manifest.json")
-	var m struct {
-		Format     string `json:"format"`
-		NumClasses int    `json:"num_classes"`
-	}
-	if _, err := os.Stat(path); err == nil {
-		if err := artifact.ReadJSON(path, &m); err != nil {
-			return 0, &InputError{err}
-		}
-		if m.Format == "pertnas.imagenet-beton.v1" {
-			if m.NumClasses < 1 {
-				return 0, inputErr("%s: num_classes %d", path, m.NumClasses)
-			}
-			return m.NumClasses, nil
-		}
+// convert-imagenet's manifest when the folder has one, else the largest
+// training label plus one (a .beton written by other tools).
+func imagenetClasses(data *dataset.Folder, train *loader.BetonSource) (int, error) {
+	if data.Manifest != nil {
+		return data.Manifest.NumClasses, nil
 	}
 	top := int64(-1)
 	for i := range train.NumSamples() {

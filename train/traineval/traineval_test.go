@@ -14,6 +14,7 @@ import (
 	"pertnas/formats/beton"
 	"pertnas/formats/checkpoint"
 	"pertnas/formats/cifar"
+	"pertnas/formats/dataset"
 	"pertnas/formats/genotype"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
@@ -32,13 +33,12 @@ func writeSynthBeton(t *testing.T, dir string, ntrain, ntest int) {
 func writeSynthBetonLabels(t *testing.T, dir string, ntrain, ntest int, relabel func(string, int, int64) int64) {
 	t.Helper()
 	tr, te := cifar.Synth(ntrain, ntest, 1)
-	for name, recs := range map[string]cifar.Records{"cifar_train.beton": tr, "cifar_test.beton": te} {
+	for name, recs := range map[string]cifar.Records{dataset.CIFAR.Train: tr, dataset.CIFAR.Test: te} {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := beton.NewWriter(f, []beton.Field{{Name: "image", Type: beton.FieldImage}, {Name: "label", Type: beton.FieldInt}},
-			recs.Len(), beton.MinPageSize)
+		w, err := beton.NewWriter(f, dataset.Fields, recs.Len(), beton.MinPageSize)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +328,7 @@ func TestManifestDataset(t *testing.T) {
 	data := t.TempDir()
 	writeSynthBeton(t, data, 64, 32)
 	m := `{"format": "pertnas.cifar-beton.v1", "dataset": "cifar10", "num_classes": 10}`
-	if err := os.WriteFile(filepath.Join(data, "manifest.json"), []byte(m), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(data, dataset.ManifestFile), []byte(m), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "eval")
