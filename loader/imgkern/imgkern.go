@@ -9,7 +9,8 @@
 // is picked at run time from the CPU's features: AVX512 needs AVX-512 F, BW
 // and VL, and its colour kernels VBMI besides (without it they run their
 // AVX2 forms); AVX2 needs AVX2 alone. PERTNAS_PUREGO set in the
-// environment, the purego build tag or Use selects the Go forms.
+// environment, the purego build tag or Use selects the Go forms;
+// PERTNAS_IMGKERN or Use picks any supported path (envPath).
 package imgkern
 
 import (
@@ -27,19 +28,36 @@ const (
 	AVX512 Path = "avx512"
 )
 
-// path is the kernels in use.
-var path = best()
-
-func best() Path {
-	switch {
-	case os.Getenv("PERTNAS_PUREGO") != "":
-		return PureGo
-	case hasAVX512:
-		return AVX512
-	case hasAVX2:
-		return AVX2
+// path is the kernels in use, at first the environment's choice
+// (envPath); a choice this CPU cannot run stops the program.
+var path = func() Path {
+	p, err := envPath(os.Getenv("PERTNAS_PUREGO"), os.Getenv("PERTNAS_IMGKERN"))
+	if err != nil {
+		panic(err)
 	}
-	return PureGo
+	return p
+}()
+
+// envPath returns the path a program starts with, given the values of the
+// environment variables PERTNAS_PUREGO and PERTNAS_IMGKERN: PureGo when
+// the first is set, else the path the second names (purego, avx2, avx512;
+// an error if this CPU cannot run it), else, when it is empty or "auto",
+// the fastest path this CPU runs. PERTNAS_IMGKERN pins the image kernels
+// alone, for benchmarks and checks (the tensor kernels have --kernels).
+func envPath(purego, want string) (Path, error) {
+	ps := Supported()
+	switch {
+	case purego != "":
+		return PureGo, nil
+	case want == "" || want == "auto":
+		return ps[len(ps)-1], nil
+	}
+	for _, p := range ps {
+		if string(p) == want {
+			return p, nil
+		}
+	}
+	return PureGo, fmt.Errorf("imgkern: PERTNAS_IMGKERN=%q: not a path this CPU runs (want auto or one of %v)", want, ps)
 }
 
 // Supported lists the paths this CPU and build can run, slowest first.

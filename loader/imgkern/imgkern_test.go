@@ -3,6 +3,7 @@ package imgkern
 import (
 	"bytes"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +69,37 @@ func TestClip8(t *testing.T) {
 	}{{-5, 0}, {0, 0}, {1<<Precision - 1, 0}, {1 << Precision, 1}, {255<<Precision - 1, 254}, {255 << Precision, 255}, {1 << 30, 255}} {
 		if got := Clip8(c.v); got != c.want {
 			t.Errorf("Clip8(%d) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
+
+// TestEnvPath checks the start-up choice: PERTNAS_PUREGO wins, auto and
+// empty give the fastest supported path, a named supported path is taken
+// and anything else is an error naming the variable.
+func TestEnvPath(t *testing.T) {
+	ps := Supported()
+	best := ps[len(ps)-1]
+	for _, c := range []struct {
+		purego, want string
+		path         Path
+	}{{"1", "avx512", PureGo}, {"", "", best}, {"", "auto", best}, {"", "purego", PureGo}} {
+		if p, err := envPath(c.purego, c.want); err != nil || p != c.path {
+			t.Errorf("envPath(%q, %q) = %v, %v; want %v", c.purego, c.want, p, err, c.path)
+		}
+	}
+	for _, p := range ps {
+		if got, err := envPath("", string(p)); err != nil || got != p {
+			t.Errorf("envPath(\"\", %q) = %v, %v", p, got, err)
+		}
+	}
+	for _, bad := range []string{"sse9", "AVX2", " avx2"} {
+		if _, err := envPath("", bad); err == nil || !strings.Contains(err.Error(), "PERTNAS_IMGKERN") {
+			t.Errorf("envPath(\"\", %q): error %v, want one naming PERTNAS_IMGKERN", bad, err)
+		}
+	}
+	if len(ps) < 3 {
+		if _, err := envPath("", string(AVX512)); err == nil {
+			t.Errorf("envPath accepts avx512, which this CPU (paths %v) cannot run", ps)
 		}
 	}
 }
