@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"pertnas/formats/cifar"
+	"pertnas/formats/dataset"
 )
 
 // BenchmarkConvert60k converts a generated archive of the full CIFAR-10 size
@@ -31,7 +32,7 @@ func BenchmarkConvert60k(b *testing.B) {
 		cpu := cpuSeconds()
 		defer func() { b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/op") }()
 		for b.Loop() {
-			os.Remove(filepath.Join(out, ManifestFile))
+			os.Remove(filepath.Join(out, dataset.ManifestFile))
 			if _, err := Run(context.Background(), Options{Src: src, Out: out}); err != nil {
 				b.Fatal(err)
 			}

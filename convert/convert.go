@@ -1,22 +1,19 @@
 // Package convert turns a CIFAR-10 or CIFAR-100 source (the published binary
-// archive or its extracted folder) into the FFCV .beton files the loader
-// reads: OUT/cifar_train.beton and OUT/cifar_test.beton, with fields "image"
-// (RGB, raw or JPEG) then "label" (int), as in FFCV's CIFAR example, and
-// OUT/manifest.json describing them. Every output is written to a temporary
-// file in OUT and renamed into place; a rerun whose manifest records the same
-// source, options and output hashes does nothing.
+// archive or its extracted folder) into a dataset.CIFAR folder
+// (formats/dataset): OUT/cifar_train.beton and OUT/cifar_test.beton, with
+// fields "image" (RGB, raw or JPEG) then "label" (int), as in FFCV's CIFAR
+// example, and OUT/manifest.json describing them. Every output is written to
+// a temporary file in OUT and renamed into place; a rerun whose manifest
+// records the same source, options and output hashes does nothing.
 package convert
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,9 +21,9 @@ import (
 	"slices"
 	"sync"
 
-	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
 	"pertnas/formats/cifar"
+	"pertnas/formats/dataset"
 	"pertnas/internal/parallel"
 	"pertnas/internal/stage"
 )
@@ -39,16 +36,6 @@ const (
 	Raw  WriteMode = "raw" // raw RGB pixels, lossless
 	JPEG WriteMode = "jpg" // baseline JPEG at Options.JPEGQuality
 )
-
-// Output file names inside Options.Out.
-const (
-	TrainFile    = "cifar_train.beton"
-	TestFile     = "cifar_test.beton"
-	ManifestFile = "manifest.json"
-)
-
-// ManifestFormat identifies the manifest's schema.
-const ManifestFormat = "pertnas.cifar-beton.v1"
 
 // ProgressFunc receives progress of a task ("download", "read", "train",
 // "test"): done of total units (bytes or images).
@@ -70,36 +57,11 @@ type Options struct {
 	Progress    ProgressFunc    // optional
 }
 
-// Manifest is OUT/manifest.json.
-type Manifest struct {
-	Format      string          `json:"format"`
-	Dataset     cifar.Dataset   `json:"dataset"`
-	Label       cifar.LabelKind `json:"label"`
-	NumClasses  int             `json:"num_classes"`
-	Classes     []string        `json:"classes,omitempty"`
-	Fields      []string        `json:"fields"`
-	PageSize    int             `json:"page_size"`
-	WriteMode   WriteMode       `json:"write_mode"`
-	JPEGQuality int             `json:"jpeg_quality,omitempty"`
-	Train       OutputFile      `json:"train"`
-	Test        OutputFile      `json:"test"`
-	Sources     []cifar.Source  `json:"sources"`
-	Warnings    []string        `json:"warnings,omitempty"`
-}
-
-// OutputFile describes one written .beton file.
-type OutputFile struct {
-	File    string `json:"file"` // name inside the output folder
-	Samples int    `json:"samples"`
-	Bytes   int64  `json:"bytes"`
-	SHA256  string `json:"sha256"`
-}
-
 // Result reports what Run did.
 type Result struct {
-	UpToDate bool      // the outputs already matched; nothing was written
-	Manifest *Manifest // the (new or existing) manifest
-	Src      string    // the source used
+	UpToDate bool              // the outputs already matched; nothing was written
+	Manifest *dataset.Manifest // the (new or existing) manifest
+	Src      string            // the source used
 }
 
 // InputError marks bad input (a flag value, a missing or malformed source):
@@ -188,18 +150,18 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		}
 		return nil, err
 	}
-	m := &Manifest{
-		Format: ManifestFormat, Dataset: data.Dataset, Label: data.Label,
-		NumClasses: data.NumClasses(), Classes: data.Classes, Fields: []string{"image", "label"},
-		PageSize: opt.PageSize, WriteMode: opt.Mode, JPEGQuality: opt.JPEGQuality,
+	m := &dataset.Manifest{
+		Format: dataset.CIFAR.Format, Dataset: string(data.Dataset), Label: string(data.Label),
+		NumClasses: data.NumClasses(), Classes: data.Classes, Fields: dataset.FieldNames(),
+		PageSize: opt.PageSize, WriteMode: string(opt.Mode), JPEGQuality: opt.JPEGQuality,
 		Sources: data.Sources, Warnings: data.Warnings,
 	}
 	splits := []struct {
 		name  string
 		file  string
 		split *cifar.Split
-		out   *OutputFile
-	}{{"train", TrainFile, &data.Train, &m.Train}, {"test", TestFile, &data.Test, &m.Test}}
+		out   *dataset.File
+	}{{"train", dataset.CIFAR.Train, &data.Train, &m.Train}, {"test", dataset.CIFAR.Test, &data.Test, &m.Test}}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
@@ -207,11 +169,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if _, err := stage.RemoveTemps(opt.Out, false, nil); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	temps := make([]string, len(splits))
+	writers := make([]*dataset.SplitWriter, len(splits))
 	defer func() {
-		for _, t := range temps {
-			if t != "" {
-				os.Remove(t)
+		for _, w := range writers {
+			if w != nil {
+				w.Discard()
 			}
 		}
 	}()
@@ -219,20 +181,19 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	var wg sync.WaitGroup
 	for i, s := range splits {
 		wg.Go(func() {
-			*s.out, temps[i], errs[i] = writeSplit(ctx, opt, s.name, s.file, s.split)
+			writers[i], *s.out, errs[i] = writeSplit(ctx, opt, s.name, s.file, s.split)
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	for i, s := range splits {
-		if err := os.Rename(temps[i], filepath.Join(opt.Out, s.file)); err != nil {
+	for _, w := range writers {
+		if err := w.Commit(); err != nil {
 			return nil, fmt.Errorf("convert: %w", err)
 		}
-		temps[i] = ""
 	}
-	if err := artifact.WriteJSON(filepath.Join(opt.Out, ManifestFile), m); err != nil {
+	if err := dataset.WriteManifest(opt.Out, m); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
 	return &Result{Manifest: m, Src: src}, nil
@@ -264,13 +225,14 @@ func resolveSource(ctx context.Context, opt Options) (string, error) {
 
 // upToDate reports whether the manifest in the output folder records the
 // same options and source, and the outputs still have their recorded hashes.
-func upToDate(opt Options, src string, copt cifar.Options) (*Manifest, bool) {
-	var m Manifest
-	if err := artifact.ReadJSON(filepath.Join(opt.Out, ManifestFile), &m); err != nil {
+func upToDate(opt Options, src string, copt cifar.Options) (*dataset.Manifest, bool) {
+	f, err := dataset.Open(opt.Out, dataset.CIFAR)
+	if err != nil || f.Manifest == nil {
 		return nil, false
 	}
-	if m.Format != ManifestFormat || m.Dataset != opt.Dataset || m.Label != opt.Label ||
-		m.PageSize != opt.PageSize || m.WriteMode != opt.Mode || m.JPEGQuality != opt.JPEGQuality {
+	m := f.Manifest
+	if m.Dataset != string(opt.Dataset) || m.Label != string(opt.Label) ||
+		m.PageSize != opt.PageSize || m.WriteMode != string(opt.Mode) || m.JPEGQuality != opt.JPEGQuality {
 		return nil, false
 	}
 	sources, err := cifar.HashSources(src, copt)
@@ -279,86 +241,42 @@ func upToDate(opt Options, src string, copt cifar.Options) (*Manifest, bool) {
 	}) {
 		return nil, false
 	}
-	for _, out := range []OutputFile{m.Train, m.Test} {
-		if out.File == "" || filepath.Base(out.File) != out.File {
+	for _, out := range []dataset.File{m.Train, m.Test} {
+		if out.Name == "" {
 			return nil, false
 		}
-		n, sum, err := hashFile(filepath.Join(opt.Out, out.File))
+		n, sum, err := dataset.HashFile(filepath.Join(opt.Out, out.Name))
 		if err != nil || n != out.Bytes || sum != out.SHA256 {
 			return nil, false
 		}
 	}
-	return &m, true
-}
-
-func hashFile(p string) (int64, string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	return hashReader(f)
-}
-
-func hashReader(r io.Reader) (int64, string, error) {
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	return n, hex.EncodeToString(h.Sum(nil)), err
+	return m, true
 }
 
 // writeSplit writes one split to a temporary file in the output folder and
-// returns its description and the temporary file's path.
-func writeSplit(ctx context.Context, opt Options, task, name string, s *cifar.Split) (out OutputFile, tmp string, err error) {
-	f, err := os.CreateTemp(opt.Out, "."+name+".tmp-*")
-	if err != nil {
-		return out, "", fmt.Errorf("convert: %w", err)
-	}
-	tmp = f.Name()
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-		if err != nil {
-			os.Remove(tmp)
-			tmp = ""
-		}
-	}()
+// returns its writer, to commit or discard, and its description. On error
+// the temporary file is gone.
+func writeSplit(ctx context.Context, opt Options, task, name string, s *cifar.Split) (*dataset.SplitWriter, dataset.File, error) {
 	wrap := func(err error) error { return fmt.Errorf("convert %s: %w", filepath.Join(opt.Out, name), err) }
 	n := s.Len()
-	w, err := beton.NewWriter(f, []beton.Field{{Name: "image", Type: beton.FieldImage}, {Name: "label", Type: beton.FieldInt}}, n, opt.PageSize)
+	w, err := dataset.CreateSplit(opt.Out, name, n, opt.PageSize)
 	if err != nil {
-		return out, tmp, wrap(err)
+		return nil, dataset.File{}, wrap(err)
 	}
 	if opt.Mode == JPEG {
-		err = appendJPEG(ctx, w, s, opt.JPEGQuality, func(done int) { opt.Progress(task, int64(done), int64(n)) })
+		err = appendJPEG(ctx, w.Writer, s, opt.JPEGQuality, func(done int) { opt.Progress(task, int64(done), int64(n)) })
 	} else {
-		err = appendRaw(ctx, w, s, func(done int) { opt.Progress(task, int64(done), int64(n)) })
+		err = appendRaw(ctx, w.Writer, s, func(done int) { opt.Progress(task, int64(done), int64(n)) })
+	}
+	var out dataset.File
+	if err == nil {
+		out, err = w.Finish()
 	}
 	if err != nil {
-		return out, tmp, wrap(err)
+		w.Discard()
+		return nil, out, wrap(err)
 	}
-	if err = w.Close(); err != nil {
-		return out, tmp, wrap(err)
-	}
-	if err = f.Sync(); err != nil {
-		return out, tmp, wrap(err)
-	}
-	if _, err = f.Seek(0, io.SeekStart); err != nil {
-		return out, tmp, wrap(err)
-	}
-	size, sum, err := hashReader(f)
-	if err != nil {
-		return out, tmp, wrap(err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return out, tmp, wrap(err)
-	}
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return out, tmp, wrap(err)
-	}
-	return OutputFile{File: name, Samples: n, Bytes: size, SHA256: sum}, tmp, nil
+	return w, out, nil
 }
 
 // progressEvery is how many images pass between progress reports and

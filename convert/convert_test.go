@@ -21,6 +21,7 @@ import (
 
 	"pertnas/formats/beton"
 	"pertnas/formats/cifar"
+	"pertnas/formats/dataset"
 )
 
 func synthArchive(t testing.TB, train, test int, seed uint64) []byte {
@@ -86,7 +87,7 @@ func TestRawRoundTrip(t *testing.T) {
 	for _, c := range []struct {
 		file string
 		recs cifar.Records
-	}{{TrainFile, train}, {TestFile, test}} {
+	}{{dataset.CIFAR.Train, train}, {dataset.CIFAR.Test, test}} {
 		n := c.recs.Len()
 		r, img, lab := openSplit(t, filepath.Join(out, c.file), n)
 		for i := range n {
@@ -110,11 +111,11 @@ func TestRawRoundTrip(t *testing.T) {
 		}
 	}
 	m := res.Manifest
-	if m.Train.Samples != 60 || m.Test.Samples != 25 || m.Dataset != cifar.CIFAR10 || m.WriteMode != Raw ||
+	if m.Train.Samples != 60 || m.Test.Samples != 25 || m.Dataset != string(cifar.CIFAR10) || m.WriteMode != string(Raw) ||
 		m.PageSize != beton.MinPageSize || m.NumClasses != 10 || strings.Join(m.Classes, " ") != strings.Join(cifar.SynthClasses, " ") {
 		t.Errorf("manifest %+v", m)
 	}
-	if m.Train.SHA256 != fileSHA(t, filepath.Join(out, TrainFile)) || m.Test.SHA256 != fileSHA(t, filepath.Join(out, TestFile)) {
+	if m.Train.SHA256 != fileSHA(t, filepath.Join(out, dataset.CIFAR.Train)) || m.Test.SHA256 != fileSHA(t, filepath.Join(out, dataset.CIFAR.Test)) {
 		t.Error("manifest hashes differ from the files")
 	}
 	if len(m.Sources) != 1 || m.Sources[0].SHA256 != sha(arc) {
@@ -125,19 +126,19 @@ func TestRawRoundTrip(t *testing.T) {
 	}
 
 	// Rerun: nothing to do.
-	before, _ := os.Stat(filepath.Join(out, TrainFile))
+	before, _ := os.Stat(filepath.Join(out, dataset.CIFAR.Train))
 	res, err = Run(context.Background(), Options{Src: src, Out: out, PageSize: beton.MinPageSize})
 	if err != nil || !res.UpToDate {
 		t.Fatalf("rerun: up to date %v, %v", res != nil && res.UpToDate, err)
 	}
-	after, _ := os.Stat(filepath.Join(out, TrainFile))
+	after, _ := os.Stat(filepath.Join(out, dataset.CIFAR.Train))
 	if !after.ModTime().Equal(before.ModTime()) {
 		t.Error("up-to-date rerun rewrote the train file")
 	}
 	// A damaged output, or other options, convert again.
-	os.WriteFile(filepath.Join(out, TestFile), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(out, dataset.CIFAR.Test), []byte("x"), 0o644)
 	res, err = Run(context.Background(), Options{Src: src, Out: out, PageSize: beton.MinPageSize})
-	if err != nil || res.UpToDate || fileSHA(t, filepath.Join(out, TestFile)) != m.Test.SHA256 {
+	if err != nil || res.UpToDate || fileSHA(t, filepath.Join(out, dataset.CIFAR.Test)) != m.Test.SHA256 {
 		t.Errorf("after damage: up to date %v, err %v", res != nil && res.UpToDate, err)
 	}
 	res, err = Run(context.Background(), Options{Src: src, Out: out})
@@ -154,11 +155,11 @@ func TestJPEGMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Manifest.WriteMode != JPEG || res.Manifest.JPEGQuality != 95 {
+	if res.Manifest.WriteMode != string(JPEG) || res.Manifest.JPEGQuality != 95 {
 		t.Errorf("manifest %+v", res.Manifest)
 	}
 	train, _ := cifar.Synth(40, 10, 5)
-	r, img, lab := openSplit(t, filepath.Join(out, TrainFile), 40)
+	r, img, lab := openSplit(t, filepath.Join(out, dataset.CIFAR.Train), 40)
 	// JPEG keeps low frequencies: compare 4x4 block means, channel by channel
 	// (pixel by pixel, the ±32 noise of the synthetic images and their sharp
 	// colour edges under 4:2:0 chroma subsampling dominate).
@@ -214,7 +215,7 @@ func TestJPEGMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fileSHA(t, filepath.Join(out1, TrainFile)) != res.Manifest.Train.SHA256 {
+	if fileSHA(t, filepath.Join(out1, dataset.CIFAR.Train)) != res.Manifest.Train.SHA256 {
 		t.Error("JPEG output differs between 1 and several CPUs")
 	}
 }
@@ -392,10 +393,10 @@ func TestCIFAR100Coarse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Manifest.Label != label || res.Manifest.NumClasses != map[cifar.LabelKind]int{cifar.Coarse: 20, cifar.Fine: 100}[label] {
+		if res.Manifest.Label != string(label) || res.Manifest.NumClasses != map[cifar.LabelKind]int{cifar.Coarse: 20, cifar.Fine: 100}[label] {
 			t.Errorf("manifest %+v", res.Manifest)
 		}
-		r, img, lab := openSplit(t, filepath.Join(out, TrainFile), 30)
+		r, img, lab := openSplit(t, filepath.Join(out, dataset.CIFAR.Train), 30)
 		for i := range 30 {
 			want := int64(i % 20)
 			if label == cifar.Fine {

@@ -1,5 +1,5 @@
-// Package imagenet turns an ImageNet-style image folder into the FFCV
-// .beton files the loader reads: OUT/imagenet_train.beton and
+// Package imagenet turns an ImageNet-style image folder into a
+// dataset.ImageNet folder (formats/dataset): OUT/imagenet_train.beton and
 // OUT/imagenet_val.beton, with fields "image" (RGB image, JPEG) then "label"
 // (int), as FFCV's ImageNet example writes them, and OUT/manifest.json.
 //
@@ -58,21 +58,11 @@ import (
 	"time"
 
 	"pertnas/convert"
-	"pertnas/formats/artifact"
 	"pertnas/formats/beton"
+	"pertnas/formats/dataset"
 	"pertnas/internal/parallel"
 	"pertnas/internal/stage"
 )
-
-// Output file names inside Options.Out.
-const (
-	TrainFile    = "imagenet_train.beton"
-	ValFile      = "imagenet_val.beton"
-	ManifestFile = "manifest.json"
-)
-
-// ManifestFormat identifies the manifest's schema.
-const ManifestFormat = "pertnas.imagenet-beton.v1"
 
 // Defaults.
 const (
@@ -92,48 +82,12 @@ type Options struct {
 	Progress    convert.ProgressFunc
 }
 
-// Manifest is OUT/manifest.json.
-type Manifest struct {
-	Format      string   `json:"format"`
-	Dataset     string   `json:"dataset"` // "imagenet"
-	NumClasses  int      `json:"num_classes"`
-	Classes     []string `json:"classes"`
-	Fields      []string `json:"fields"`
-	PageSize    int      `json:"page_size"`
-	MaxSide     int      `json:"max_side"`
-	JPEGQuality int      `json:"jpeg_quality"`
-	Train       Output   `json:"train"`
-	Val         Output   `json:"val"`
-	Source      Source   `json:"source"`
-	Warnings    []string `json:"warnings,omitempty"`
-}
-
-// Output describes one written .beton file.
-type Output struct {
-	convert.OutputFile
-	ModTime time.Time `json:"mod_time"`
-	// Kept images were stored byte for byte; Resized were shrunk to the
-	// cap; Reencoded were re-encoded without resizing.
-	Kept      int `json:"kept"`
-	Resized   int `json:"resized"`
-	Reencoded int `json:"reencoded"`
-}
-
-// Source describes the converted folder.
-type Source struct {
-	Path      string `json:"path"`
-	ValLabels string `json:"val_labels,omitempty"`
-	Files     int    `json:"files"`
-	Bytes     int64  `json:"bytes"`
-	// Listing is the SHA-256 of every image's relative path, size and
-	// modification time (and the labels file's bytes), in sample order.
-	Listing string `json:"listing_sha256"`
-}
-
 // Result reports what Run did.
 type Result struct {
 	UpToDate bool
-	Manifest *Manifest
+	// Manifest is the (new or existing) manifest; its Train and Val have
+	// ImageStats.
+	Manifest *dataset.Manifest
 }
 
 func badInput(format string, args ...any) error {
@@ -200,9 +154,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{
-		Format: ManifestFormat, Dataset: "imagenet", NumClasses: len(classes), Classes: classes,
-		Fields: []string{"image", "label"}, PageSize: opt.PageSize, MaxSide: opt.MaxSide,
+	m := &dataset.Manifest{
+		Format: dataset.ImageNet.Format, Dataset: "imagenet", NumClasses: len(classes), Classes: classes,
+		Fields: dataset.FieldNames(), PageSize: opt.PageSize, MaxSide: opt.MaxSide,
 		JPEGQuality: opt.JPEGQuality, Source: src, Warnings: warnings,
 	}
 	if old, ok := upToDate(opt, m); ok {
@@ -218,36 +172,32 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	splits := []struct {
 		task, file string
 		samples    []sample
-		out        *Output
-	}{{"train", TrainFile, train, &m.Train}, {"val", ValFile, val, &m.Val}}
-	var temps []string
+		out        *dataset.File
+	}{{"train", dataset.ImageNet.Train, train, &m.Train}, {"val", dataset.ImageNet.Test, val, &m.Val}}
+	var writers []*dataset.SplitWriter
 	defer func() {
-		for _, t := range temps {
-			os.Remove(t)
+		for _, w := range writers {
+			w.Discard()
 		}
 	}()
 	for _, s := range splits {
-		tmp, err := writeSplit(ctx, opt, s.task, s.file, s.samples, s.out)
-		if tmp != "" {
-			temps = append(temps, tmp)
-		}
+		w, err := writeSplit(ctx, opt, s.task, s.file, s.samples, s.out)
 		if err != nil {
 			return nil, err
 		}
+		writers = append(writers, w)
 	}
 	for i, s := range splits {
-		p := filepath.Join(opt.Out, s.file)
-		if err := os.Rename(temps[i], p); err != nil {
+		if err := writers[i].Commit(); err != nil {
 			return nil, fmt.Errorf("imagenet: %w", err)
 		}
-		temps[i] = ""
-		st, err := os.Stat(p)
+		st, err := os.Stat(filepath.Join(opt.Out, s.file))
 		if err != nil {
 			return nil, fmt.Errorf("imagenet: %w", err)
 		}
 		s.out.ModTime = st.ModTime().UTC()
 	}
-	if err := artifact.WriteJSON(filepath.Join(opt.Out, ManifestFile), m); err != nil {
+	if err := dataset.WriteManifest(opt.Out, m); err != nil {
 		return nil, fmt.Errorf("imagenet: %w", err)
 	}
 	return &Result{Manifest: m}, nil
@@ -435,9 +385,9 @@ func parseLabels(r io.Reader, path string, index map[string]int) (map[string]int
 }
 
 // describe stats every sample and fingerprints the listing.
-func describe(opt Options, train, val []sample) (Source, error) {
+func describe(opt Options, train, val []sample) (dataset.ImageFolder, error) {
 	h := sha256.New()
-	src := Source{Path: opt.Src, ValLabels: opt.ValLabels}
+	src := dataset.ImageFolder{Path: opt.Src, ValLabels: opt.ValLabels}
 	var num [8]byte
 	for _, list := range [][]sample{train, val} {
 		for i := range list {
@@ -471,25 +421,26 @@ func describe(opt Options, train, val []sample) (Source, error) {
 
 // upToDate reports whether the manifest in the output folder matches m's
 // options and source and its outputs are unchanged.
-func upToDate(opt Options, m *Manifest) (*Manifest, bool) {
-	var old Manifest
-	if err := artifact.ReadJSON(filepath.Join(opt.Out, ManifestFile), &old); err != nil {
+func upToDate(opt Options, m *dataset.Manifest) (*dataset.Manifest, bool) {
+	f, err := dataset.Open(opt.Out, dataset.ImageNet)
+	if err != nil || f.Manifest == nil {
 		return nil, false
 	}
-	if old.Format != m.Format || old.PageSize != m.PageSize || old.MaxSide != m.MaxSide ||
+	old := f.Manifest
+	if old.PageSize != m.PageSize || old.MaxSide != m.MaxSide ||
 		old.JPEGQuality != m.JPEGQuality || old.Source.Listing != m.Source.Listing {
 		return nil, false
 	}
-	for _, out := range []Output{old.Train, old.Val} {
-		if out.File == "" || filepath.Base(out.File) != out.File {
+	for _, out := range []dataset.File{old.Train, old.Val} {
+		if out.Name == "" || out.ImageStats == nil {
 			return nil, false
 		}
-		st, err := os.Stat(filepath.Join(opt.Out, out.File))
+		st, err := os.Stat(filepath.Join(opt.Out, out.Name))
 		if err != nil || st.Size() != out.Bytes || !st.ModTime().Equal(out.ModTime) {
 			return nil, false
 		}
 	}
-	return &old, true
+	return old, true
 }
 
 // encoded is one image ready for the .beton file.
@@ -504,18 +455,9 @@ type encoded struct {
 const blockSize = 64
 
 // writeSplit writes one split to a temporary file in the output folder and
-// returns the temporary file's path.
-func writeSplit(ctx context.Context, opt Options, task, name string, samples []sample, out *Output) (tmp string, err error) {
-	f, err := os.CreateTemp(opt.Out, "."+name+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("imagenet: %w", err)
-	}
-	tmp = f.Name()
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-	}()
+// returns its writer, to commit or discard, after setting out (but its
+// ModTime). On error the temporary file is gone.
+func writeSplit(ctx context.Context, opt Options, task, name string, samples []sample, out *dataset.File) (*dataset.SplitWriter, error) {
 	wrap := func(err error) error {
 		if convert.IsBadInput(err) || errors.Is(err, context.Canceled) {
 			return err
@@ -523,10 +465,11 @@ func writeSplit(ctx context.Context, opt Options, task, name string, samples []s
 		return fmt.Errorf("imagenet %s: %w", filepath.Join(opt.Out, name), err)
 	}
 	n := len(samples)
-	w, err := beton.NewWriter(f, []beton.Field{{Name: "image", Type: beton.FieldImage}, {Name: "label", Type: beton.FieldInt}}, n, opt.PageSize)
+	w, err := dataset.CreateSplit(opt.Out, name, n, opt.PageSize)
 	if err != nil {
-		return tmp, wrap(err)
+		return nil, wrap(err)
 	}
+	stats := &dataset.ImageStats{}
 	vals := make([]beton.Value, 2)
 	err = parallel.Ordered(ctx, n, blockSize, opt.Workers, func(lo, hi int) ([]encoded, error) {
 		res := make([]encoded, 0, hi-lo)
@@ -552,43 +495,25 @@ func writeSplit(ctx context.Context, opt Options, task, name string, samples []s
 			}
 			switch e.action {
 			case 0:
-				out.Kept++
+				stats.Kept++
 			case 1:
-				out.Resized++
+				stats.Resized++
 			default:
-				out.Reencoded++
+				stats.Reencoded++
 			}
 		}
 		opt.Progress(task, int64(lo+len(block)), int64(n))
 		return nil
 	})
+	if err == nil {
+		*out, err = w.Finish()
+	}
 	if err != nil {
-		return tmp, wrap(err)
+		w.Discard()
+		return nil, wrap(err)
 	}
-	if err = w.Close(); err != nil {
-		return tmp, wrap(err)
-	}
-	if err = f.Sync(); err != nil {
-		return tmp, wrap(err)
-	}
-	if _, err = f.Seek(0, io.SeekStart); err != nil {
-		return tmp, wrap(err)
-	}
-	hsh := sha256.New()
-	size, err := io.Copy(hsh, f)
-	if err != nil {
-		return tmp, wrap(err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return tmp, wrap(err)
-	}
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return tmp, wrap(err)
-	}
-	out.OutputFile = convert.OutputFile{File: name, Samples: n, Bytes: size, SHA256: hex.EncodeToString(hsh.Sum(nil))}
-	return tmp, nil
+	out.ImageStats = stats
+	return w, nil
 }
 
 // encodeFile reads one image and returns what to store for it.

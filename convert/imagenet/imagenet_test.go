@@ -15,6 +15,7 @@ import (
 
 	"pertnas/convert"
 	"pertnas/formats/beton"
+	"pertnas/formats/dataset"
 )
 
 func synth(t *testing.T, o SynthOptions) string {
@@ -99,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 		m.Train.Resized != 1 || m.Train.Kept != 12 || m.Val.Kept != 8 || len(m.Warnings) != 1 {
 		t.Fatalf("manifest %+v", m)
 	}
-	train := readBeton(t, filepath.Join(out, TrainFile))
+	train := readBeton(t, filepath.Join(out, dataset.ImageNet.Train))
 	// Samples are in class order, files sorted by name within a class.
 	wantLabels := []int{0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3}
 	for i, s := range train {
@@ -115,7 +116,7 @@ func TestRoundTrip(t *testing.T) {
 	if big := train[6]; big.w != 48 || big.h != 24 {
 		t.Errorf("resized PNG is %dx%d, want 48x24", big.w, big.h)
 	}
-	val := readBeton(t, filepath.Join(out, ValFile))
+	val := readBeton(t, filepath.Join(out, dataset.ImageNet.Test))
 	for i, s := range val {
 		if s.label != i/2 {
 			t.Fatalf("val sample %d label %d, want %d", i, s.label, i/2)
@@ -156,7 +157,7 @@ func TestFlatValLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	val := readBeton(t, filepath.Join(out, ValFile))
+	val := readBeton(t, filepath.Join(out, dataset.ImageNet.Test))
 	// Files sorted by name: n00001000_val_0, n00001000_val_1, n00001001_val_0, ...
 	for i, s := range val {
 		if s.label != i/2 {
