@@ -62,7 +62,7 @@ func (be *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
 	same3, kern3 := isSame3(d), isKernPool3(d)
 	be.planes(d, func(p, worker int) {
 		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
-		if kern3 && kern.MaxPool3ForwardAccel(d.H, d.W, d.Stride, in, out) {
+		if kern3 && kern.MaxPool3Forward(d.H, d.W, d.Stride, in, out) {
 			return
 		}
 		tmp := be.scratchFor(worker, d.H*d.OW)
@@ -108,7 +108,7 @@ func (be *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulat
 		if !accumulate {
 			clear(din)
 		}
-		if kern3 && kern.MaxPool3BackwardAccel(d.H, d.W, d.Stride, in, g, din) {
+		if kern3 && kern.MaxPool3Backward(d.H, d.W, d.Stride, in, g, din) {
 			return
 		}
 		same3 := isSame3(d)
@@ -305,14 +305,14 @@ func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
 	same3, half3 := isSame3(d), isHalf3(d)
 	be.planes(d, func(p, worker int) {
 		in, out := xd[p*hw:(p+1)*hw], yd[p*ohw:(p+1)*ohw]
-		if same3 && !countPad && kern.AvgPool3ForwardAccel(d.H, d.W, in, out) {
+		if same3 && !countPad && kern.AvgPool3Forward(d.H, d.W, in, out) {
 			return
 		}
 		if half3 && !countPad {
 			// The stride-2 outputs are the stride-1 ones at even rows and
 			// columns, with the same sums: take those from the kernel.
 			full := be.scratchFor(worker, hw)
-			if kern.AvgPool3ForwardAccel(d.H, d.W, in, full) {
+			if kern.AvgPool3Forward(d.H, d.W, in, full) {
 				kern.Subsample2(d.OH, d.W, full, 2*d.W, out, d.OW)
 				return
 			}
@@ -374,7 +374,7 @@ func (be *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffe
 		if !accumulate {
 			clear(din)
 		}
-		if same3 && !countPad && kern.AvgPool3BackwardAccel(d.H, d.W, g, din) {
+		if same3 && !countPad && kern.AvgPool3Backward(d.H, d.W, g, din) {
 			return
 		}
 		if half3 && !countPad && kern.Accelerated() {
@@ -386,7 +386,7 @@ func (be *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffe
 			for iy := 1; iy < d.H; iy += 2 {
 				clear(full[iy*d.W : (iy+1)*d.W])
 			}
-			if kern.AvgPool3BackwardAccel(d.H, d.W, full, din) {
+			if kern.AvgPool3Backward(d.H, d.W, full, din) {
 				return
 			}
 		}

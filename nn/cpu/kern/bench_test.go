@@ -247,7 +247,6 @@ func BenchmarkVector(b *testing.B) {
 		{"Axpy", 12 * n, func() { Axpy(1e-3, x, y) }},
 		{"ReluForward", 8 * n, func() { ReluForward(dx, x) }},
 		{"ReluBackwardAdd", 16 * n, func() { ReluBackwardAdd(dx, y, x) }},
-		{"SumSq", 4 * n, func() { _ = SumSq(x) }},
 		{"ShiftedMoments", 4 * n, func() { _, _ = ShiftedMoments(x, 0.5) }},
 		{"DotDev", 8 * n, func() { _, _ = DotDev(y, x, 0.5) }},
 		{"ScaleShift", 8 * n, func() { ScaleShift(dx, x, 0.9, 0.1) }},

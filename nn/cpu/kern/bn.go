@@ -7,12 +7,6 @@ import "fmt"
 // sums run in a fixed order (planeSums), so the Go and assembly paths give
 // identical bits.
 
-// ShiftedMoments returns Σ (x[i]-k) and Σ (x[i]-k)²: ShiftedMomentsPlanes
-// over x as one plane.
-func ShiftedMoments(x []float32, k float32) (sum, sumSq float64) {
-	return ShiftedMomentsPlanes(x, 1, len(x), len(x), k)
-}
-
 // ShiftedMomentsPlanes returns Σ (x-k) and Σ (x-k)² over the elements of
 // planes planes of hw elements each, plane p at x[p*stride : p*stride+hw]
 // (one channel of an NCHW tensor: stride C·H·W). With k a value of the data
@@ -40,13 +34,6 @@ func ShiftedMomentsPlanes(x []float32, planes, hw, stride int, k float32) (sum, 
 		}
 	}
 	return sumPartials(&s), sumPartials(&q)
-}
-
-// DotDev returns Σ g[i] and Σ g[i]·(x[i]-m) over len(g) (x at least as
-// long): DotDevPlanes over g as one plane.
-func DotDev(g, x []float32, m float32) (sumG, sumGDev float64) {
-	x = x[:len(g)]
-	return DotDevPlanes(g, x, 1, len(g), len(g), m)
 }
 
 // DotDevPlanes returns Σ g and Σ g·(x-m) over planes planes of hw elements
@@ -89,6 +76,16 @@ func foldPartials(s *[16]float64, p *[16]float32) {
 	for l, v := range p {
 		s[l] += float64(v)
 	}
+}
+
+// sumPartials combines 16 partial sums as four 4-lane vectors,
+// v = (p0..3 + p4..7) + (p8..11 + p12..15), then (v0+v2) + (v1+v3).
+func sumPartials(p *[16]float64) float64 {
+	var v [4]float64
+	for l := range 4 {
+		v[l] = (p[l] + p[4+l]) + (p[8+l] + p[12+l])
+	}
+	return (v[0] + v[2]) + (v[1] + v[3])
 }
 
 // checkPlanes reports whether there is anything to sum, after panicking
@@ -155,11 +152,8 @@ func ScaleShiftReLU(y, x []float32, a, b float32) {
 	}
 }
 
-// AffineAxpy sets dst[i] = (x[i]·a + b) + k·g[i], or adds that to dst[i]
-// when add, for i < len(dst) (x and g at least as long), rounding every
-// product and sum on its own: ScaleShift(t, x, a, b), Axpy(k, g, t), then
-// dst = t or Axpy(1, t, dst), in one pass (the batch-norm input gradient).
-func AffineAxpy(dst, x, g []float32, a, b, k float32, add bool) {
+// affineAxpy is AffineAxpyPlanes on one plane of len(dst) elements.
+func affineAxpy(dst, x, g []float32, a, b, k float32, add bool) {
 	x, g = x[:len(dst)], g[:len(dst)]
 	i := 0
 	if useAsm && len(dst) >= 32 {
@@ -176,9 +170,12 @@ func AffineAxpy(dst, x, g []float32, a, b, k float32, add bool) {
 	}
 }
 
-// AffineAxpyPlanes is AffineAxpy on planes planes of hw elements each,
-// plane p at dst, x and g [p*stride : p*stride+hw]. Panics if a slice is too
-// short or stride negative.
+// AffineAxpyPlanes sets dst[i] = (x[i]·a + b) + k·g[i], or adds that to
+// dst[i] when add, over planes planes of hw elements each, plane p at dst,
+// x and g [p*stride : p*stride+hw], rounding every product and sum on its
+// own: ScaleShift(t, x, a, b), Axpy(k, g, t), then dst = t or Axpy(1, t,
+// dst), in one pass (the batch-norm input gradient). Panics if a slice is
+// too short or stride negative.
 func AffineAxpyPlanes(dst, x, g []float32, planes, hw, stride int, a, b, k float32, add bool) {
 	if !checkPlanes("AffineAxpyPlanes", min(len(dst), len(x), len(g)), planes, hw, stride) {
 		return
@@ -189,6 +186,6 @@ func AffineAxpyPlanes(dst, x, g []float32, planes, hw, stride int, a, b, k float
 	}
 	for p := range planes {
 		o := p * stride
-		AffineAxpy(dst[o:o+hw], x[o:o+hw], g[o:o+hw], a, b, k, add)
+		affineAxpy(dst[o:o+hw], x[o:o+hw], g[o:o+hw], a, b, k, add)
 	}
 }

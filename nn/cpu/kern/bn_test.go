@@ -124,7 +124,7 @@ func TestAffineAxpyMatchesComposition(t *testing.T) {
 			for _, add := range []bool{false, true} {
 				dst := guarded(t, n)
 				copy(dst, d0)
-				AffineAxpy(dst, x, g, a, b, k, add)
+				affineAxpy(dst, x, g, a, b, k, add)
 				want := tmp
 				if add {
 					want = wantAdd
@@ -251,7 +251,7 @@ func TestElementwisePlanes(t *testing.T) {
 			for _, add := range []bool{false, true} {
 				copy(y, d0)
 				AffineAxpyPlanes(y, x, g, sh.planes, sh.hw, sh.stride, a, b, k, add)
-				check("AffineAxpyPlanes", y, want(func(dst []float32, o int) { AffineAxpy(dst, x[o:o+sh.hw], g[o:o+sh.hw], a, b, k, add) }))
+				check("AffineAxpyPlanes", y, want(func(dst []float32, o int) { affineAxpy(dst, x[o:o+sh.hw], g[o:o+sh.hw], a, b, k, add) }))
 			}
 		}
 	})

@@ -77,8 +77,8 @@ type dwScratch struct {
 
 var dwPool = sync.Pool{New: func() any { return new(dwScratch) }}
 
-// DepthwiseOutSize returns the output length of a convolution along one axis.
-func DepthwiseOutSize(in, k, stride, pad, dil int) int {
+// dwOutSize returns the output length of a convolution along one axis.
+func dwOutSize(in, k, stride, pad, dil int) int {
 	return (in+2*pad-dil*(k-1)-1)/stride + 1
 }
 
@@ -94,7 +94,7 @@ func checkDWGeom(fn string, h, w, k, stride, pad, dil, oh, ow int) {
 	if h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || dil < 1 {
 		panic(fmt.Sprintf("kern.%s: bad geometry h=%d w=%d k=%d stride=%d pad=%d dil=%d", fn, h, w, k, stride, pad, dil))
 	}
-	if eh, ew := DepthwiseOutSize(h, k, stride, pad, dil), DepthwiseOutSize(w, k, stride, pad, dil); eh != oh || ew != ow || oh < 1 || ow < 1 {
+	if eh, ew := dwOutSize(h, k, stride, pad, dil), dwOutSize(w, k, stride, pad, dil); eh != oh || ew != ow || oh < 1 || ow < 1 {
 		panic(fmt.Sprintf("kern.%s: output %d×%d, geometry gives %d×%d", fn, oh, ow, eh, ew))
 	}
 }
@@ -220,7 +220,8 @@ func (sc *dwScratch) fillPlanes(in []float32) []float32 {
 // DepthwiseForward computes one output plane of a depthwise convolution:
 // out[oy·ow+ox] = Σ_{ky,kx} wt[ky·k+kx]·in[(oy·stride-pad+ky·dil)·w + ox·stride-pad+kx·dil]
 // with zero padding, summing the taps in the order ky·k+kx. out is overwritten.
-// oh and ow must equal DepthwiseOutSize of h and w.
+// oh and ow must be the output sizes of the geometry,
+// oh = (h+2·pad-dil·(k-1)-1)/stride + 1 and likewise ow from w.
 func DepthwiseForward(in []float32, h, w int, wt []float32, k, stride, pad, dil int, out []float32, oh, ow int) {
 	checkDW("DepthwiseForward", in, h, w, wt, k, stride, pad, dil, out, oh, ow)
 	g := dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}
@@ -276,35 +277,6 @@ func depthwiseForwardPlanes(fn string, c int, in []float32, h, w int, wt []float
 // dwValues holds value planes for forwardPlanesAffine.
 var dwValues = sync.Pool{New: func() any { return new([]float32) }}
 
-// DepthwiseBackwardFilter adds to dwt[ky·k+kx] the gradient of the loss with
-// respect to that weight: Σ_{oy,ox} dout[oy,ox]·in(padded)[oy·stride+ky·dil-pad, ox·stride+kx·dil-pad].
-// Each tap's sum is formed in full and then added to dwt.
-func DepthwiseBackwardFilter(in []float32, h, w int, dout []float32, oh, ow int, k, stride, pad, dil int, dwt []float32) {
-	checkDW("DepthwiseBackwardFilter", in, h, w, dwt, k, stride, pad, dil, dout, oh, ow)
-	if dwGradFast(h, w, k, stride, pad, dil, 1, in, 0, dout, 0, dwt) {
-		return
-	}
-	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
-	sc.backwardFilter(in, dout, dwt)
-	dwPool.Put(sc)
-}
-
-// DepthwiseBackwardData adds to din the gradient of the loss with respect to
-// the input plane, given dout: din[iy,ix] += Σ over taps and outputs that read
-// (iy, ix) of wt[tap]·dout[out], the taps summed in the order ky·k+kx and the
-// sum then added to din.
-func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, pad, dil int, din []float32, h, w int) {
-	checkDW("DepthwiseBackwardData", din, h, w, wt, k, stride, pad, dil, dout, oh, ow)
-	g := dwGeom{h: h, w: w, k: k, s: stride, pad: pad, dil: dil, oh: oh, ow: ow}
-	if f := dwShift(&g, true); f != nil {
-		dwShiftPlanes(f, 1, &g, true, dout, wt, din, true) // no scratch needed
-		return
-	}
-	sc := getDW(h, w, k, stride, pad, dil, oh, ow)
-	sc.backwardData(dout, wt, din, true)
-	dwPool.Put(sc)
-}
-
 // Depthwise is one depthwise convolution geometry with its working memory,
 // for running many planes without the per-plane set-up of the functions
 // above (whose results its methods give, bit for bit). Get one with
@@ -313,8 +285,8 @@ func DepthwiseBackwardData(dout []float32, oh, ow int, wt []float32, k, stride, 
 type Depthwise struct{ sc *dwScratch }
 
 // GetDepthwise returns a Depthwise for planes of h×w, a k×k kernel with the
-// stride, padding and dilation, and oh×ow outputs (which must equal
-// DepthwiseOutSize of h and w); it panics on a bad geometry.
+// stride, padding and dilation, and oh×ow outputs (which must be the
+// geometry's, as for DepthwiseForward); it panics on a bad geometry.
 func GetDepthwise(h, w, k, stride, pad, dil, oh, ow int) Depthwise {
 	checkDWGeom("GetDepthwise", h, w, k, stride, pad, dil, oh, ow)
 	return Depthwise{getDW(h, w, k, stride, pad, dil, oh, ow)}
@@ -338,22 +310,6 @@ func (d Depthwise) Forward(in, wt, out []float32) {
 	d.sc.forward(in, wt[:d.sc.g.k*d.sc.g.k], out)
 }
 
-// BackwardData is DepthwiseBackwardData when accumulate, and otherwise sets
-// din to the gradient (the sum that DepthwiseBackwardData adds to din).
-func (d Depthwise) BackwardData(dout, wt, din []float32, accumulate bool) {
-	d.checkPlanes("BackwardData", din, wt, dout)
-	d.sc.backwardData(dout, wt, din, accumulate)
-}
-
-// ForwardPlanes is Forward over c planes: plane i of in (h·w floats at
-// i·h·w) with weights wt[i·k·k:(i+1)·k·k] gives plane i of out (oh·ow
-// floats at i·oh·ow), as DepthwiseForwardPlanes.
-func (d Depthwise) ForwardPlanes(c int, in, wt, out []float32) {
-	g := &d.sc.g
-	d.checkPlanesN("ForwardPlanes", c, in, g.h*g.w, wt, out, g.oh*g.ow)
-	d.sc.forwardPlanes(c, in, wt, out)
-}
-
 // ForwardPlanesAffine is ForwardPlanes of value(x), as
 // DepthwiseForwardPlanesAffine: plane i's values are x·scale[i] + shift[i]
 // (none when scale is nil), then max(·, 0) when relu.
@@ -364,9 +320,11 @@ func (d Depthwise) ForwardPlanesAffine(c int, in, wt, scale, shift []float32, re
 	d.sc.forwardPlanesAffine(c, in, wt, scale, shift, relu, out)
 }
 
-// BackwardDataPlanes is BackwardData over c planes: plane i of dout (oh·ow
-// floats at i·oh·ow) with weights wt[i·k·k:(i+1)·k·k] gives plane i of din
-// (h·w floats at i·h·w), added to it when accumulate, else stored.
+// BackwardDataPlanes forms the input gradients of c planes: plane i of
+// dout (oh·ow floats at i·oh·ow) with weights wt[i·k·k:(i+1)·k·k] gives
+// plane i of din (h·w floats at i·h·w), din[iy,ix] = Σ over taps and
+// outputs that read (iy, ix) of wt[tap]·dout[out], the taps summed in the
+// order ky·k+kx; the sum is added to din when accumulate, else stored.
 func (d Depthwise) BackwardDataPlanes(c int, dout, wt, din []float32, accumulate bool) {
 	g := &d.sc.g
 	d.checkPlanesN("BackwardDataPlanes", c, din, g.h*g.w, wt, dout, g.oh*g.ow)
@@ -389,17 +347,12 @@ func (d Depthwise) checkPlanesN(fn string, c int, a []float32, n1 int, wt, b []f
 	}
 }
 
-// BackwardFilter is DepthwiseBackwardFilter: dwt += the filter gradient.
-func (d Depthwise) BackwardFilter(in, dout, dwt []float32) {
-	d.checkPlanes("BackwardFilter", in, dwt, dout)
-	d.sc.backwardFilter(in, dout, dwt)
-}
-
-// BackwardFilterPlanes adds to dwt the filter gradients of np planes, plane
-// i of the input at in[i·inStride:] with plane i of dout at
-// dout[i·doutStride:] (strides in elements, >= 0), as np BackwardFilter
-// calls in order would, with the same bits: each plane's sum per tap is
-// formed in full and then added to dwt.
+// BackwardFilterPlanes adds to dwt[ky·k+kx] the gradient of the loss with
+// respect to that weight from np planes, plane i of the input at
+// in[i·inStride:] with plane i of dout at dout[i·doutStride:] (strides in
+// elements, >= 0): Σ_{oy,ox} dout[oy,ox]·in(padded)[oy·stride+ky·dil-pad,
+// ox·stride+kx·dil-pad]. Each plane's sum per tap is formed in full and then
+// added to dwt, plane after plane.
 func (d Depthwise) BackwardFilterPlanes(np int, in []float32, inStride int, dout []float32, doutStride int, dwt []float32) {
 	g := &d.sc.g
 	if np < 0 || inStride < 0 || doutStride < 0 {
@@ -494,7 +447,7 @@ func checkAffine(fn string, c int, scale, shift []float32) {
 }
 
 // backwardFilter adds the filter gradient of one plane to dwt
-// (DepthwiseBackwardFilter).
+// (BackwardFilterPlanes of one plane).
 func (sc *dwScratch) backwardFilter(in, dout, dwt []float32) {
 	g := &sc.g
 	if dwGradFast(g.h, g.w, g.k, g.s, g.pad, g.dil, 1, in, 0, dout, 0, dwt) {
@@ -514,7 +467,7 @@ func (sc *dwScratch) backwardFilter(in, dout, dwt []float32) {
 }
 
 // backwardData adds the input gradient of one plane to din, or sets din to
-// it unless accumulate (DepthwiseBackwardData).
+// it unless accumulate (BackwardDataPlanes of one plane).
 func (sc *dwScratch) backwardData(dout, wt, din []float32, accumulate bool) {
 	g := &sc.g
 	if f := dwShift(g, true); f != nil {

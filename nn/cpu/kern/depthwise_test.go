@@ -14,7 +14,7 @@ func (c dwCase) String() string {
 }
 
 func (c dwCase) out() (int, int) {
-	return DepthwiseOutSize(c.h, c.k, c.s, c.pad, c.dil), DepthwiseOutSize(c.w, c.k, c.s, c.pad, c.dil)
+	return dwOutSize(c.h, c.k, c.s, c.pad, c.dil), dwOutSize(c.w, c.k, c.s, c.pad, c.dil)
 }
 
 // naiveDW visits every (output, tap) pair that reads an input pixel inside

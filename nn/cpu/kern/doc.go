@@ -2,18 +2,25 @@
 // backend:
 //   - Gemm: general matrix multiply, any transposition and leading dimensions
 //     (1x1 convolutions, im2col convolutions, linear layers);
-//   - DepthwiseForward, DepthwiseBackwardData, DepthwiseBackwardFilter: a
-//     depthwise 2-D convolution on one channel plane, any kernel size,
-//     stride, padding and dilation; DepthwiseForwardPlanes and the Depthwise
-//     type run many planes of one geometry without per-plane set-up;
-//   - vector helpers: Axpy, Scale, Sum, SumSq, ReluForward, ReluBackward,
-//     ReluBackwardAdd, and batch-norm reductions ShiftedMoments, DotDev and
-//     ScaleShift.
+//   - DepthwiseForward: a depthwise 2-D convolution on one channel plane,
+//     any kernel size, stride, padding and dilation; DepthwiseForwardPlanes
+//     and DepthwiseForwardPlanesAffine run many planes, and the Depthwise
+//     type runs the forward pass and both gradients of many planes of one
+//     geometry without per-plane set-up;
+//   - vector helpers: Axpy, Scale, ReluForward, ReluBackward,
+//     ReluBackwardAdd; batch-norm helpers over the planes of a channel:
+//     ShiftedMomentsPlanes, DotDevPlanes, ScaleShift(Planes, ReLU) and
+//     AffineAxpyPlanes;
+//   - plane copies: CopyRows, Subsample2 and Spread2 (stride-2 gathers and
+//     scatters);
+//   - the 3×3 pools of the DARTS cells, MaxPool3Forward/Backward and
+//     AvgPool3Forward/Backward, in AVX-512 assembly only: they report
+//     whether they ran, and the caller pools in Go otherwise.
 //
-// Every kernel exists twice: a pure-Go version, which is the reference and the
-// fallback on other architectures, and, on amd64 CPUs with AVX2 and FMA, a Go
-// assembly version. On CPUs with AVX-512 (F, DQ and VL) some kernels have a
-// wider variant: the GEMM uses 4x64 masked tiles (summing every element in
+// Every kernel but the pools exists twice: a pure-Go version, which is the
+// reference and the fallback on other architectures, and, on amd64 CPUs
+// with AVX2 and FMA, a Go assembly version. On CPUs with AVX-512 (F, DQ
+// and VL) some kernels have a wider variant: the GEMM uses 4x64 masked tiles (summing every element in
 // the same order as the AVX2 4x24 tiles, so both give the same bits) and,
 // for transposed B with long k, 4x4 dot-product tiles (16 lanes: their
 // rounding differs from the AVX2 4x3 tiles); the depthwise filter gradients

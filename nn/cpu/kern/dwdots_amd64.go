@@ -13,8 +13,8 @@ import "sync/atomic"
 // (the padding), and each copy is multiplied with the dout vector dy =
 // ky·dil - pad rows above, masked to the rows that exist, into one vector
 // accumulator per tap. A tap's lanes are summed at the end of each plane
-// and that sum is added to dwt[tap]: as DepthwiseBackwardFilter's contract
-// asks, in another order than the flat path's.
+// and that sum is added to dwt[tap]: as Depthwise.BackwardFilterPlanes's
+// contract asks, in another order than the flat path's.
 //
 // At stride 2 (w ∈ {16, 32}, h even) the kernels are generated with the
 // other register-shift kernels (dwshift_gen.go, s2grad): the input rows

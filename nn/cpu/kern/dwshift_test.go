@@ -77,9 +77,9 @@ func TestDWShiftMatchesFlat(t *testing.T) {
 	if !hasAsm || avx2Only == nil {
 		t.Skip("no register-shift kernels in this build or on this CPU")
 	}
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	useAsm = true
+	saved, savedZ := useAsm, useAVX512
+	defer func() { useAsm, useAVX512 = saved, savedZ }()
+	useAsm, useAVX512 = true, true // whatever path the process started on
 	rng := rand.New(rand.NewPCG(41, 42))
 	const planes = 3
 	for _, c := range dwShiftCases() {

@@ -37,12 +37,11 @@ func addStrided2Asm(rows, n int, dst []float32, ds int, src []float32, ss int, o
 	panic("kern: no assembly")
 }
 
-func axpyAsm(n int, alpha float32, x, y []float32)            { panic("kern: no assembly") }
-func scaleAsm(n int, alpha float32, x []float32)              { panic("kern: no assembly") }
-func reluAsm(n int, dst, src []float32)                       { panic("kern: no assembly") }
-func reluBackwardAsm(n int, dx, dy, y []float32)              { panic("kern: no assembly") }
-func sumAsm(n int, x []float32, p *[16]float64, squares bool) { panic("kern: no assembly") }
-func reluBackwardAddAsm(n int, dx, dy, y []float32)           { panic("kern: no assembly") }
+func axpyAsm(n int, alpha float32, x, y []float32)  { panic("kern: no assembly") }
+func scaleAsm(n int, alpha float32, x []float32)    { panic("kern: no assembly") }
+func reluAsm(n int, dst, src []float32)             { panic("kern: no assembly") }
+func reluBackwardAsm(n int, dx, dy, y []float32)    { panic("kern: no assembly") }
+func reluBackwardAddAsm(n int, dx, dy, y []float32) { panic("kern: no assembly") }
 func momentsPlanesAsm(planes, hw int, x []float32, stride int, k float32, s, q *[16]float64) {
 	panic("kern: no assembly")
 }

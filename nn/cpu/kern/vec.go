@@ -2,8 +2,7 @@ package kern
 
 // The vector helpers give bit-identical results on the Go and assembly
 // paths: Axpy and Scale round the product and the sum separately (no fused
-// multiply-add; the float32 conversions forbid the compiler to fuse), and
-// Sum/SumSq accumulate in float64 in a fixed layout.
+// multiply-add; the float32 conversions forbid the compiler to fuse).
 
 // Axpy sets y[i] += alpha·x[i] for i < len(y); x must be at least as long.
 func Axpy(alpha float32, x, y []float32) {
@@ -82,58 +81,4 @@ func ReluBackwardAdd(dx, dy, y []float32) {
 		}
 		dx[i] += d
 	}
-}
-
-// Sum returns Σ x[i] accumulated in float64: element i goes to partial sum
-// i mod 16, in index order, and the partials are combined by sumPartials.
-func Sum(x []float32) float64 {
-	var p [16]float64
-	i := 0
-	if useAsm && len(x) >= 16 {
-		i = len(x) &^ 15
-		sumAsm(i, x, &p, false)
-	} else {
-		for ; i+16 <= len(x); i += 16 {
-			for l := range 16 {
-				p[l] += float64(x[i+l])
-			}
-		}
-	}
-	for l := 0; i < len(x); i, l = i+1, l+1 {
-		p[l] += float64(x[i])
-	}
-	return sumPartials(&p)
-}
-
-// SumSq returns Σ x[i]² accumulated in float64 like Sum (the float64 square
-// of a float32 is exact, so fused and separate multiply-add agree).
-func SumSq(x []float32) float64 {
-	var p [16]float64
-	i := 0
-	if useAsm && len(x) >= 16 {
-		i = len(x) &^ 15
-		sumAsm(i, x, &p, true)
-	} else {
-		for ; i+16 <= len(x); i += 16 {
-			for l := range 16 {
-				v := float64(x[i+l])
-				p[l] += v * v
-			}
-		}
-	}
-	for l := 0; i < len(x); i, l = i+1, l+1 {
-		v := float64(x[i])
-		p[l] += v * v
-	}
-	return sumPartials(&p)
-}
-
-// sumPartials combines 16 partial sums as four 4-lane vectors,
-// v = (p0..3 + p4..7) + (p8..11 + p12..15), then (v0+v2) + (v1+v3).
-func sumPartials(p *[16]float64) float64 {
-	var v [4]float64
-	for l := range 4 {
-		v[l] = (p[l] + p[4+l]) + (p[8+l] + p[12+l])
-	}
-	return (v[0] + v[2]) + (v[1] + v[3])
 }

@@ -17,10 +17,7 @@ func reluBackwardK(n int, dx, dy, y *float32)
 //go:noescape
 func reluBackwardAddK(n int, dx, dy, y *float32)
 
-//go:noescape
-func sumK(n int, x *float32, p *[16]float64, squares bool)
-
-// The wrappers take n > 0, a multiple of 32 (16 for sumAsm), and check bounds.
+// The wrappers take n > 0, a multiple of 32, and check bounds.
 
 func axpyAsm(n int, alpha float32, x, y []float32) {
 	_, _ = x[n-1], y[n-1]
@@ -52,11 +49,6 @@ func reluBackwardAsm(n int, dx, dy, y []float32) {
 		return
 	}
 	reluBackwardK(n, &dx[0], &dy[0], &y[0])
-}
-
-func sumAsm(n int, x []float32, p *[16]float64, squares bool) {
-	_ = x[n-1]
-	sumK(n, &x[0], p, squares)
 }
 
 func reluBackwardAddAsm(n int, dx, dy, y []float32) {

@@ -145,55 +145,6 @@ reluaddloop:
 	VZEROUPPER
 	RET
 
-// func sumK(n int, x *float32, p *[16]float64, squares bool)
-// p[l] += x[i] (or x[i]²) for i ≡ l (mod 16), in index order, in float64.
-TEXT ·sumK(SB), NOSPLIT, $0-25
-	MOVQ    n+0(FP), CX
-	MOVQ    x+8(FP), SI
-	MOVQ    p+16(FP), DI
-	VMOVUPD (DI), Y0
-	VMOVUPD 32(DI), Y1
-	VMOVUPD 64(DI), Y2
-	VMOVUPD 96(DI), Y3
-	MOVBLZX squares+24(FP), AX
-	TESTQ   AX, AX
-	JNZ     sumsq
-
-sumloop:
-	VCVTPS2PD (SI), Y4
-	VCVTPS2PD 16(SI), Y5
-	VCVTPS2PD 32(SI), Y6
-	VCVTPS2PD 48(SI), Y7
-	VADDPD    Y4, Y0, Y0
-	VADDPD    Y5, Y1, Y1
-	VADDPD    Y6, Y2, Y2
-	VADDPD    Y7, Y3, Y3
-	ADDQ      $64, SI
-	SUBQ      $16, CX
-	JNZ       sumloop
-	JMP       sumdone
-
-sumsq:
-	VCVTPS2PD   (SI), Y4
-	VCVTPS2PD   16(SI), Y5
-	VCVTPS2PD   32(SI), Y6
-	VCVTPS2PD   48(SI), Y7
-	VFMADD231PD Y4, Y4, Y0
-	VFMADD231PD Y5, Y5, Y1
-	VFMADD231PD Y6, Y6, Y2
-	VFMADD231PD Y7, Y7, Y3
-	ADDQ        $64, SI
-	SUBQ        $16, CX
-	JNZ         sumsq
-
-sumdone:
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y1, 32(DI)
-	VMOVUPD Y2, 64(DI)
-	VMOVUPD Y3, 96(DI)
-	VZEROUPPER
-	RET
-
 // func scaleShiftPlanesK(planes, n32 int, y, x *float32, stride int, a, b float32)
 // y = x*a + b (rounded separately) over planes planes of 32*n32 elements,
 // plane p at y + p*stride and x + p*stride (in elements).
