@@ -295,6 +295,8 @@ GLOBL hueConst<>(SB), RODATA|NOPTR, $96
 // func shiftHueAVX2(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
 // shiftHueAVX512 on 8 pixels at a time (n a multiple of 8) with AVX2
 // gathers, VPBLENDVB for the masks and q, t in float64 halves of 4 lanes.
+// No gather takes Y4 as its index: QEMU 7.2 reads VSIB index 4 as none
+// (every lane from the base), which scripts/ci/kernels-qemu.sh would catch.
 // HueTables offsets: Hue 0, Sat 196608, P 262144, FS 327680; HueShift:
 // Sector 0, Frac 256.
 TEXT ·shiftHueAVX2(SB), NOSPLIT, $0-40
@@ -353,8 +355,9 @@ pixu2:
 	ALLONES
 	VPGATHERDD Y1, 256(DX)(Y11*4), Y9
 	VMOVDQA    Y10, Y4
+	VMOVDQA    Y10, Y7
 	ALLONES
-	VPGATHERDD Y1, 327680(SI)(Y4*4), Y10
+	VPGATHERDD Y1, 327680(SI)(Y7*4), Y10
 	VPSLLD     $8, Y4, Y7
 	VPOR       Y5, Y7, Y7
 	ALLONES

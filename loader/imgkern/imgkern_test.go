@@ -2,6 +2,7 @@ package imgkern
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -309,6 +310,133 @@ func TestMapBytesPaths(t *testing.T) {
 			MapBytes(got, &table)
 			if i := firstDiff(got, want); i >= 0 {
 				t.Fatalf("%s trial %d: byte %d of %d: %d, want %d", p, trial, i, len(img), got[i], want[i])
+			}
+		}
+	}
+}
+
+// benchImage returns a w x h RGB image like a photograph's texture: colour
+// fields with edges and pixel noise (random pixels would make the hue
+// tables miss far more than images do).
+func benchImage(w, h int) []byte {
+	rng := rand.New(rand.NewPCG(15, 16))
+	img := make([]byte, 3*w*h)
+	for y := range h {
+		for x := range w {
+			for c := range 3 {
+				base := (x/40*37 + y/30*53 + c*80) % 256
+				img[3*(y*w+x)+c] = byte(min(max(base+rng.IntN(33)-16, 0), 255))
+			}
+		}
+	}
+	return img
+}
+
+// triangle returns fixed-point weights of a triangle filter (bilinear) that
+// scales in samples to out: first sample and taps of each output, the
+// weights normalised to 1 << Precision as PIL's are.
+func triangle(in, out int) (first []int, k [][]int32) {
+	scale := float64(in) / float64(out)
+	support := max(scale, 1)
+	for i := range out {
+		c := (float64(i) + 0.5) * scale
+		lo, hi := max(int(c-support+0.5), 0), min(int(c+support+0.5), in)
+		ws := make([]float64, hi-lo)
+		var sum float64
+		for j := range ws {
+			ws[j] = max(0, 1-abs((float64(lo+j)+0.5-c)/support))
+			sum += ws[j]
+		}
+		kk := make([]int32, len(ws))
+		for j := range ws {
+			kk[j] = int32(ws[j] / sum * (1 << Precision))
+		}
+		first, k = append(first, lo), append(k, kk)
+	}
+	return first, k
+}
+
+func abs(x float64) float64 { return max(x, -x) }
+
+// BenchmarkKernels times each kernel per image on every supported path:
+// the resize of a 500x375 image to 224x224 (HorizRGB over its 375 rows to
+// 224 columns, then Taps for 224 rows of 224 pixels) and the colour jitter
+// kernels on 224x224 images (the loader jitters the crops) and 500x375 ones.
+// ns/op is per image.
+func BenchmarkKernels(b *testing.B) {
+	defer Use(Current())
+	const sw, sh, dw, dh = 500, 375, 224, 224
+	src := benchImage(sw, sh)
+	hf, hk := triangle(sw, dw)
+	chunks := 0
+	for _, k := range hk {
+		chunks = max(chunks, (len(k)+ChunkTaps-1)/ChunkTaps)
+	}
+	off := make([]int32, dw)
+	w := make([]int32, dw*16*chunks)
+	for x := range dw {
+		off[x] = int32(3 * hf[x])
+		HorizWeights(w[x*16*chunks:], hk[x], chunks)
+	}
+	tmp := make([]byte, 3*dw*sh)
+	vf, vk := triangle(sh, dh)
+	out := make([]byte, 3*dw*dh)
+	tb := new(HueTables)
+	rng := rand.New(rand.NewPCG(17, 18))
+	for i := range tb.Hue {
+		for j := range tb.Hue[i] {
+			tb.Hue[i][j] = byte(rng.IntN(256))
+		}
+	}
+	for i := range tb.Sat {
+		tb.Sat[i], tb.P[i] = byte(rng.IntN(256)), byte(rng.IntN(256))
+	}
+	for i := range tb.FS {
+		tb.FS[i] = float32(i) / 255
+	}
+	hs := new(HueShift)
+	for h := range 256 {
+		hs.Sector[h], hs.Frac[h] = uint8(h*6/256), float32(h*6%256)/256
+	}
+	var table [256]byte
+	for i := range table {
+		table[i] = byte(min(i*5/4, 255))
+	}
+	kernels := []struct {
+		name string
+		run  func(img []byte)
+	}{
+		{"mapbytes", func(img []byte) { MapBytes(img, &table) }},
+		{"lumasum", func(img []byte) { LumaSum(img) }},
+		{"saturate", func(img []byte) { Saturate(img, 0.7) }},
+		{"hue", func(img []byte) { ShiftHue(img, tb, hs) }},
+	}
+	for _, p := range Supported() {
+		Use(p)
+		b.Run("horiz/500x375to224x375/"+string(p), func(b *testing.B) {
+			for b.Loop() {
+				for y := range sh {
+					HorizRGB(tmp[3*dw*y:3*dw*(y+1)], src[3*sw*y:3*sw*(y+1)], off, w, chunks)
+				}
+			}
+		})
+		b.Run("taps/224x375to224x224/"+string(p), func(b *testing.B) {
+			for b.Loop() {
+				for y := range dh {
+					Taps(out[3*dw*y:3*dw*(y+1)], tmp[3*dw*vf[y]:], 3*dw, vk[y])
+				}
+			}
+		})
+		for _, k := range kernels {
+			for _, size := range [][2]int{{224, 224}, {500, 375}} {
+				img := benchImage(size[0], size[1])
+				work := make([]byte, len(img))
+				b.Run(fmt.Sprintf("%s/%dx%d/%s", k.name, size[0], size[1], p), func(b *testing.B) {
+					for b.Loop() {
+						copy(work, img)
+						k.run(work)
+					}
+				})
 			}
 		}
 	}
