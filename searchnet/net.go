@@ -9,10 +9,12 @@ import (
 	"pertnas/loader"
 	"pertnas/nn"
 	"pertnas/pertnas"
+	"pertnas/train"
 )
 
 // Net is a built search network with its backend, tape and SGD optimiser
-// (pertnas.Supernet). It is used by one goroutine at a time.
+// (pertnas.Supernet), trained and evaluated by train.Step. It is used by one
+// goroutine at a time.
 type Net struct {
 	b       *Builder
 	release func() // gives the backend back
@@ -35,34 +37,14 @@ var errClosed = errors.New("searchnet: network used after Close")
 // Network returns the darts network (for inspection and tests).
 func (n *Net) Network() *darts.SearchNetwork { return n.net }
 
-// trainStep runs one SGD step on a batch at lr and returns its mean loss
-// and the number of correctly classified images.
-func (n *Net) trainStep(bt *loader.Batch, lr float32) (float32, int) {
-	g := n.g
-	g.Reset()
-	g.Training, g.NoGrad = true, false
-	x := g.FromHost(bt.Images[:bt.N*3*bt.H*bt.W], bt.N, 3, bt.H, bt.W)
-	labels := bt.Labels[:bt.N]
-	logits := n.net.Forward(g, x)
-	loss := g.CrossEntropy(logits, labels, 0)
-	correct := countCorrect(nn.Argmax(logits), labels)
-	n.opt.ZeroGrad()
-	n.scaler.Backward(g, loss)
-	if n.scaler.Unscale(n.opt.Params()) { // false: fp16 overflow, step skipped
-		n.opt.LR = lr
-		n.opt.Step()
-	}
-	return loss.Item(), correct
-}
+// step returns the network's train.Step over its tape, optimiser and loss
+// scaler: the search clips no gradients, its network has no auxiliary head
+// and its loss no label smoothing.
+func (n *Net) step() *train.Step { return &train.Step{Graph: n.g, Opt: n.opt, Scaler: n.scaler} }
 
-func countCorrect(pred []int, labels []int32) int {
-	c := 0
-	for i, p := range pred {
-		if p == int(labels[i]) {
-			c++
-		}
-	}
-	return c
+// forward is the network's train.Forward.
+func (n *Net) forward(g *nn.Graph, x *nn.Tensor) (*nn.Tensor, *nn.Tensor) {
+	return n.net.Forward(g, x), nil
 }
 
 // TrainEpoch runs one epoch over the training split (the loader's epoch 0
@@ -82,14 +64,19 @@ func (n *Net) TrainEpoch(ctx context.Context, dataSeed uint64, lr float64, tick 
 	var st pertnas.EpochStats
 	var lossSum float64
 	images, correct := 0, 0
+	s := n.step()
+	s.Opt.LR = float32(lr)
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
 			return pertnas.EpochStats{}, err
 		}
 		bt := it.Batch()
-		loss, c := n.trainStep(bt, float32(lr))
-		lossSum += float64(loss)
-		correct += c
+		o, err := s.Train(bt, n.forward, -1, st.Steps)
+		if err != nil {
+			return pertnas.EpochStats{}, fmt.Errorf("searchnet: train epoch: %w", err)
+		}
+		lossSum += o.Loss
+		correct += o.Top1
 		images += bt.N
 		st.Steps++
 		if tick != nil {
@@ -124,23 +111,28 @@ func (n *Net) FineTune(ctx context.Context, dataSeed uint64, steps int, lr float
 	}
 	var lossSum float64
 	done := 0
+	s := n.step()
+	s.Opt.LR = float32(lr)
 	for epoch := 0; done < steps; epoch++ {
-		if err := n.fineTuneEpoch(ctx, l, epoch, steps, &done, &lossSum, float32(lr), tick); err != nil {
+		if err := n.fineTuneEpoch(ctx, s, l, epoch, steps, &done, &lossSum, tick); err != nil {
 			return 0, err
 		}
 	}
 	return lossSum / float64(steps), nil
 }
 
-func (n *Net) fineTuneEpoch(ctx context.Context, l *loader.Loader, epoch, steps int, done *int, lossSum *float64, lr float32, tick func(step, steps int)) error {
+func (n *Net) fineTuneEpoch(ctx context.Context, s *train.Step, l *loader.Loader, epoch, steps int, done *int, lossSum *float64, tick func(step, steps int)) error {
 	it := l.Epoch(epoch)
 	defer it.Close()
 	for *done < steps && it.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		loss, _ := n.trainStep(it.Batch(), lr)
-		*lossSum += float64(loss)
+		o, err := s.Train(it.Batch(), n.forward, -1, *done)
+		if err != nil {
+			return fmt.Errorf("searchnet: fine-tune: %w", err)
+		}
+		*lossSum += o.Loss
 		*done++
 		if tick != nil {
 			tick(*done, steps)
@@ -166,31 +158,11 @@ func (n *Net) Accuracy(ctx context.Context) (_ float64, err error) {
 		}
 		n.val = l
 	}
-	it := n.val.Epoch(0)
-	defer it.Close()
-	correct, images := 0, 0
-	for it.Next() {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		bt := it.Batch()
-		correct += countCorrect(nn.Argmax(n.evalLogits(bt)), bt.Labels[:bt.N])
-		images += bt.N
-	}
-	if err := it.Err(); err != nil {
+	ev, err := n.step().Evaluate(ctx, n.val, n.forward)
+	if err != nil && !errors.Is(err, ctx.Err()) {
 		return 0, fmt.Errorf("searchnet: accuracy: %w", err)
 	}
-	return float64(correct) / float64(images), nil
-}
-
-// evalLogits returns the logits of a batch in evaluation mode (valid until
-// the next step).
-func (n *Net) evalLogits(bt *loader.Batch) *nn.Tensor {
-	g := n.g
-	g.Reset()
-	g.Training, g.NoGrad = false, true
-	x := g.FromHost(bt.Images[:bt.N*3*bt.H*bt.W], bt.N, 3, bt.H, bt.W)
-	return n.net.Forward(g, x)
+	return ev.Acc, err
 }
 
 // SetMask sets the mask of op on edge in every cell; op must be a

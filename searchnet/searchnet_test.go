@@ -243,11 +243,15 @@ func TestDataSeedDrivesBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	it := l.Epoch(1)
-	for range 4 {
+	s := n.step()
+	s.Opt.LR = 0.05
+	for k := range 4 {
 		if !it.Next() {
 			t.Fatal(it.Err())
 		}
-		n.trainStep(it.Batch(), 0.05)
+		if _, err := s.Train(it.Batch(), n.forward, -1, k); err != nil {
+			t.Fatal(err)
+		}
 	}
 	it.Close()
 	sameState(t, "20 steps vs 16 + 4 of the next epoch", after20, stateOf(n))
@@ -315,7 +319,13 @@ func TestSetMask(t *testing.T) {
 	if !it.Next() {
 		t.Fatal(it.Err())
 	}
-	logits := func() []float32 { return slices.Clone(n.evalLogits(it.Batch()).Host()) }
+	logits := func() []float32 { // of the batch in evaluation mode
+		bt, g := it.Batch(), n.g
+		g.Reset()
+		g.Training, g.NoGrad = false, true
+		logits, _ := n.forward(g, g.FromHost(bt.Images[:bt.N*3*bt.H*bt.W], bt.N, 3, bt.H, bt.W))
+		return slices.Clone(logits.Host())
+	}
 	base := logits()
 	snap, _ := n.Snapshot()
 	for _, op := range []int{3, 0} { // sep_conv_3x3, max_pool_3x3

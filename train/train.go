@@ -1,7 +1,12 @@
-// Package train is the supervised training loop shared by train-eval and
-// the search: epochs of SGD with a learning-rate schedule, a drop-path ramp,
-// an auxiliary loss, gradient clipping, evaluation, one metrics row per
-// epoch, an atomic checkpoint after every epoch, and exact resume.
+// Package train is the project's training core. Step is the one training
+// step and evaluation that train-eval and the search supernet (package
+// train/supernet) both run: forward, cross-entropy plus the weighted
+// auxiliary loss, backward with dynamic loss scaling, gradient clipping, the
+// SGD step and the divergence check; in inference mode the loss and the
+// top-1/top-5 counts, by the one rule of Correct. Trainer is train-eval's
+// loop around it: epochs of SGD with a learning-rate schedule
+// (train/schedule), a drop-path ramp, evaluation, one metrics row per epoch,
+// an atomic checkpoint after every epoch, and exact resume.
 //
 // # Determinism and resume
 //
@@ -23,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -120,22 +124,26 @@ type Trainer struct {
 	Dir   string
 	Hooks Hooks
 
-	opt    *nn.SGD
-	scaler *nn.LossScaler // nil without Config.LossScaling
-	graph  *nn.Graph
+	step Step // the graph, optimiser and loss scaler of Fit
 }
 
 // ErrOtherSettings is returned (wrapped) by Fit when the checkpoint in Dir
 // was made with another Config or Run.
 var ErrOtherSettings = errors.New("checkpoint was made with other settings")
 
-// DivergenceError reports a non-finite loss or gradient.
+// DivergenceError reports a non-finite loss or gradient norm (Step.Train).
 type DivergenceError struct {
-	Epoch, Step int // Epoch 0-based; Step the batch within the epoch
+	// Epoch is 0-based, -1 for a caller that counts no epochs (the search
+	// supernet: the search names its unit); Step is the batch within the
+	// epoch (or the call), 0-based.
+	Epoch, Step int
 	What        string
 }
 
 func (e *DivergenceError) Error() string {
+	if e.Epoch < 0 {
+		return fmt.Sprintf("training diverged at step %d: %s", e.Step, e.What)
+	}
 	return fmt.Sprintf("training diverged at epoch %d step %d: %s", e.Epoch, e.Step, e.What)
 }
 
@@ -190,11 +198,11 @@ func (t *Trainer) Fit(ctx context.Context) ([]Row, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	scope := t.Model.Scope()
-	t.opt = nn.NewSGD(scope.Params(), t.Config.LR, t.Config.Momentum, t.Config.WeightDecay)
-	t.graph = nn.NewGraph(scope.Backend())
-	t.scaler = nil
-	if t.Config.LossScaling {
-		t.scaler = nn.NewLossScaler()
+	c := &t.Config
+	t.step = Step{Graph: nn.NewGraph(scope.Backend()), Opt: nn.NewSGD(scope.Params(), c.LR, c.Momentum, c.WeightDecay),
+		GradClip: c.GradClip, AuxWeight: c.AuxWeight, LabelSmoothing: c.LabelSmoothing}
+	if c.LossScaling {
+		t.step.Scaler = nn.NewLossScaler()
 	}
 	var rows []Row
 	start := 0
@@ -211,14 +219,14 @@ func (t *Trainer) Fit(ctx context.Context) ([]Row, error) {
 			if err := scope.LoadStateDict(model); err != nil {
 				return nil, fmt.Errorf("train: checkpoint %s: %w", st.Model.Path, err)
 			}
-			if err := t.opt.LoadState(optim); err != nil {
+			if err := t.step.Opt.LoadState(optim); err != nil {
 				return nil, fmt.Errorf("train: checkpoint %s: %w", st.Optimizer.Path, err)
 			}
 			if err := json.Unmarshal(st.Metrics, &rows); err != nil || len(rows) != st.Epoch {
 				return nil, fmt.Errorf("train: checkpoint %s/state.json: metrics do not hold %d rows", t.Dir, st.Epoch)
 			}
-			if t.scaler != nil && st.LossScale != nil {
-				if err := json.Unmarshal(st.LossScale, t.scaler); err != nil || !(t.scaler.Scale > 0) {
+			if sc := t.step.Scaler; sc != nil && st.LossScale != nil {
+				if err := json.Unmarshal(st.LossScale, sc); err != nil || !(sc.Scale > 0) {
 					return nil, fmt.Errorf("train: checkpoint %s/state.json: bad loss_scale %s", t.Dir, st.LossScale)
 				}
 			}
@@ -254,17 +262,17 @@ func (t *Trainer) save(epochs int, fp []byte, rows []Row) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	var scale json.RawMessage
-	if t.scaler != nil {
-		if scale, err = json.Marshal(t.scaler); err != nil {
+	if t.step.Scaler != nil {
+		if scale, err = json.Marshal(t.step.Scaler); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
 	}
 	st := &checkpoint.State{
-		Epoch: epochs, Step: t.opt.Steps(), Config: fp, Metrics: metrics, LossScale: scale,
+		Epoch: epochs, Step: t.step.Opt.Steps(), Config: fp, Metrics: metrics, LossScale: scale,
 		RNG: checkpoint.RNGState{Seed: t.Config.Seed,
 			Scheme: "every stream of epoch e derives from (seed, e): loader order and augmentation, drop-path masks"},
 	}
-	if err := checkpoint.Save(t.Dir, st, t.Model.Scope().StateDict(), t.opt.State()); err != nil {
+	if err := checkpoint.Save(t.Dir, st, t.Model.Scope().StateDict(), t.step.Opt.State()); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return nil
@@ -274,10 +282,10 @@ func (t *Trainer) save(epochs int, fp []byte, rows []Row) error {
 func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 	c := &t.Config
 	row := Row{Epoch: epoch, LR: float64(c.lrAt(epoch)), DropPath: float64(c.dropPathAt(epoch))}
-	t.opt.LR = c.lrAt(epoch)
+	t.step.Opt.LR = c.lrAt(epoch)
 	dp := c.dropPathAt(epoch)
 	rng := dropPathRNG(c.Seed, epoch)
-	params := t.Model.Scope().Params()
+	forward := func(g *nn.Graph, x *nn.Tensor) (*nn.Tensor, *nn.Tensor) { return t.Model.Forward(g, x, dp, rng) }
 	began := time.Now()
 	it := t.Train.Epoch(epoch)
 	defer it.Close()
@@ -292,38 +300,15 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 			return row, err
 		}
 		b := it.Batch()
-		g := t.graph
-		g.Reset()
-		g.Training, g.NoGrad = true, false
-		x := g.FromHost(b.Images[:b.N*3*b.H*b.W], b.N, 3, b.H, b.W)
-		labels := b.Labels[:b.N]
-		logits, aux := t.Model.Forward(g, x, dp, rng)
-		loss := g.CrossEntropy(logits, labels, c.LabelSmoothing)
-		if aux != nil && c.AuxWeight > 0 {
-			loss = g.Add(loss, g.Scale(g.CrossEntropy(aux, labels, c.LabelSmoothing), c.AuxWeight))
+		o, err := t.step.Train(b, forward, epoch, k)
+		if err != nil {
+			return row, err
 		}
-		l := float64(loss.Item())
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return row, &DivergenceError{Epoch: epoch, Step: k, What: fmt.Sprintf("loss is %v", l)}
-		}
-		t.opt.ZeroGrad()
-		t.scaler.Backward(g, loss)
-		// With loss scaling, a step whose gradients overflowed is skipped.
-		if t.scaler.Unscale(params) {
-			if c.GradClip > 0 {
-				norm := nn.ClipGradNorm(params, c.GradClip)
-				if math.IsNaN(float64(norm)) || math.IsInf(float64(norm), 0) {
-					return row, &DivergenceError{Epoch: epoch, Step: k, What: fmt.Sprintf("gradient norm is %v", norm)}
-				}
-			}
-			t.opt.Step()
-		}
-		lossSum += l * float64(b.N)
-		c1, c5 := countCorrect(logits.Host(), labels)
-		correct, correct5 = correct+c1, correct5+c5
+		lossSum += o.Loss * float64(b.N)
+		correct, correct5 = correct+o.Top1, correct5+o.Top5
 		seen += b.N
 		if t.Hooks.Batch != nil {
-			t.Hooks.Batch(epoch, k, nb, l)
+			t.Hooks.Batch(epoch, k, nb, o.Loss)
 		}
 	}
 	if err := it.Err(); err != nil {
@@ -347,75 +332,19 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 	return row, nil
 }
 
-// Eval is the outcome of Evaluate: mean cross-entropy, top-1 and top-5
-// accuracy.
-type Eval struct{ Loss, Acc, Acc5 float64 }
-
 // Evaluate runs the model in inference mode (BatchNorm running statistics,
-// no drop path) over one epoch 0 of l.
+// no drop path) over epoch 0 of l (Step.Evaluate).
 func (t *Trainer) Evaluate(ctx context.Context, l *loader.Loader) (Eval, error) {
-	if t.graph == nil {
-		t.graph = nn.NewGraph(t.Model.Scope().Backend())
+	if t.step.Graph == nil {
+		t.step.Graph = nn.NewGraph(t.Model.Scope().Backend())
 	}
-	it := l.Epoch(0)
-	defer it.Close()
-	var lossSum float64
-	var correct, correct5, seen int
-	for it.Next() {
-		if err := ctx.Err(); err != nil {
-			return Eval{}, err
-		}
-		b := it.Batch()
-		g := t.graph
-		g.Reset()
-		g.Training, g.NoGrad = false, true
-		x := g.FromHost(b.Images[:b.N*3*b.H*b.W], b.N, 3, b.H, b.W)
-		logits, _ := t.Model.Forward(g, x, 0, nil)
-		lossSum += float64(g.CrossEntropy(logits, b.Labels[:b.N], 0).Item()) * float64(b.N)
-		c1, c5 := countCorrect(logits.Host(), b.Labels[:b.N])
-		correct, correct5 = correct+c1, correct5+c5
-		seen += b.N
-	}
-	if err := it.Err(); err != nil {
+	ev, err := t.step.Evaluate(ctx, l, func(g *nn.Graph, x *nn.Tensor) (*nn.Tensor, *nn.Tensor) {
+		return t.Model.Forward(g, x, 0, nil)
+	})
+	if err != nil && !errors.Is(err, ctx.Err()) {
 		return Eval{}, fmt.Errorf("train: evaluation: %w", err)
 	}
-	if seen == 0 {
-		return Eval{}, nil
-	}
-	n := float64(seen)
-	return Eval{lossSum / n, float64(correct) / n, float64(correct5) / n}, nil
-}
-
-// countCorrect counts rows of logits [N, classes] whose label ranks first
-// (top-1) and among the first five (top-5). A label's rank is the number of
-// logits above it plus the number of equal ones at lower indices, so top-1
-// is "the first maximum is at the label".
-func countCorrect(logits []float32, labels []int32) (top1, top5 int) {
-	n := len(labels)
-	if n == 0 {
-		return 0, 0
-	}
-	k := len(logits) / n
-	for i, lab := range labels {
-		row := logits[i*k : (i+1)*k]
-		v := row[lab]
-		if v != v { // NaN ranks nowhere
-			continue
-		}
-		rank := 0
-		for j, u := range row {
-			if u > v || (u == v && j < int(lab)) {
-				rank++
-			}
-		}
-		if rank == 0 {
-			top1++
-		}
-		if rank < 5 {
-			top5++
-		}
-	}
-	return top1, top5
+	return ev, err
 }
 
 // jsonDiff compares two JSON documents and describes where they differ

@@ -170,8 +170,8 @@ func TestKillAndResume(t *testing.T) {
 			t.Fatalf("tensor %s differs after resume", refState[i].Name)
 		}
 	}
-	if resumed.opt.Steps() != ref.opt.Steps() || resumed.opt.Steps() != 3*6 {
-		t.Fatalf("steps %d and %d, want %d", resumed.opt.Steps(), ref.opt.Steps(), 3*6)
+	if resumed.step.Opt.Steps() != ref.step.Opt.Steps() || resumed.step.Opt.Steps() != 3*6 {
+		t.Fatalf("steps %d and %d, want %d", resumed.step.Opt.Steps(), ref.step.Opt.Steps(), 3*6)
 	}
 
 	// A finished run resumes to nothing and returns its rows.
