@@ -37,7 +37,8 @@
 // the path a run was started on into the path to use, refusing a path this
 // CPU lacks rather than running other kernels. A program starts on Best, or
 // on purego under the `purego` build tag or with the environment variable
-// PERTNAS_PUREGO=1.
+// PERTNAS_PUREGO=1. The path names and these rules are internal/cpupath's,
+// shared with the image kernels of loader/imgkern.
 //
 // Contracts shared by all kernels:
 //   - single-threaded; the caller parallelises over independent outputs;

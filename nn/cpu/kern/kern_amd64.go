@@ -11,12 +11,8 @@ var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // hasAVX512 reports the AVX-512 subsets the AVX-512 kernels use: F, DQ
 // (VBROADCASTF32X8 in dwdots_amd64.s) and VL (EVEX forms on Y registers in
 // dwshift_amd64.s), with the OS saving ZMM and mask state, which x/sys/cpu
-// checks. useAVX512 selects them (the AVX512 path); Use and the tests turn
-// it off to run the AVX2 kernels on the same CPU.
-var (
-	hasAVX512 = hasAsm && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
-	useAVX512 = hasAVX512 && useAsm
-)
+// checks.
+var hasAVX512 = hasAsm && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
 
 // Assembly kernels (kern_amd64.s); each documents its contract there. They
 // take raw pointers: the Go wrappers check every bound first.

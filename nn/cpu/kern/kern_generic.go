@@ -7,8 +7,6 @@ const hasAsm = false
 // No AVX-512 kernels in this build.
 const hasAVX512 = false
 
-var useAVX512 = false
-
 func gemmAsm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	panic("kern: no assembly kernels in this build")
 }

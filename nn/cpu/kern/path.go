@@ -3,13 +3,15 @@ package kern
 import (
 	"fmt"
 	"slices"
-	"strings"
+
+	"pertnas/internal/cpupath"
 )
 
-// Path names one set of kernels. Within a path every kernel sums its
-// products in an order fixed by the shapes alone, so a computation gives the
-// same bits on every machine that runs the same path; two paths agree only
-// to float32 rounding.
+// Path names one set of kernels (the paths and the rules for choosing one
+// are internal/cpupath's, shared with the image kernels). Within a path
+// every kernel sums its products in an order fixed by the shapes alone, so
+// a computation gives the same bits on every machine that runs the same
+// path; two paths agree only to float32 rounding.
 //
 //   - PureGo: the Go kernels (any CPU, any architecture);
 //   - AVX2: the amd64 assembly with AVX2 and FMA;
@@ -19,42 +21,47 @@ import (
 // The AVX-512 kernels that sum like their AVX2 forms are no path of their
 // own: AVX512 differs from AVX2 only where some wider kernel sums in another
 // order (the transB dot-product GEMM tiles, the depthwise filter gradients).
-type Path string
+type Path = cpupath.Path
 
 // The kernel paths, from the slowest to the fastest.
 const (
-	PureGo Path = "purego"
-	AVX2   Path = "avx2"
-	AVX512 Path = "avx512"
+	PureGo = cpupath.PureGo
+	AVX2   = cpupath.AVX2
+	AVX512 = cpupath.AVX512
 )
 
 // Auto is the choice that resolves to a pinned path, or to Default.
-const Auto = "auto"
+const Auto = cpupath.Auto
 
 // Paths lists every path this package knows, slowest first.
-var Paths = []Path{PureGo, AVX2, AVX512}
+var Paths = cpupath.Paths
 
-// startPath is the path in use when the program starts.
-var startPath = Current()
+// supported is the paths this CPU and build run (Supported).
+var supported = cpupath.Supported(hasAsm, hasAVX512)
+
+// startPath is the path in use when the program starts (Default).
+var startPath = cpupath.Start(supported)
+
+// useAsm and useAVX512 are the path in use (Current, Use): PureGo when
+// useAsm is false, AVX2 when only useAsm is true, AVX512 when both are.
+// Every kernel reads them on each call and decides by them alone, so one
+// path runs one fixed set of kernels whatever else the CPU has. They start
+// at startPath; Use and the tests change them.
+var (
+	useAsm    = startPath != PureGo
+	useAVX512 = startPath == AVX512
+)
+
+// Accelerated reports whether the assembly kernels are in use (a path other
+// than PureGo).
+func Accelerated() bool { return useAsm }
 
 // Supported returns the paths this CPU and build can run, slowest first.
 // PureGo is always among them.
-func Supported() []Path {
-	ps := []Path{PureGo}
-	if hasAsm {
-		ps = append(ps, AVX2)
-	}
-	if hasAVX512 {
-		ps = append(ps, AVX512)
-	}
-	return ps
-}
+func Supported() []Path { return slices.Clone(supported) }
 
 // Best returns the fastest path this CPU and build can run.
-func Best() Path {
-	ps := Supported()
-	return ps[len(ps)-1]
-}
+func Best() Path { return supported[len(supported)-1] }
 
 // Default returns the path a program starts with: Best, or PureGo when the
 // environment variable PERTNAS_PUREGO is set (or the purego build tag).
@@ -75,11 +82,8 @@ func Current() Path {
 // no kernel may run while it switches. It fails, changing nothing, when p is
 // unknown or this CPU cannot run it.
 func Use(p Path) error {
-	if !slices.Contains(Paths, p) {
-		return fmt.Errorf("unknown kernel path %q (want %s)", p, joinPaths(Paths))
-	}
-	if !slices.Contains(Supported(), p) {
-		return fmt.Errorf("kernel path %s: this CPU lacks it (it runs %s)", p, joinPaths(Supported()))
+	if err := cpupath.Check(p, supported); err != nil {
+		return err
 	}
 	useAsm = p != PureGo
 	useAVX512 = p == AVX512
@@ -94,7 +98,7 @@ func Use(p Path) error {
 // other kernels, which would give other numbers.
 func Resolve(choice string, pinned Path) (Path, error) {
 	if choice != Auto && !slices.Contains(Paths, Path(choice)) {
-		return "", fmt.Errorf("unknown kernel path %q (want %s or %s)", choice, Auto, joinPaths(Paths))
+		return "", fmt.Errorf("unknown kernel path %q (want %s or %s)", choice, Auto, cpupath.Join(Paths))
 	}
 	if pinned != "" && !slices.Contains(Paths, pinned) {
 		return "", fmt.Errorf("the run records an unknown kernel path %q", pinned)
@@ -108,20 +112,12 @@ func Resolve(choice string, pinned Path) (Path, error) {
 	case choice == Auto:
 		p = Default()
 	}
-	if !slices.Contains(Supported(), p) {
+	if !slices.Contains(supported, p) {
 		what := "kernel path " + string(p)
 		if pinned != "" {
 			what = "the run's kernel path " + string(p)
 		}
-		return "", fmt.Errorf("%s: this CPU lacks it (it runs %s); continue the run on a machine that has it", what, joinPaths(Supported()))
+		return "", fmt.Errorf("%s: this CPU lacks it (it runs %s); continue the run on a machine that has it", what, cpupath.Join(supported))
 	}
 	return p, nil
-}
-
-func joinPaths(ps []Path) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = string(p)
-	}
-	return strings.Join(s, ", ")
 }
