@@ -66,7 +66,7 @@
 // every method synchronises and a failure names the method and the kernels
 // and library calls it queued, with their sizes. Failure is an
 // nn.DeviceFailure: the training
-// drivers (train/traineval.Run, the searchnet networks) turn it into an error
+// drivers (train/traineval.Run, the train/supernet networks) turn it into an error
 // with nn.RecoverDeviceFailure, keeping their last checkpoint, and the stages
 // exit with status 1; a rerun continues.
 //

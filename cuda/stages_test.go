@@ -15,7 +15,7 @@ import (
 	"pertnas/nn"
 	"pertnas/nn/cpu"
 	"pertnas/pertnas"
-	"pertnas/searchnet"
+	"pertnas/train/supernet"
 	"pertnas/train/traineval"
 )
 
@@ -150,7 +150,7 @@ func testSearchNetwork(t *testing.T, at newAt) {
 	edges := pertnas.InitialCell(pertnas.Smoke(), 0)
 	edges[0] = pertnas.EdgeOps{Ops: pertnas.AllOps, None: true}
 	run := func(t *testing.T, be nn.Backend, scaling bool) []float64 {
-		b, err := searchnet.New(searchnet.Options{Data: data, Layers: 3, Channels: 4, BatchSize: 16, Momentum: 0.9, WeightDecay: 3e-4,
+		b, err := supernet.New(supernet.Options{Data: data, Layers: 3, Channels: 4, BatchSize: 16, Momentum: 0.9, WeightDecay: 3e-4,
 			ValSource: "train", ValFraction: 0.25, SplitSeed: 7, LoaderWorkers: 1, LossScaling: scaling,
 			NewBackend: func(int) (nn.Backend, func(), error) { return be, nil, nil }})
 		if err != nil {
@@ -161,7 +161,7 @@ func testSearchNetwork(t *testing.T, at newAt) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := s.(*searchnet.Net)
+		n := s.(*supernet.Net)
 		ctx := context.Background()
 		st, err := n.TrainEpoch(ctx, 1, 0.02, nil)
 		if err != nil {

@@ -3,17 +3,17 @@ package main
 import (
 	"pertnas/internal/stage/device"
 	"pertnas/pertnas"
-	"pertnas/searchnet"
+	"pertnas/train/supernet"
 )
 
 // openBuilder opens the networks and training behind the search: package
-// searchnet on the opened device (one backend per network on the CPU, one
+// supernet on the opened device (one backend per network on the CPU, one
 // per worker on a GPU).
 var openBuilder = openSearchBackend
 
 func openSearchBackend(cfg pertnas.Config, env pertnas.Env, dev *device.Device) (pertnas.Builder, error) {
-	opts := searchnet.FromConfig(cfg, env)
+	opts := supernet.FromConfig(cfg, env)
 	opts.NewBackend = dev.WorkerBackends()
 	opts.LossScaling = dev.LossScaling()
-	return searchnet.New(opts)
+	return supernet.New(opts)
 }

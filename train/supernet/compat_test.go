@@ -1,4 +1,4 @@
-package searchnet
+package supernet
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package searchnet
+package supernet
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func (n *Net) newSGD() *nn.SGD {
 	return nn.NewSGD(n.net.Params(), 0, float32(n.b.opt.Momentum), float32(n.b.opt.WeightDecay))
 }
 
-var errClosed = errors.New("searchnet: network used after Close")
+var errClosed = errors.New("supernet: network used after Close")
 
 // Network returns the darts network (for inspection and tests).
 func (n *Net) Network() *darts.SearchNetwork { return n.net }
@@ -73,7 +73,7 @@ func (n *Net) TrainEpoch(ctx context.Context, dataSeed uint64, lr float64, tick 
 		bt := it.Batch()
 		o, err := s.Train(bt, n.forward, -1, st.Steps)
 		if err != nil {
-			return pertnas.EpochStats{}, fmt.Errorf("searchnet: train epoch: %w", err)
+			return pertnas.EpochStats{}, fmt.Errorf("supernet: train epoch: %w", err)
 		}
 		lossSum += o.Loss
 		correct += o.Top1
@@ -84,10 +84,10 @@ func (n *Net) TrainEpoch(ctx context.Context, dataSeed uint64, lr float64, tick 
 		}
 	}
 	if err := it.Err(); err != nil {
-		return pertnas.EpochStats{}, fmt.Errorf("searchnet: train epoch: %w", err)
+		return pertnas.EpochStats{}, fmt.Errorf("supernet: train epoch: %w", err)
 	}
 	if st.Steps == 0 {
-		return pertnas.EpochStats{}, errors.New("searchnet: train epoch: no batches")
+		return pertnas.EpochStats{}, errors.New("supernet: train epoch: no batches")
 	}
 	st.Loss = lossSum / float64(st.Steps)
 	st.Acc = float64(correct) / float64(images)
@@ -103,7 +103,7 @@ func (n *Net) FineTune(ctx context.Context, dataSeed uint64, steps int, lr float
 		return 0, errClosed
 	}
 	if steps < 1 {
-		return 0, fmt.Errorf("searchnet: fine-tune of %d steps", steps)
+		return 0, fmt.Errorf("supernet: fine-tune of %d steps", steps)
 	}
 	l, err := n.b.trainLoader(dataSeed)
 	if err != nil {
@@ -130,7 +130,7 @@ func (n *Net) fineTuneEpoch(ctx context.Context, s *train.Step, l *loader.Loader
 		}
 		o, err := s.Train(it.Batch(), n.forward, -1, *done)
 		if err != nil {
-			return fmt.Errorf("searchnet: fine-tune: %w", err)
+			return fmt.Errorf("supernet: fine-tune: %w", err)
 		}
 		*lossSum += o.Loss
 		*done++
@@ -139,7 +139,7 @@ func (n *Net) fineTuneEpoch(ctx context.Context, s *train.Step, l *loader.Loader
 		}
 	}
 	if err := it.Err(); err != nil {
-		return fmt.Errorf("searchnet: fine-tune: %w", err)
+		return fmt.Errorf("supernet: fine-tune: %w", err)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func (n *Net) Accuracy(ctx context.Context) (_ float64, err error) {
 	}
 	ev, err := n.step().Evaluate(ctx, n.val, n.forward)
 	if err != nil && !errors.Is(err, ctx.Err()) {
-		return 0, fmt.Errorf("searchnet: accuracy: %w", err)
+		return 0, fmt.Errorf("supernet: accuracy: %w", err)
 	}
 	return ev.Acc, err
 }
@@ -173,7 +173,7 @@ func (n *Net) SetMask(edge, op int, on bool) (err error) {
 		return errClosed
 	}
 	if err := n.net.SetMask(edge, op, on); err != nil {
-		return fmt.Errorf("searchnet: %w", err)
+		return fmt.Errorf("supernet: %w", err)
 	}
 	return nil
 }
@@ -227,7 +227,7 @@ func (n *Net) setMasks(m masks) error {
 	for e, eo := range n.edges {
 		for _, o := range eo.Ops.List() {
 			if err := n.net.SetMask(e, o, m[e][o]); err != nil {
-				return fmt.Errorf("searchnet: %w", err)
+				return fmt.Errorf("supernet: %w", err)
 			}
 		}
 	}
@@ -252,7 +252,7 @@ func (n *Net) Restore(s pertnas.Snapshot) (err error) {
 	}
 	sn, ok := s.(*snapshot)
 	if !ok || sn.owner != n {
-		return errors.New("searchnet: restore of a snapshot taken from another network")
+		return errors.New("supernet: restore of a snapshot taken from another network")
 	}
 	sn.state.Restore(n.net.Scope(), n.opt)
 	return n.setMasks(sn.mask)

@@ -1,10 +1,11 @@
-package searchnet
+package supernet
 
 import (
 	"context"
 	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"pertnas/formats/artifact"
 	"pertnas/formats/genotype"
 	"pertnas/pertnas"
+	"pertnas/train"
 )
 
 // tinySearch is the smoke preset shrunk further for the tests: a 3-cell,
@@ -138,4 +140,49 @@ func TestSearchEndToEnd(t *testing.T) {
 	if !reflect.DeepEqual(res.Rows, res2.Rows) || !reflect.DeepEqual(res.Genotype, res2.Genotype) {
 		t.Fatal("interrupted selection gives other decisions")
 	}
+}
+
+// nanLR builds networks whose training epochs run at a NaN learning rate:
+// the first step makes every weight NaN, the second step's loss is NaN.
+type nanLR struct{ pertnas.Builder }
+
+func (b nanLR) Build(req pertnas.BuildRequest) (pertnas.Supernet, error) {
+	s, err := b.Builder.Build(req)
+	return nanLRNet{s}, err
+}
+
+type nanLRNet struct{ pertnas.Supernet }
+
+func (n nanLRNet) TrainEpoch(ctx context.Context, dataSeed uint64, _ float64, tick func(step, steps int)) (pertnas.EpochStats, error) {
+	return n.Supernet.TrainEpoch(ctx, dataSeed, math.NaN(), tick)
+}
+
+// TestSearchDivergence: a non-finite loss stops the member with an error
+// naming the member, the unit and the step (a *train.DivergenceError), not
+// a search that trains on with NaN weights; the rerun resumes from the saved
+// state and stops at the same place.
+func TestSearchDivergence(t *testing.T) {
+	data := t.TempDir()
+	writeDataset(t, data, 120, 16, 8, 5)
+	cfg := tinySearch()
+	b, err := Open(cfg, pertnas.Env{Data: data, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.(*Builder).Close()
+	dir := t.TempDir()
+	var msgs []string
+	for range 2 {
+		_, err := pertnas.Member(context.Background(), pertnas.Options{Dir: dir, Config: cfg, Builder: nanLR{b}, Worker: 0}, 1)
+		var de *train.DivergenceError
+		if !errors.As(err, &de) || de.Epoch != -1 || de.Step != 1 || !strings.HasPrefix(err.Error(), "member 1: ") ||
+			!strings.HasSuffix(err.Error(), "supernet: train epoch: training diverged at step 1: loss is NaN") {
+			t.Fatalf("got %v, want member 1 to diverge at step 1", err)
+		}
+		msgs = append(msgs, err.Error())
+	}
+	if msgs[0] != msgs[1] {
+		t.Fatalf("the rerun stops elsewhere: %q, then %q", msgs[0], msgs[1])
+	}
+	t.Log(msgs[0])
 }

@@ -1,4 +1,4 @@
-package searchnet
+package supernet
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // Benchmarks (run with -benchtime=1x; each iteration is a whole measurement):
 //
-//	go test -run '^$' -bench 'PaperCost|SmokeSearch' -benchtime=1x ./searchnet/
+//	go test -run '^$' -bench 'PaperCost|SmokeSearch' -benchtime=1x ./train/supernet/
 //
 // BenchmarkPaperCost times training steps and validation passes of the
 // paper preset's networks (L=5, C=16, batch 256, 32x32 images) and

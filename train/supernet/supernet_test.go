@@ -1,4 +1,4 @@
-package searchnet
+package supernet
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"pertnas/nn"
 	"pertnas/nn/cpu"
 	"pertnas/pertnas"
+	"pertnas/train"
 )
 
 // The tests run a 3-cell, 4-channel search network on 16x16 synthetic
@@ -610,5 +611,17 @@ func TestLossScaling(t *testing.T) {
 	}
 	if *m.scaler != *n.scaler {
 		t.Fatalf("loaded scaler %+v, saved %+v", *m.scaler, *n.scaler)
+	}
+}
+
+// A non-finite loss in fine-tuning is an error naming the step (the
+// training epoch's is checked by TestSearchDivergence).
+func TestFineTuneDivergence(t *testing.T) {
+	b := tinyBuilder(t, nil)
+	n := build(t, b, expandCell(2), 1)
+	_, err := n.FineTune(context.Background(), 1, 3, math.NaN(), nil)
+	var de *train.DivergenceError
+	if !errors.As(err, &de) || de.Step != 1 || err.Error() != "supernet: fine-tune: training diverged at step 1: loss is NaN" {
+		t.Fatalf("got %v, want a divergence at step 1", err)
 	}
 }

@@ -1,6 +1,6 @@
-// Package searchnet implements pertnas.Builder and pertnas.Supernet: the
-// PertNAS search network of package darts trained with package nn on the
-// batches of package loader.
+// Package supernet implements pertnas.Builder and pertnas.Supernet: the
+// PertNAS search network of package darts, trained and evaluated by the
+// project's one training step (train.Step) on the batches of package loader.
 //
 // A Builder holds what every network of a run shares: the dataset (the
 // .beton files of convert-cifar, opened once), the training/validation
@@ -27,6 +27,16 @@
 // the test file is the validation split. TrainImages and ValImages, when
 // positive, keep the first that many ids of each split (ids ascending).
 //
+// # Training
+//
+// Every step is train.Step's: cross-entropy without label smoothing, no
+// auxiliary head, no gradient clipping, SGD with the run's momentum and
+// weight decay, dynamic loss scaling with Options.LossScaling. Accuracy is
+// train.Correct's top-1. A non-finite loss stops TrainEpoch or FineTune
+// with a *train.DivergenceError naming the step within the call (the search
+// adds the member and the unit); that step changes no parameter, and the
+// search, whose state is saved at every finished unit, reruns from there.
+//
 // # Determinism
 //
 // A Net's numbers depend only on its state (weights, BN statistics, SGD
@@ -34,7 +44,7 @@
 // with the same BuildRequest and loaded from a Save, it continues exactly as
 // the original (bit for bit, on a backend whose results do not depend on its
 // thread count, as the CPU one's do not).
-package searchnet
+package supernet
 
 import (
 	"errors"
@@ -170,7 +180,7 @@ func FromConfig(cfg pertnas.Config, env pertnas.Env) Options {
 // New and an Options.NewBackend.
 func Open(cfg pertnas.Config, env pertnas.Env) (pertnas.Builder, error) {
 	if cfg.Device != "cpu" {
-		return nil, fmt.Errorf("searchnet: device %q: only cpu is wired here (give Options.NewBackend to New for another)", cfg.Device)
+		return nil, fmt.Errorf("supernet: device %q: only cpu is wired here (give Options.NewBackend to New for another)", cfg.Device)
 	}
 	return New(FromConfig(cfg, env))
 }
@@ -206,12 +216,12 @@ func New(opts Options) (*Builder, error) {
 	}
 	data, err := dataset.Open(opts.Data, dataset.CIFAR)
 	if err != nil {
-		return nil, fmt.Errorf("searchnet: %w", err)
+		return nil, fmt.Errorf("supernet: %w", err)
 	}
 	b := &Builder{opt: opts, data: data, classes: opts.Classes}
 	if b.classes == 0 {
 		if data.Manifest == nil {
-			return nil, fmt.Errorf("searchnet: dataset %s: no %s (or set the number of classes)", opts.Data, data.ManifestPath())
+			return nil, fmt.Errorf("supernet: dataset %s: no %s (or set the number of classes)", opts.Data, data.ManifestPath())
 		}
 		b.classes = data.Manifest.NumClasses
 	}
@@ -265,7 +275,7 @@ func (o *Options) check() error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("searchnet: options: %w", err)
+		return fmt.Errorf("supernet: options: %w", err)
 	}
 	return nil
 }
@@ -273,12 +283,12 @@ func (o *Options) check() error {
 func (b *Builder) open(path string) (loader.Source, error) {
 	r, err := beton.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("searchnet: %w", err)
+		return nil, fmt.Errorf("supernet: %w", err)
 	}
 	b.files = append(b.files, r)
 	src, err := loader.NewBetonSource(r, "image", "label")
 	if err != nil {
-		return nil, fmt.Errorf("searchnet: %s: %w", r.Path(), err)
+		return nil, fmt.Errorf("supernet: %s: %w", r.Path(), err)
 	}
 	return src, nil
 }
@@ -293,7 +303,7 @@ func (b *Builder) openData() error {
 	n := b.trainSrc.NumSamples()
 	if o.ValSource == "train" {
 		if b.trainIDs, b.valIDs, err = loader.Split(n, o.ValFraction, o.SplitSeed); err != nil {
-			return fmt.Errorf("searchnet: %s: %w", trainPath, err)
+			return fmt.Errorf("supernet: %s: %w", trainPath, err)
 		}
 		b.valSrc = b.trainSrc
 	} else {
@@ -310,10 +320,10 @@ func (b *Builder) openData() error {
 		b.valIDs = b.valIDs[:o.ValImages]
 	}
 	if len(b.trainIDs) < o.BatchSize {
-		return fmt.Errorf("searchnet: %s: the training split has %d images, fewer than one batch of %d", trainPath, len(b.trainIDs), o.BatchSize)
+		return fmt.Errorf("supernet: %s: the training split has %d images, fewer than one batch of %d", trainPath, len(b.trainIDs), o.BatchSize)
 	}
 	if len(b.valIDs) == 0 {
-		return fmt.Errorf("searchnet: %s: the validation split is empty", map[string]string{"train": trainPath, "test": testPath}[o.ValSource])
+		return fmt.Errorf("supernet: %s: the validation split is empty", map[string]string{"train": trainPath, "test": testPath}[o.ValSource])
 	}
 	// Checks every image's size and label once, up front, so that a bad
 	// file fails here and not in the middle of a search.
@@ -324,7 +334,7 @@ func (b *Builder) openData() error {
 	_, b.h, b.w = l.Shape()
 	if b.h%4 != 0 || b.w%4 != 0 {
 		// The search network's two reductions need even sizes at both.
-		return fmt.Errorf("searchnet: dataset %s: images are %dx%d, want sides that are multiples of 4", o.Data, b.w, b.h)
+		return fmt.Errorf("supernet: dataset %s: images are %dx%d, want sides that are multiples of 4", o.Data, b.w, b.h)
 	}
 	if err := b.scan(l); err != nil {
 		return err
@@ -332,10 +342,10 @@ func (b *Builder) openData() error {
 	tl, err := loader.New(b.trainSrc, loader.Config{BatchSize: o.EvalBatch, Indices: b.trainIDs,
 		Workers: o.LoaderWorkers, Classes: b.classes})
 	if err != nil {
-		return fmt.Errorf("searchnet: %s: %w", trainPath, err)
+		return fmt.Errorf("supernet: %s: %w", trainPath, err)
 	}
 	if _, h, w := tl.Shape(); h != b.h || w != b.w {
-		return fmt.Errorf("searchnet: %s: images are %dx%d, the validation images %dx%d", trainPath, w, h, b.w, b.h)
+		return fmt.Errorf("supernet: %s: images are %dx%d, the validation images %dx%d", trainPath, w, h, b.w, b.h)
 	}
 	return b.scan(tl)
 }
@@ -347,7 +357,7 @@ func (b *Builder) scan(l *loader.Loader) error {
 	for it.Next() {
 	}
 	if err := it.Err(); err != nil {
-		return fmt.Errorf("searchnet: dataset %s: %w", b.opt.Data, err)
+		return fmt.Errorf("supernet: dataset %s: %w", b.opt.Data, err)
 	}
 	return nil
 }
@@ -370,7 +380,7 @@ func (b *Builder) trainLoader(seed uint64) (*loader.Loader, error) {
 		Mean: mean, Std: std,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("searchnet: training split of %s: %w", b.opt.Data, err)
+		return nil, fmt.Errorf("supernet: training split of %s: %w", b.opt.Data, err)
 	}
 	return l, nil
 }
@@ -383,7 +393,7 @@ func (b *Builder) valLoader() (*loader.Loader, error) {
 		Indices: b.valIDs, Classes: b.classes, Mean: mean, Std: std,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("searchnet: validation split of %s: %w", b.opt.Data, err)
+		return nil, fmt.Errorf("supernet: validation split of %s: %w", b.opt.Data, err)
 	}
 	return l, nil
 }
@@ -426,7 +436,7 @@ func (b *Builder) Build(req pertnas.BuildRequest) (_ pertnas.Supernet, err error
 func (b *Builder) build(req pertnas.BuildRequest) (*Net, error) {
 	for e, eo := range req.Edges {
 		if eo.Ops&^pertnas.AllOps != 0 {
-			return nil, fmt.Errorf("searchnet: build: edge %d holds op bits %#x outside the %d ops", e, uint8(eo.Ops), pertnas.NumOps)
+			return nil, fmt.Errorf("supernet: build: edge %d holds op bits %#x outside the %d ops", e, uint8(eo.Ops), pertnas.NumOps)
 		}
 	}
 	be, release, err := b.backend(req.Worker)
@@ -437,7 +447,7 @@ func (b *Builder) build(req pertnas.BuildRequest) (*Net, error) {
 		darts.SearchOptions{C: b.opt.Channels, Layers: b.opt.Layers, Classes: b.classes}, weightRNG(req.Seed))
 	if err != nil {
 		release()
-		return nil, fmt.Errorf("searchnet: build %s: %w", req.Edges, err)
+		return nil, fmt.Errorf("supernet: build %s: %w", req.Edges, err)
 	}
 	n := &Net{b: b, release: release, net: net, edges: req.Edges, g: nn.NewGraph(be)}
 	n.opt = n.newSGD()
@@ -454,7 +464,7 @@ func (b *Builder) backend(worker int) (nn.Backend, func(), error) {
 	}
 	be, release, err := b.opt.NewBackend(worker)
 	if err != nil {
-		return nil, nil, fmt.Errorf("searchnet: backend for worker %d: %w", worker, err)
+		return nil, nil, fmt.Errorf("supernet: backend for worker %d: %w", worker, err)
 	}
 	if release == nil {
 		release = func() {}

@@ -1,4 +1,4 @@
-package searchnet
+package supernet
 
 import (
 	"encoding/json"
@@ -15,7 +15,8 @@ import (
 // model_search names, BN running statistics and num_batches_tracked), then
 // the optimiser state under "optimizer." ("optimizer.step" and
 // "optimizer.<param>.momentum_buffer"). Its metadata holds the format name,
-// the edge configuration (JSON) and the masked (edge, op) pairs.
+// the edge configuration (JSON) and the masked (edge, op) pairs. The format
+// name keeps the package's former name, searchnet: saved runs stay readable.
 const (
 	formatName = "pertnas.searchnet/1"
 	optPrefix  = "optimizer."
@@ -39,18 +40,18 @@ func (n *Net) Save(path string) (err error) {
 	}
 	edges, err := json.Marshal(n.edges)
 	if err != nil {
-		return fmt.Errorf("searchnet: save %s: %w", path, err)
+		return fmt.Errorf("supernet: save %s: %w", path, err)
 	}
 	md := map[string]string{metaFormat: formatName, metaEdges: string(edges), metaMasked: formatMasked(n.masks(), n.edges)}
 	if n.scaler != nil {
 		sc, err := json.Marshal(n.scaler)
 		if err != nil {
-			return fmt.Errorf("searchnet: save %s: %w", path, err)
+			return fmt.Errorf("supernet: save %s: %w", path, err)
 		}
 		md[metaScaler] = string(sc)
 	}
 	if err := checkpoint.Write(path, ts, md); err != nil {
-		return fmt.Errorf("searchnet: save: %w", err)
+		return fmt.Errorf("supernet: save: %w", err)
 	}
 	return nil
 }
@@ -64,10 +65,10 @@ func (n *Net) Load(path string) (err error) {
 	}
 	ts, md, err := checkpoint.Read(path)
 	if err != nil {
-		return fmt.Errorf("searchnet: load: %w", err)
+		return fmt.Errorf("supernet: load: %w", err)
 	}
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("searchnet: load %s: %s", path, fmt.Sprintf(format, args...))
+		return fmt.Errorf("supernet: load %s: %s", path, fmt.Sprintf(format, args...))
 	}
 	if md[metaFormat] != formatName {
 		return bad("metadata %q is %q, want %q", metaFormat, md[metaFormat], formatName)
