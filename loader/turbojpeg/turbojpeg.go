@@ -7,13 +7,19 @@
 // chroma upsampling, the defaults PIL decodes with, so the RGB pixels equal
 // PIL's Image.open(...).convert("RGB") on the same library.
 //
-// Only whole images are decoded. TurboJPEG 2.x (Debian 12's) decodes part
-// of an image only after a lossless crop (tjTransform), which reads every
-// block's entropy-coded data and writes the crop's again; on textured
-// 500x375 photographs at quality 90 that costs as much as decoding the
-// whole image even for a crop of 5% of it (measured: 0.90 against 0.97 ms),
-// and scaling in the DCT domain saves 15-25% (1/2 to 1/8) while changing
-// pixels, so neither is used.
+// Images are decoded whole, at full size (Decode) or scaled by 1/2, 1/4 or
+// 1/8 in the inverse DCT (DecodeScaled: other pixels, which the loader
+// uses only when asked to, loader.Config.JPEGDCTScale).
+//
+// Decoding only a crop window is left out. TurboJPEG 2.x (Debian 12's)
+// decodes part of an image only after a lossless crop (tjTransform), which
+// reads every block's entropy-coded data and writes the crop's again. With
+// a margin of a pixel past the window (an iMCU where libjpeg would
+// otherwise drop fancy upsampling) the window's pixels equal the whole
+// decode's (crop_test.go's TestCropExact), but on textured 500x375 images
+// at quality 90 and RandomResizedCrop's windows it costs 1.9-2.1 ms
+// against 1.0-1.2 ms for the whole decode, and 1.0 ms at its smallest
+// windows (8% of the image) (BenchmarkCrop, one core).
 //
 // The library is looked for once, on the first Load: the path in
 // $PERTNAS_TURBOJPEG if set (the value "off" disables the library), else
@@ -204,6 +210,27 @@ func (d *Decoder) Header(jpeg []byte) (Header, error) {
 // Decode decodes jpeg into dst as RGB HWC bytes. The image must be w x h
 // pixels (an error says otherwise) and dst must hold w*h*3 bytes.
 func (d *Decoder) Decode(dst, jpeg []byte, w, h int) error {
+	return d.DecodeScaled(dst, jpeg, w, h, 1)
+}
+
+// ScaledSize is the size of a w x h image decoded at 1/denom:
+// ceil(w/denom) x ceil(h/denom), libjpeg's rounding.
+func ScaledSize(w, h, denom int) (sw, sh int) {
+	return (w + denom - 1) / denom, (h + denom - 1) / denom
+}
+
+// MinScaledSide is the side, width or height, an image must reach to be
+// decoded at 1/2, 1/4 or 1/8: below it TurboJPEG's choice of factor for a
+// size is ambiguous (its factors go by eighths).
+const MinScaledSide = 8
+
+// DecodeScaled decodes the w x h image jpeg at 1/denom (1, 2, 4 or 8) into
+// dst, which must hold sw*sh*3 bytes (ScaledSize). Scaling happens in the
+// inverse DCT (libjpeg-turbo's reduced-size transforms: each output pixel
+// approximates the mean of a denom x denom block), so it is cheaper than
+// decoding the whole image, and its pixels are not those of any resize of
+// Decode's.
+func (d *Decoder) DecodeScaled(dst, jpeg []byte, w, h, denom int) error {
 	hd, err := d.Header(jpeg)
 	if err != nil {
 		return err
@@ -211,11 +238,18 @@ func (d *Decoder) Decode(dst, jpeg []byte, w, h int) error {
 	if hd.Width != w || hd.Height != h {
 		return fmt.Errorf("turbojpeg: the image is %dx%d, not %dx%d", hd.Width, hd.Height, w, h)
 	}
-	if w > maxSide || h > maxSide || len(dst) < w*h*3 {
-		return fmt.Errorf("turbojpeg: a %dx%d image in a %d-byte buffer", w, h, len(dst))
+	if denom != 1 && denom != 2 && denom != 4 && denom != 8 {
+		return fmt.Errorf("turbojpeg: scale 1/%d: want 1/1, 1/2, 1/4 or 1/8", denom)
+	}
+	if denom > 1 && max(w, h) < MinScaledSide {
+		return fmt.Errorf("turbojpeg: a %dx%d image is too small to decode at 1/%d", w, h, denom)
+	}
+	sw, sh := ScaledSize(w, h, denom)
+	if w > maxSide || h > maxSide || len(dst) < sw*sh*3 {
+		return fmt.Errorf("turbojpeg: a %dx%d image in a %d-byte buffer", sw, sh, len(dst))
 	}
 	r := d.call(lib.decompress2, d.h, ptr(jpeg), uintptr(len(jpeg)), ptr(dst),
-		uintptr(w), uintptr(w*3), uintptr(h), pfRGB, flagAccurate)
+		uintptr(sw), uintptr(sw*3), uintptr(sh), pfRGB, flagAccurate)
 	runtime.KeepAlive(jpeg)
 	runtime.KeepAlive(dst)
 	if int32(r) != 0 && d.fatal() {
