@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"pertnas/loader/imgkern"
+	"pertnas/loader/turbojpeg"
 )
 
 // CropMode says how images of any size are brought to a fixed square size.
@@ -153,10 +154,23 @@ type coeffs struct {
 	pre          []float64
 }
 
-// compute fills c for resizing inSize pixels to outSize with PIL's bilinear
+// span is one axis of a resize's source: the pixels [first, first+n) of
+// the image are read and the box [lo, hi) in their coordinates (PIL's
+// resize box, 0 <= lo < hi <= n) is resized. A crop box of whole pixels is
+// span{first, n, 0, n}.
+type span struct {
+	first, n int
+	lo, hi   float64
+}
+
+// pixels is the span of the whole pixels [first, first+n).
+func pixels(first, n int) span { return span{first, n, 0, float64(n)} }
+
+// compute fills c for resizing the span s to outSize with PIL's bilinear
 // (triangle) filter, PIL's precompute_coeffs and normalize_coeffs_8bpc.
-func (c *coeffs) compute(inSize, outSize int) {
-	scale := float64(inSize) / float64(outSize)
+func (c *coeffs) compute(s span, outSize int) {
+	inSize := s.n
+	scale := (s.hi - s.lo) / float64(outSize)
 	filterscale := max(scale, 1)
 	support := 1 * filterscale
 	c.ksize = int(math.Ceil(support))*2 + 1
@@ -169,7 +183,7 @@ func (c *coeffs) compute(inSize, outSize int) {
 	c.pre, c.k = c.pre[:outSize*c.ksize], c.k[:outSize*c.ksize]
 	ss := 1 / filterscale
 	for xx := range outSize {
-		center := (float64(xx) + 0.5) * scale
+		center := s.lo + (float64(xx)+0.5)*scale
 		xmin := max(int(center-support+0.5), 0)
 		xmax := min(int(center+support+0.5), inSize) - xmin
 		k := c.pre[xx*c.ksize : (xx+1)*c.ksize]
@@ -225,21 +239,22 @@ func growBytes(s []byte, n int) []byte {
 // is not safe for concurrent use.
 type resizer struct {
 	horiz, vert coeffs
-	hIn, hOut   int // the sizes horiz was computed for
-	vIn, vOut   int
+	hIn, vIn    span // the spans and sizes horiz and vert were computed for
+	hOut, vOut  int
 	hoff        []int32 // horizontal pass: each output's first byte in a row
 	hw          []int32 // and its weights (imgkern.HorizWeights)
 	chunks      int
 	tmp         []byte // the horizontal pass
 }
 
-// prepare computes the coefficients for resizing a bh x bw box to
-// outH x outW, unless they are those of the previous call.
-func (rs *resizer) prepare(bh, bw, outH, outW int) {
-	if rs.hIn != bw || rs.hOut != outW {
+// prepare computes the coefficients for resizing the spans v (rows) and h
+// (columns) to outH x outW, unless they are those of the previous call.
+func (rs *resizer) prepare(v, h span, outH, outW int) {
+	v.first, h.first = 0, 0 // the coefficients do not depend on where the span is
+	if rs.hIn != h || rs.hOut != outW {
 		hk := &rs.horiz
-		hk.compute(bw, outW)
-		rs.hIn, rs.hOut = bw, outW
+		hk.compute(h, outW)
+		rs.hIn, rs.hOut = h, outW
 		rs.chunks = (hk.ksize + imgkern.ChunkTaps - 1) / imgkern.ChunkTaps
 		if cap(rs.hoff) < outW {
 			rs.hoff = make([]int32, outW)
@@ -253,9 +268,9 @@ func (rs *resizer) prepare(bh, bw, outH, outW int) {
 			imgkern.HorizWeights(rs.hw[x*16*rs.chunks:], hk.k[x*hk.ksize:x*hk.ksize+hk.count[x]], rs.chunks)
 		}
 	}
-	if rs.vIn != bh || rs.vOut != outH {
-		rs.vert.compute(bh, outH)
-		rs.vIn, rs.vOut = bh, outH
+	if rs.vIn != v || rs.vOut != outH {
+		rs.vert.compute(v, outH)
+		rs.vIn, rs.vOut = v, outH
 	}
 }
 
@@ -273,20 +288,20 @@ func (rs *resizer) rowsRead(wy, dh int) (y0, y1 int) {
 	return y0, max(y0, y1)
 }
 
-// resize resizes the box b of the image src (srcW pixels wide, RGB HWC) to
-// outH x outW and writes the window of the result at rows [wy, wy+dh) and
-// columns [wx, wx+dw) into dst (dh*dw*3 bytes, HWC). The window's pixels
-// equal those of the full resize; only the rows and columns the window
-// reads are resized horizontally. The passes are imgkern.HorizRGB and
-// imgkern.Taps.
-func (rs *resizer) resize(dst, src []byte, srcW int, b box, outH, outW, wy, wx, dh, dw int) {
-	rs.prepare(b.h, b.w, outH, outW)
+// resize resizes the spans v (rows) and h (columns) of the image src (srcW
+// pixels wide, RGB HWC) to outH x outW and writes the window of the result
+// at rows [wy, wy+dh) and columns [wx, wx+dw) into dst (dh*dw*3 bytes,
+// HWC). The window's pixels equal those of the full resize; only the rows
+// and columns the window reads are resized horizontally. The passes are
+// imgkern.HorizRGB and imgkern.Taps.
+func (rs *resizer) resize(dst, src []byte, srcW int, v, h span, outH, outW, wy, wx, dh, dw int) {
+	rs.prepare(v, h, outH, outW)
 	y0, y1 := rs.rowsRead(wy, dh)
 	m := dw * 3 // bytes of one horizontally resized row
 	rs.tmp = growBytes(rs.tmp, (y1-y0)*m)
 	off, w := rs.hoff[wx:wx+dw], rs.hw[wx*16*rs.chunks:(wx+dw)*16*rs.chunks]
 	for y := y0; y < y1; y++ {
-		srow := src[((b.i+y)*srcW+b.j)*3:]
+		srow := src[((v.first+y)*srcW+h.first)*3:]
 		imgkern.HorizRGB(rs.tmp[(y-y0)*m:(y-y0+1)*m], srow, off, w, rs.chunks)
 	}
 	vk := &rs.vert
@@ -319,6 +334,41 @@ func (c *Crop) plan(r *sampleRNG, height, width int) cropPlan {
 // apply crops and resizes src (height x width, RGB HWC) to c.Size x c.Size
 // into dst, drawing RandomResizedCrop's box from r.
 func (c *Crop) apply(rs *resizer, dst, src []byte, height, width int, r *sampleRNG) {
-	p := c.plan(r, height, width)
-	rs.resize(dst, src, width, p.b, p.outH, p.outW, p.wy, p.wx, c.Size, c.Size)
+	c.resize(rs, dst, src, width, c.plan(r, height, width), 1)
+}
+
+// resize resizes src, the image of plan p decoded at 1/denom (srcW pixels
+// wide), to c.Size x c.Size into dst. At 1/1 the box is whole pixels; at
+// 1/denom it is the box scaled by 1/denom, fractional, and the resize
+// reads the whole pixels that hold it (PIL's resize with a box).
+func (c *Crop) resize(rs *resizer, dst, src []byte, srcW int, p cropPlan, denom int) {
+	v, h := pixels(p.b.i, p.b.h), pixels(p.b.j, p.b.w)
+	if denom > 1 {
+		v, h = scaledSpan(p.b.i, p.b.h, denom), scaledSpan(p.b.j, p.b.w, denom)
+	}
+	rs.resize(dst, src, srcW, v, h, p.outH, p.outW, p.wy, p.wx, c.Size, c.Size)
+}
+
+// scaledSpan is the span of the pixels [first, first+n) of an image in
+// that image decoded at 1/denom.
+func scaledSpan(first, n, denom int) span {
+	d := float64(denom)
+	lo, hi := float64(first)/d, float64(first+n)/d
+	f := int(lo) // lo >= 0
+	return span{f, int(math.Ceil(hi)) - f, lo - float64(f), hi - float64(f)}
+}
+
+// dctDenom is the largest DCT-domain scale, 8, 4 or 2, at which plan p's
+// box still spans at least its resized size in both directions (1 if none
+// does or the height x width image is too small for scaled decoding).
+func (p *cropPlan) dctDenom(height, width int) int {
+	if max(height, width) < turbojpeg.MinScaledSide {
+		return 1
+	}
+	for _, d := range []int{8, 4, 2} {
+		if p.b.h >= d*p.outH && p.b.w >= d*p.outW {
+			return d
+		}
+	}
+	return 1
 }

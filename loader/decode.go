@@ -66,15 +66,26 @@ func (d *jpegDecoder) turboDecoder() (*turbojpeg.Decoder, error) {
 // decode decodes a whole JPEG payload into buf (grown when needed) as RGB
 // HWC bytes, checking the decoded size against the recorded w x h.
 func (d *jpegDecoder) decode(buf, data []byte, w, h int) ([]byte, error) {
+	return d.decodeScaled(buf, data, w, h, 1)
+}
+
+// decodeScaled is decode at 1/denom in the DCT domain
+// (turbojpeg.DecodeScaled): buf gets turbojpeg.ScaledSize(w, h, denom)
+// pixels. Scales other than 1 need libjpeg-turbo (useTurbo).
+func (d *jpegDecoder) decodeScaled(buf, data []byte, w, h, denom int) ([]byte, error) {
 	if !useTurbo() {
+		if denom != 1 {
+			return buf, fmt.Errorf("decoding a JPEG at 1/%d needs libjpeg-turbo", denom)
+		}
 		return decodeJPEGGo(buf, data, w, h)
 	}
 	t, err := d.turboDecoder()
 	if err != nil {
 		return buf, err
 	}
-	buf = growBytes(buf, w*h*3)
-	return buf, t.Decode(buf, data, w, h)
+	sw, sh := turbojpeg.ScaledSize(w, h, denom)
+	buf = growBytes(buf, sw*sh*3)
+	return buf, t.DecodeScaled(buf, data, w, h, denom)
 }
 
 // close frees the libjpeg-turbo handle, if any.

@@ -35,6 +35,16 @@ type pilFixtures struct {
 		OutW  int `json:"out_w"`
 		Out   []byte
 	}
+	// ResizeBox resizes the fractional Box (x0, y0, x1, y1) within the
+	// Region (top, left, h, w) of whole pixels.
+	ResizeBox []struct {
+		Image  int
+		Region [4]int
+		Box    [4]float64
+		OutH   int `json:"out_h"`
+		OutW   int `json:"out_w"`
+		Out    []byte
+	} `json:"resize_box"`
 	Center []struct {
 		Image, Resize, Size int
 		Out                 []byte
@@ -57,7 +67,7 @@ func loadPIL(t *testing.T) *pilFixtures {
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Jitter) == 0 || len(f.Resize) == 0 || len(f.Center) == 0 || len(f.JPEGs) != 4 {
+	if len(f.Jitter) == 0 || len(f.Resize) == 0 || len(f.ResizeBox) == 0 || len(f.Center) == 0 || len(f.JPEGs) != 4 {
 		t.Fatal("empty fixtures")
 	}
 	return &f
@@ -116,9 +126,19 @@ func testBilinearMatchesPIL(t *testing.T) {
 		img := f.Images[c.Image]
 		dst := make([]byte, c.OutH*c.OutW*3)
 		b := box{c.Box[0], c.Box[1], c.Box[2], c.Box[3]}
-		rs.resize(dst, img.Pix, img.W, b, c.OutH, c.OutW, 0, 0, c.OutH, c.OutW)
+		rs.resize(dst, img.Pix, img.W, pixels(b.i, b.h), pixels(b.j, b.w), c.OutH, c.OutW, 0, 0, c.OutH, c.OutW)
 		if i := firstDiff(dst, c.Out); i >= 0 {
 			t.Errorf("resize box %v of image %d to %dx%d: byte %d is %d, PIL %d", c.Box, c.Image, c.OutH, c.OutW, i, dst[i], c.Out[i])
+		}
+	}
+	for _, c := range f.ResizeBox {
+		img := f.Images[c.Image]
+		dst := make([]byte, c.OutH*c.OutW*3)
+		r := c.Region
+		v, h := span{r[0], r[2], c.Box[1], c.Box[3]}, span{r[1], r[3], c.Box[0], c.Box[2]}
+		rs.resize(dst, img.Pix, img.W, v, h, c.OutH, c.OutW, 0, 0, c.OutH, c.OutW)
+		if i := firstDiff(dst, c.Out); i >= 0 {
+			t.Errorf("resize box %v in %v of image %d to %dx%d: byte %d is %d, PIL %d", c.Box, r, c.Image, c.OutH, c.OutW, i, dst[i], c.Out[i])
 		}
 	}
 	for _, c := range f.Center {
@@ -345,7 +365,7 @@ func TestImageNetTrainSample(t *testing.T) {
 		b := crop.randomResizedBox(&r, src.hs[s], src.ws[s])
 		pix := make([]byte, 12*12*3)
 		var rs resizer
-		rs.resize(pix, src.imgs[s], src.ws[s], b, 12, 12, 0, 0, 12, 12)
+		rs.resize(pix, src.imgs[s], src.ws[s], pixels(b.i, b.h), pixels(b.j, b.w), 12, 12, 0, 0, 12, 12)
 		flip := r.coin()
 		d := ImageNetJitter.draw(&r)
 		d.apply(pix)

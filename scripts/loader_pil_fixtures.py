@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes loader/testdata/pil_fixtures.json: the outputs of torchvision's
 PIL-image transforms that the loader reproduces bit for bit (ColorJitter's
-four operations, RandomResizedCrop's crop+bilinear resize, Resize+CenterCrop),
+four operations, RandomResizedCrop's crop+bilinear resize, the bilinear resize
+of a fractional box, Resize+CenterCrop),
 computed with PIL exactly as torchvision.transforms.functional_pil does, and
 JPEG files (4:2:0, 4:2:2, 4:4:4, greyscale) with PIL's (libjpeg's) decoding,
 which the loader's decoder approximates to a unit or two.
@@ -75,6 +76,18 @@ for i, (top, left, h, w), (oh, ow) in [
     resize.append({"image": i, "box": [top, left, h, w], "out_h": oh, "out_w": ow,
                    "out": np.asarray(out).reshape(-1).tolist()})
 
+# The resize of a fractional box (PIL's resize(size, BILINEAR, box)) within
+# a region of whole pixels, which alone contributes: what the loader does
+# with a crop box in an image decoded at 1/2, 1/4 or 1/8 (JPEGDCTScale).
+resize_box = []
+for i, (top, left, h, w), (x0, y0, x1, y1), (oh, ow) in [
+        (1, (2, 1, 19, 15), (0.5, 0.25, 14.25, 18.5), (7, 6)), (0, (0, 0, 17, 23), (0.125, 0.375, 22.875, 16.625), (30, 30)),
+        (1, (5, 4, 20, 20), (0.75, 0.5, 19.5, 19.75), (13, 9)), (2, (1, 1, 7, 7), (0.5, 0.5, 6.5, 6.5), (9, 9))]:
+    region = pil(images[i]).crop((left, top, left + w, top + h))
+    out = region.resize((ow, oh), Image.BILINEAR, box=(x0, y0, x1, y1))
+    resize_box.append({"image": i, "region": [top, left, h, w], "box": [x0, y0, x1, y1], "out_h": oh, "out_w": ow,
+                       "out": np.asarray(out).reshape(-1).tolist()})
+
 
 # Resize(shorter) then CenterCrop(size), torchvision's arithmetic.
 def resize_center(img, shorter, size):
@@ -110,7 +123,7 @@ for name, sub in [("420", 2), ("422", 1), ("444", 0), ("grey", None)]:
                   "h": dec.shape[0], "w": dec.shape[1], "out": dec.reshape(-1).tolist()})
 
 doc = {"images": [{"h": a.shape[0], "w": a.shape[1], "pix": a.reshape(-1).tolist()} for a in images],
-       "jitter": jitter, "resize": resize, "center": center, "jpegs": jpegs}
+       "jitter": jitter, "resize": resize, "resize_box": resize_box, "center": center, "jpegs": jpegs}
 path = os.path.join("loader", "testdata", "pil_fixtures.json")
 with open(path, "w") as f:
     json.dump(doc, f, separators=(",", ":"))
