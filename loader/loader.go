@@ -59,10 +59,11 @@ type Config struct {
 	// the pixels are torchvision's. On, the images it scales change: on
 	// textured 500x375 quality-90 JPEGs at crop sizes 112 and 64, by 1.2 to
 	// 1.4 per 8-bit value on average (2.2 for the worst image) and at most
-	// 39 (TestJPEGDCTScale holds them to 3 and 64), for 10-30% more images
-	// per CPU second (BenchmarkJPEGDCTScale); at 224 such images are never
-	// scaled (no box reaches 448 pixels both ways). It needs a Crop and is
-	// ignored where the Go decoder is used.
+	// 39 (TestJPEGDCTScale holds them to 3 and 64), for 8-25% more images
+	// per CPU second at 112 and 30-40% at 64 (BenchmarkJPEGDCTScale, 1 and
+	// 2 threads); at 224 such images are never scaled (no box reaches 448
+	// pixels both ways). It needs a Crop and is ignored where the Go
+	// decoder is used.
 	JPEGDCTScale bool
 }
 

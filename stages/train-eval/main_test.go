@@ -58,6 +58,7 @@ func TestRefusedLeavesOut(t *testing.T) {
 		{"--device cuda, no GPU", append([]string{"--device", "cuda:1"}, base...), "--device: cuda:1: no usable GPU", true},
 		{"--threads -1", append([]string{"--threads=-1"}, base...), "--threads: must be >= 0", false},
 		{"--workers -1", append([]string{"--workers=-1"}, base...), "--workers: must be >= 0", false},
+		{"--jpeg-dct-scale on CIFAR", append([]string{"--jpeg-dct-scale"}, base...), "--jpeg-dct-scale: applies to --dataset imagenet only", false},
 		{"unknown genotype", []string{"--genotype", "NOPE", "--data", data, "--out", out}, "NOPE", false},
 		{"cut genotype file", []string{"--genotype", cut, "--data", data, "--out", out}, fmt.Sprintf("cut.json: genotype json: byte offset %d: unexpected end", len(g)-40), false},
 	} {

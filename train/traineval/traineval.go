@@ -75,6 +75,10 @@ type Recipe struct {
 	ImageSize   int        `json:"image_size,omitempty"`
 	ResizeSize  int        `json:"resize_size,omitempty"`
 	ColorJitter [4]float64 `json:"color_jitter,omitzero"`
+	// JPEGDCTScale decodes JPEGs at 1/2, 1/4 or 1/8 where the crop allows
+	// (loader.Config.JPEGDCTScale: faster, other pixels). ImageNet only;
+	// absent from the JSON when off.
+	JPEGDCTScale bool `json:"jpeg_dct_scale,omitempty"`
 }
 
 // Presets are the named recipes. "paper" is the CIFAR-10 recipe of
@@ -157,6 +161,7 @@ func (r Recipe) Validate(dataset string) error {
 		check(r.ImageSize == 0, "--image-size", "applies to --dataset imagenet only")
 		check(r.ResizeSize == 0, "--resize-size", "applies to --dataset imagenet only")
 		check(r.ColorJitter == [4]float64{}, "recipe", "colour jitter applies to --dataset imagenet only")
+		check(!r.JPEGDCTScale, "--jpeg-dct-scale", "applies to --dataset imagenet only")
 	default:
 		check(false, "--dataset", "unknown dataset %q (want cifar10, cifar100 or imagenet)", dataset)
 	}
@@ -365,7 +370,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			Jitter: loader.ColorJitter{Brightness: j[0], Contrast: j[1], Saturation: j[2], Hue: j[3]}}
 		testCfg.Crop = loader.ImageNetTestCrop(r.ImageSize, r.ResizeSize)
 		for _, c := range []*loader.Config{&trainCfg, &testCfg} {
-			c.Mean, c.Std, c.Classes = norm.Mean, norm.Std, classes
+			c.Mean, c.Std, c.Classes, c.JPEGDCTScale = norm.Mean, norm.Std, classes, r.JPEGDCTScale
 		}
 	}
 	if err := checkLabels(trainPath, trainSrc, trainIdx, classes, o.Dataset); err != nil {
