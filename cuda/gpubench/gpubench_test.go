@@ -129,7 +129,7 @@ func BenchmarkSearch5Train(b *testing.B) {
 func search5(b *testing.B, be *cuda.Backend) {
 	var cfg darts.SearchConfig
 	for e := range cfg.Edges {
-		cfg.Edges[e] = darts.EdgeConfig{Ops: []int{darts.SepConv3x3}, HasNone: true}
+		cfg.Edges[e] = genotype.EdgeOps{Ops: genotype.OpSetOf(darts.SepConv3x3), None: true}
 	}
 	cfg.Edges[0] = darts.FullConfig(true).Edges[0]
 	net, err := darts.NewSearchNetwork(be, cfg, darts.SearchOptions{C: 16, Layers: 5, Classes: classes}, rand.New(rand.NewPCG(1, 1)))

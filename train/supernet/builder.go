@@ -416,15 +416,6 @@ func (b *Builder) Close() (err error) {
 	return errors.Join(errs...)
 }
 
-// SearchConfig translates a pertnas edge configuration into darts'.
-func SearchConfig(edges pertnas.EdgeConfig) darts.SearchConfig {
-	var c darts.SearchConfig
-	for e, eo := range edges {
-		c.Edges[e] = darts.EdgeConfig{Ops: eo.Ops.List(), HasNone: eo.None}
-	}
-	return c
-}
-
 // Build makes a fresh network for req: weights drawn from a PCG generator
 // seeded by req.Seed, every mask 1, a fresh SGD. It is safe to call from
 // several goroutines.
@@ -443,7 +434,7 @@ func (b *Builder) build(req pertnas.BuildRequest) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := darts.NewSearchNetwork(be, SearchConfig(req.Edges),
+	net, err := darts.NewSearchNetwork(be, darts.SearchConfig{Edges: req.Edges},
 		darts.SearchOptions{C: b.opt.Channels, Layers: b.opt.Layers, Classes: b.classes}, weightRNG(req.Seed))
 	if err != nil {
 		release()
