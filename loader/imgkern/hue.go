@@ -1,14 +1,23 @@
 package imgkern
 
 // HueTables hold the parts of PIL's RGB -> HSV -> RGB round trip that do
-// not depend on a hue shift, filled by the caller (the loader builds them
-// from its reproduction of PIL's rgb2hsv and hsv2rgb). For a colour with
-// maximum m, minimum n and range c = m - n:
+// not depend on a hue shift, filled by the caller with PIL's values (the
+// loader builds them from its reproduction of PIL's rgb2hsv and hsv2rgb).
+// The Go and AVX-512 forms of ShiftHue look them up; the AVX2 form computes
+// what Hue, Sat and P hold in PIL's arithmetic instead (320 KB of tables
+// miss the caches), so the forms agree on PIL's tables only. For a colour
+// with maximum m, minimum n and range c = m - n:
 //
-//   - its saturation s is Sat[c<<8|m];
+//   - its saturation s is Sat[c<<8|m], PIL's int(255*float64(float32(c) /
+//     float32(m))) (0 for c = 0);
 //   - its hue is Hue[0][(m-g)<<8|(m-b)] when red is the maximum, else
-//     Hue[1][(m-r)<<8|(m-b)] when green is, else Hue[2][(m-r)<<8|(m-g)];
-//   - FS[s] is s/255 in float32 and P[s<<8|v] hsv2rgb's p = round(v*(1-s/255)).
+//     Hue[1][(m-r)<<8|(m-b)] when green is, else Hue[2][(m-r)<<8|(m-g)]:
+//     with x, y the float32 quotients (m-b)/c, (m-g)/c and k = 0 (red),
+//     (m-r)/c, (m-b)/c and k = 2 (green), else (m-g)/c, (m-r)/c and k = 4,
+//     h = float32(k + x - y), then h = float32(h/6 + 1, less 1 from 1 up)
+//     in float64, and the hue is int(255*float64(h));
+//   - FS[s] is float32(s/255) and P[s<<8|v] hsv2rgb's p = round(v*(1 -
+//     float64(FS[s]))).
 //
 // The field order matters to the assembly kernels, which read 4 bytes from
 // each entry's address (the bytes past a table's end are the next field's;

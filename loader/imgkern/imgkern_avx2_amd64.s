@@ -252,53 +252,109 @@ donel2:
 	VZEROUPPER
 	RET
 
-// Broadcast constants of shiftHueAVX2.
-DATA hueConst<>+0(SB)/8, $0x0001000000010000 // dwords 65536
-DATA hueConst<>+8(SB)/8, $0x0001000000010000
-DATA hueConst<>+16(SB)/8, $0x0001000000010000
-DATA hueConst<>+24(SB)/8, $0x0001000000010000
-DATA hueConst<>+32(SB)/8, $0x3ff0000000000000 // float64 1.0
-DATA hueConst<>+40(SB)/8, $0x3ff0000000000000
-DATA hueConst<>+48(SB)/8, $0x3ff0000000000000
-DATA hueConst<>+56(SB)/8, $0x3ff0000000000000
-DATA hueConst<>+64(SB)/8, $0x3fe0000000000000 // float64 0.5
-DATA hueConst<>+72(SB)/8, $0x3fe0000000000000
-DATA hueConst<>+80(SB)/8, $0x3fe0000000000000
-DATA hueConst<>+88(SB)/8, $0x3fe0000000000000
-GLOBL hueConst<>(SB), RODATA|NOPTR, $96
+// Constants of shiftHueAVX2: float64 1.0, 0.5, 6.0 and 255.0, dwords -2
+// and 4.
+DATA hueConst<>+0(SB)/8, $0x3ff0000000000000
+DATA hueConst<>+8(SB)/8, $0x3ff0000000000000
+DATA hueConst<>+16(SB)/8, $0x3ff0000000000000
+DATA hueConst<>+24(SB)/8, $0x3ff0000000000000
+DATA hueConst<>+32(SB)/8, $0x3fe0000000000000
+DATA hueConst<>+40(SB)/8, $0x3fe0000000000000
+DATA hueConst<>+48(SB)/8, $0x3fe0000000000000
+DATA hueConst<>+56(SB)/8, $0x3fe0000000000000
+DATA hueConst<>+64(SB)/8, $0x4018000000000000
+DATA hueConst<>+72(SB)/8, $0x4018000000000000
+DATA hueConst<>+80(SB)/8, $0x4018000000000000
+DATA hueConst<>+88(SB)/8, $0x4018000000000000
+DATA hueConst<>+96(SB)/8, $0x406fe00000000000
+DATA hueConst<>+104(SB)/8, $0x406fe00000000000
+DATA hueConst<>+112(SB)/8, $0x406fe00000000000
+DATA hueConst<>+120(SB)/8, $0x406fe00000000000
+DATA hueConst<>+128(SB)/8, $0xfffffffefffffffe
+DATA hueConst<>+136(SB)/8, $0xfffffffefffffffe
+DATA hueConst<>+144(SB)/8, $0xfffffffefffffffe
+DATA hueConst<>+152(SB)/8, $0xfffffffefffffffe
+DATA hueConst<>+160(SB)/8, $0x0000000400000004
+DATA hueConst<>+168(SB)/8, $0x0000000400000004
+DATA hueConst<>+176(SB)/8, $0x0000000400000004
+DATA hueConst<>+184(SB)/8, $0x0000000400000004
+GLOBL hueConst<>(SB), RODATA|NOPTR, $192
+
+#define ONE hueConst<>+0(SB)
+#define HALF hueConst<>+32(SB)
+#define SIX hueConst<>+64(SB)
+#define F255 hueConst<>+96(SB)
 
 // ALLONES sets Y1, the mask of the next gather, to all lanes.
 #define ALLONES VPCMPEQD Y1, Y1, Y1
 
-// QT4 computes hsv2rgb's q and t for 4 lanes: X7 holds the 4 values
-// v (dwords), X8 fs*f, X9 f and X10 fs (float32); q lands in X11, t in X12
-// (dwords). Y13 and Y14 scratch.
-#define QT4 \
-	VCVTDQ2PD  X7, Y13 \
-	VCVTPS2PD  X8, Y14 \
-	VMOVUPD    hueConst<>+32(SB), Y11 \
-	VSUBPD     Y14, Y11, Y11 \
-	VMULPD     Y11, Y13, Y11 \
-	VADDPD     hueConst<>+64(SB), Y11, Y11 \
+// HS4 is rgb2hsv's saturation and hue bytes for 4 lanes: X8 holds s =
+// C/M, X12 and X13 the float32 quotients x and y of the hue's formula
+// and X14 its constant k (dwords: 0, 2 or 4). The hue k + x - y is exact
+// in float64 (x and y are multiples of 2^-32 below 1) and rounded once to
+// float32, as PIL's float32 subtraction or float64 sum rounds it; then
+// h = float32(h/6 + 1, less 1 from 1 up), S = int(s*255) and H =
+// int(h*255) (products exact in float64) land in X0 and X1. Y2, Y3
+// scratch.
+#define HS4 \
+	VCVTPS2PD   X8, Y2 \
+	VMULPD      F255, Y2, Y2 \
+	VCVTTPD2DQY Y2, X0 \
+	VCVTDQ2PD   X14, Y2 \
+	VCVTPS2PD   X12, Y3 \
+	VADDPD      Y3, Y2, Y2 \
+	VCVTPS2PD   X13, Y3 \
+	VSUBPD      Y3, Y2, Y2 \
+	VCVTPD2PSY  Y2, X2 \
+	VCVTPS2PD   X2, Y2 \
+	VDIVPD      SIX, Y2, Y2 \
+	VADDPD      ONE, Y2, Y2 \
+	VCMPPD      $13, ONE, Y2, Y3 \
+	VANDPD      ONE, Y3, Y3 \
+	VSUBPD      Y3, Y2, Y2 \
+	VCVTPD2PSY  Y2, X2 \
+	VCVTPS2PD   X2, Y2 \
+	VMULPD      F255, Y2, Y2 \
+	VCVTTPD2DQY Y2, X1
+
+// PQT4 is hsv2rgb's p, q and t for 4 lanes: X7 holds v (dwords), X8
+// fs*f, X9 f and X10 fs (float32); p = v*(1 - fs), q = v*(1 - fs*f) and
+// t = v*(1 - fs*(1-f)) in float64, each rounded as floor(x+0.5), land in
+// X13, X11 and X12. Y3 and Y14 scratch.
+#define PQT4 \
+	VCVTDQ2PD   X7, Y13 \
+	VCVTPS2PD   X8, Y14 \
+	VMOVUPD     ONE, Y11 \
+	VSUBPD      Y14, Y11, Y11 \
+	VMULPD      Y11, Y13, Y11 \
+	VADDPD      HALF, Y11, Y11 \
 	VCVTTPD2DQY Y11, X11 \
-	VCVTPS2PD  X9, Y14 \
-	VMOVUPD    hueConst<>+32(SB), Y12 \
-	VSUBPD     Y14, Y12, Y12 \
-	VCVTPS2PD  X10, Y14 \
-	VMULPD     Y12, Y14, Y12 \
-	VMOVUPD    hueConst<>+32(SB), Y14 \
-	VSUBPD     Y12, Y14, Y12 \
-	VMULPD     Y12, Y13, Y12 \
-	VADDPD     hueConst<>+64(SB), Y12, Y12 \
-	VCVTTPD2DQY Y12, X12
+	VCVTPS2PD   X9, Y14 \
+	VMOVUPD     ONE, Y12 \
+	VSUBPD      Y14, Y12, Y12 \
+	VCVTPS2PD   X10, Y14 \
+	VMULPD      Y12, Y14, Y12 \
+	VMOVUPD     ONE, Y3 \
+	VSUBPD      Y12, Y3, Y12 \
+	VMULPD      Y12, Y13, Y12 \
+	VADDPD      HALF, Y12, Y12 \
+	VCVTTPD2DQY Y12, X12 \
+	VMOVUPD     ONE, Y3 \
+	VSUBPD      Y14, Y3, Y3 \
+	VMULPD      Y3, Y13, Y3 \
+	VADDPD      HALF, Y3, Y3 \
+	VCVTTPD2DQY Y3, X13
 
 // func shiftHueAVX2(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
-// shiftHueAVX512 on 8 pixels at a time (n a multiple of 8) with AVX2
-// gathers, VPBLENDVB for the masks and q, t in float64 halves of 4 lanes.
+// ShiftHue on 8 pixels at a time (n a multiple of 8), computing what the
+// 64K-entry tables hold (rgb2hsv's hue and saturation, hsv2rgb's p) in
+// PIL's float arithmetic instead of looking it up: only FS and the shift's
+// sector and fraction (small tables) are gathered. A grey pixel (C = 0)
+// divides 0 by 0 (or by M = 0); its NaN bytes are masked to 0..255 before
+// any gather and its output is (m, m, m) as every S = 0 pixel's.
+// HueTables offset of FS: 327680; HueShift: Sector 0, Frac 256.
 // No gather takes Y4 as its index: QEMU 7.2 reads VSIB index 4 as none
 // (every lane from the base), which scripts/ci/kernels-qemu.sh would catch.
-// HueTables offsets: Hue 0, Sat 196608, P 262144, FS 327680; HueShift:
-// Sector 0, Frac 256.
 TEXT ·shiftHueAVX2(SB), NOSPLIT, $0-40
 	MOVQ         pix+0(FP), DI
 	MOVQ         n+8(FP), CX
@@ -314,94 +370,100 @@ TEXT ·shiftHueAVX2(SB), NOSPLIT, $0-40
 pixu2:
 	LOADRGB8
 
-	// Y5 = M = max, Y6 = C = M - min, Y10 = S = Sat[C<<8|M]
-	VPMAXUD    Y3, Y2, Y5
-	VPMAXUD    Y4, Y5, Y5
-	VPMINUD    Y3, Y2, Y6
-	VPMINUD    Y4, Y6, Y6
-	VPSUBD     Y6, Y5, Y6
-	VPSLLD     $8, Y6, Y7
-	VPOR       Y5, Y7, Y7
-	ALLONES
-	VPGATHERDD Y1, 196608(SI)(Y7*1), Y10
-	VPAND      Y15, Y10, Y10
+	// Y5 = M = max, Y6 = C = M - min; Y7, Y8 = the masks G = M, R = M
+	VPMAXUD  Y3, Y2, Y5
+	VPMAXUD  Y4, Y5, Y5
+	VPMINUD  Y3, Y2, Y6
+	VPMINUD  Y4, Y6, Y6
+	VPSUBD   Y6, Y5, Y6
+	VPCMPEQD Y5, Y3, Y7
+	VPCMPEQD Y5, Y2, Y8
 
-	// the hue's index by which channel is the maximum (red first): Y7 =
-	// M-G, Y8 = M-B, Y9 = M-R; Y11, Y12, Y13 the indices for R, G, B max
-	VPSUBD     Y3, Y5, Y7
-	VPSUBD     Y4, Y5, Y8
-	VPSUBD     Y2, Y5, Y9
-	VPSLLD     $8, Y7, Y11
-	VPOR       Y8, Y11, Y11
-	VPSLLD     $8, Y9, Y12
-	VPOR       Y8, Y12, Y12
-	VPADDD     hueConst<>+0(SB), Y12, Y12
-	VPSLLD     $8, Y9, Y13
-	VPOR       Y7, Y13, Y13
-	VPADDD     hueConst<>+0(SB), Y13, Y13
-	VPADDD     hueConst<>+0(SB), Y13, Y13
-	VPCMPEQD   Y5, Y3, Y14
-	VPBLENDVB  Y14, Y12, Y13, Y13
-	VPCMPEQD   Y5, Y2, Y14
-	VPBLENDVB  Y14, Y11, Y13, Y13
-	ALLONES
-	VPGATHERDD Y1, (SI)(Y13*1), Y11
-	VPAND      Y15, Y11, Y11
+	// the hue's numerators x (Y12), y (Y13) and constant k (Y14): M-B,
+	// M-G, 0 when red is the maximum; M-R, M-B, 2 when green is; M-G,
+	// M-R, 4 else
+	VPSUBD    Y2, Y5, Y9
+	VPSUBD    Y3, Y5, Y10
+	VPSUBD    Y4, Y5, Y11
+	VPBLENDVB Y7, Y9, Y10, Y12
+	VPBLENDVB Y8, Y11, Y12, Y12
+	VPBLENDVB Y7, Y11, Y9, Y13
+	VPBLENDVB Y8, Y10, Y13, Y13
+	VPAND     hueConst<>+128(SB), Y7, Y14
+	VPADDD    hueConst<>+160(SB), Y14, Y14
+	VPANDN    Y14, Y8, Y14
 
-	// Y0 = sector, Y9 = fraction, Y10 = fs (S kept in Y4), Y13 = p
+	// float32: Y8 = s = C/M, Y12 = x/C, Y13 = y/C
+	VCVTDQ2PS Y6, Y6
+	VCVTDQ2PS Y5, Y7
+	VDIVPS    Y7, Y6, Y8
+	VCVTDQ2PS Y12, Y12
+	VDIVPS    Y6, Y12, Y12
+	VCVTDQ2PS Y13, Y13
+	VDIVPS    Y6, Y13, Y13
+
+	// Y6 = S, Y7 = H, low then high 4 lanes
+	HS4
+	VMOVDQA       X0, X6
+	VMOVDQA       X1, X7
+	VEXTRACTF128  $1, Y8, X8
+	VEXTRACTF128  $1, Y12, X12
+	VEXTRACTF128  $1, Y13, X13
+	VEXTRACTI128  $1, Y14, X14
+	HS4
+	VINSERTI128   $1, X0, Y6, Y6
+	VINSERTI128   $1, X1, Y7, Y7
+	VPAND         Y15, Y6, Y6
+	VPAND         Y15, Y7, Y7
+
+	// Y0 = sector, Y9 = fraction, Y10 = fs; Y6 = the mask S = 0
 	ALLONES
-	VPGATHERDD Y1, (DX)(Y11*1), Y0
+	VPGATHERDD Y1, (DX)(Y7*1), Y0
 	VPAND      Y15, Y0, Y0
 	ALLONES
-	VPGATHERDD Y1, 256(DX)(Y11*4), Y9
-	VMOVDQA    Y10, Y4
-	VMOVDQA    Y10, Y7
+	VPGATHERDD Y1, 256(DX)(Y7*4), Y9
 	ALLONES
-	VPGATHERDD Y1, 327680(SI)(Y7*4), Y10
-	VPSLLD     $8, Y4, Y7
-	VPOR       Y5, Y7, Y7
-	ALLONES
-	VPGATHERDD Y1, 262144(SI)(Y7*1), Y13
-	VPAND      Y15, Y13, Y13
+	VPGATHERDD Y1, 327680(SI)(Y6*4), Y10
+	VPXOR      Y1, Y1, Y1
+	VPCMPEQD   Y1, Y6, Y6
 
-	// q and t, low then high 4 lanes, into Y2 (q) and Y3 (t); Y8 = fs*f
+	// p, q, t, low then high 4 lanes, into Y4, Y2, Y1; Y8 = fs*f
 	VMULPS       Y9, Y10, Y8
-	VMOVDQA      Y13, Y6
 	VMOVDQA      X5, X7
-	QT4
+	PQT4
+	VMOVDQA      X13, X4
 	VMOVDQA      X11, X2
-	VMOVDQA      X12, X3
+	VMOVDQA      X12, X1
 	VEXTRACTI128 $1, Y5, X7
 	VEXTRACTF128 $1, Y8, X8
 	VEXTRACTF128 $1, Y9, X9
 	VEXTRACTF128 $1, Y10, X10
-	QT4
+	PQT4
+	VINSERTI128  $1, X13, Y4, Y4
 	VINSERTI128  $1, X11, Y2, Y2
-	VINSERTI128  $1, X12, Y3, Y3
+	VINSERTI128  $1, X12, Y1, Y1
 
-	// packed = v | p<<8 | q<<16 | t<<24; pick by the sector's shifts
-	VPSLLD   $8, Y6, Y6
-	VPOR     Y5, Y6, Y6
-	VPSLLD   $16, Y2, Y2
-	VPOR     Y2, Y6, Y6
-	VPSLLD   $24, Y3, Y3
-	VPOR     Y3, Y6, Y6
-	VPERMD   (R8), Y0, Y2
-	VPSRLVD  Y2, Y6, Y2
-	VPAND    Y15, Y2, Y2
-	VPERMD   64(R8), Y0, Y3
-	VPSRLVD  Y3, Y6, Y3
-	VPAND    Y15, Y3, Y3
-	VPERMD   128(R8), Y0, Y7
-	VPSRLVD  Y7, Y6, Y7
-	VPAND    Y15, Y7, Y7
+	// Y7 = packed v | p<<8 | q<<16 | t<<24; pick by the sector's shifts
+	VPSLLD  $8, Y4, Y4
+	VPOR    Y5, Y4, Y7
+	VPSLLD  $16, Y2, Y2
+	VPOR    Y2, Y7, Y7
+	VPSLLD  $24, Y1, Y1
+	VPOR    Y1, Y7, Y7
+	VPERMD  (R8), Y0, Y2
+	VPSRLVD Y2, Y7, Y2
+	VPAND   Y15, Y2, Y2
+	VPERMD  64(R8), Y0, Y3
+	VPSRLVD Y3, Y7, Y3
+	VPAND   Y15, Y3, Y3
+	VPERMD  128(R8), Y0, Y4
+	VPSRLVD Y4, Y7, Y4
+	VPAND   Y15, Y4, Y4
 
 	// saturation 0: (m, m, m)
-	VPXOR     Y1, Y1, Y1
-	VPCMPEQD  Y1, Y4, Y1
-	VPBLENDVB Y1, Y5, Y2, Y2
-	VPBLENDVB Y1, Y5, Y3, Y3
-	VPBLENDVB Y1, Y5, Y7, Y4
+	VPBLENDVB Y6, Y5, Y2, Y2
+	VPBLENDVB Y6, Y5, Y3, Y3
+	VPBLENDVB Y6, Y5, Y4, Y4
 
 	VMOVDQU packPerm<>(SB), Y8
 	STORERGB8

@@ -3,9 +3,13 @@ package imgkern
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestTapsPaths checks every supported path against the Go form on random
@@ -226,29 +230,63 @@ func TestSaturateLumaPaths(t *testing.T) {
 	}
 }
 
+// pilHueTables returns HueTables holding PIL's values as their doc states
+// them (the loader checks its own tables, built from its reproduction of
+// PIL's rgb2hsv and hsv2rgb, against every colour). It panics where the
+// doc's hue for red maxima, float32(0 + x - y) from float64, differs from
+// PIL's float32 subtraction x - y.
+var pilHueTables = sync.OnceValue(func() *HueTables {
+	t := new(HueTables)
+	hue := func(k float64, x, y, c int) byte {
+		qx, qy := float32(x)/float32(c), float32(y)/float32(c)
+		h := float32(k + float64(qx) - float64(qy))
+		if k == 0 && h != qx-qy {
+			panic(fmt.Sprintf("hue of x %d, y %d, c %d: float64 sum %v, float32 %v", x, y, c, h, qx-qy))
+		}
+		v := float64(h)/6 + 1
+		if v >= 1 {
+			v--
+		}
+		return byte(int(float64(float32(v)) * 255))
+	}
+	for d1 := range 256 {
+		t.FS[d1] = float32(float64(d1) / 255)
+	}
+	for d1 := range 256 {
+		for d2 := range 256 {
+			i := d1<<8 | d2
+			if c := max(d1, d2); c > 0 {
+				t.Hue[0][i] = hue(0, d2, d1, c)
+				t.Hue[1][i] = hue(2, d1, d2, c)
+				t.Hue[2][i] = hue(4, d2, d1, c)
+			}
+			if c, m := d1, d2; c > 0 && c <= m {
+				t.Sat[i] = byte(int(255 * float64(float32(c)/float32(m))))
+			}
+			t.P[i] = byte(math.Round(float64(d2) * (1 - float64(t.FS[d1]))))
+		}
+	}
+	return t
+})
+
+// pilHueShift fills sh as PIL's hsv2rgb shifts every hue by shift.
+func pilHueShift(sh *HueShift, shift byte) {
+	for h := range 256 {
+		hf := float64(float32(byte(h)+shift)) * 6.0 / 255.0
+		i := math.Floor(hf)
+		sh.Sector[h], sh.Frac[h] = uint8(int(i)%6), float32(hf-i)
+	}
+}
+
 // TestShiftHuePaths checks ShiftHue on every path against the Go form with
-// random tables (sectors 0..5, fractions and s/255 in [0, 1), zero
-// saturations for some colours) on random images around the 16-pixel
-// blocks, grey and saturated pixels among them.
+// PIL's tables and random shift tables (sectors 0..5, fractions in [0, 1))
+// on random images around the 8- and 16-pixel blocks, grey and saturated
+// pixels among them.
 func TestShiftHuePaths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	defer Use(Current())
-	tb := new(HueTables)
-	for i := range tb.Hue {
-		for j := range tb.Hue[i] {
-			tb.Hue[i][j] = byte(rng.IntN(256))
-		}
-	}
-	for i := range tb.Sat {
-		if rng.IntN(10) > 0 {
-			tb.Sat[i] = byte(rng.IntN(256))
-		}
-		tb.P[i] = byte(rng.IntN(256))
-	}
-	for i := range tb.FS {
-		tb.FS[i] = rng.Float32()
-	}
-	for trial := range 100 {
+	tb := pilHueTables()
+	for trial := range 200 {
 		sh := new(HueShift)
 		for h := range 256 {
 			sh.Sector[h], sh.Frac[h] = uint8(rng.IntN(6)), rng.Float32()
@@ -261,6 +299,11 @@ func TestShiftHuePaths(t *testing.T) {
 		for i := 0; i+2 < len(img); i += 9 {
 			img[i+1], img[i+2] = img[i], img[i] // grey
 		}
+		if trial%3 == 0 {
+			for i := 0; i+2 < len(img); i += 3 { // channels 0, 255 and equal
+				img[i], img[i+1], img[i+2] = []byte{0, 255, img[i]}[rng.IntN(3)], 255*byte(rng.IntN(2)), img[i+rng.IntN(2)]
+			}
+		}
 		want := bytes.Clone(img)
 		shiftHueGo(want, tb, sh)
 		for _, p := range Supported() {
@@ -271,6 +314,36 @@ func TestShiftHuePaths(t *testing.T) {
 			ShiftHue(got, tb, sh)
 			if i := firstDiff(got, want); i >= 0 {
 				t.Fatalf("%s trial %d: byte %d of %d pixels is %d, Go %d (pixel %v)", p, trial, i, n, got[i], want[i], img[i/3*3:i/3*3+3])
+			}
+		}
+	}
+}
+
+// TestShiftHueEveryColour checks ShiftHue on every path against the Go
+// form on all 2^24 colours with PIL's tables, for shifts in every sector
+// (the AVX2 form computes what the tables hold: this covers every input of
+// that arithmetic).
+func TestShiftHueEveryColour(t *testing.T) {
+	defer Use(Current())
+	tb := pilHueTables()
+	img := make([]byte, 3<<24)
+	for c := range 1 << 24 {
+		img[3*c], img[3*c+1], img[3*c+2] = byte(c>>16), byte(c>>8), byte(c)
+	}
+	want, got := make([]byte, len(img)), make([]byte, len(img))
+	var sh HueShift
+	for _, shift := range []byte{0, 37, 128, 230} {
+		pilHueShift(&sh, shift)
+		copy(want, img)
+		shiftHueGo(want, tb, &sh)
+		for _, p := range Supported() {
+			if _, err := Use(p); err != nil {
+				t.Fatal(err)
+			}
+			copy(got, img)
+			ShiftHue(got, tb, &sh)
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%s shift %d: colour %v gives byte %d, Go %d", p, shift, img[i/3*3:i/3*3+3], got[i], want[i])
 			}
 		}
 	}
@@ -358,11 +431,30 @@ func triangle(in, out int) (first []int, k [][]int32) {
 
 func abs(x float64) float64 { return max(x, -x) }
 
+// cpuLoop runs f b.N times and reports the process's CPU time per call
+// (cpu-ns/op), which varies far less than the wall time on a machine shared
+// with other work (run with GOMAXPROCS=1).
+func cpuLoop(b *testing.B, f func()) {
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	start, n := cpu(), 0
+	for b.Loop() {
+		f()
+		n++
+	}
+	b.ReportMetric(float64(cpu()-start)/float64(n), "cpu-ns/op")
+}
+
 // BenchmarkKernels times each kernel per image on every supported path:
 // the resize of a 500x375 image to 224x224 (HorizRGB over its 375 rows to
 // 224 columns, then Taps for 224 rows of 224 pixels) and the colour jitter
-// kernels on 224x224 images (the loader jitters the crops) and 500x375 ones.
-// ns/op is per image.
+// kernels on 224x224 images (the loader jitters the crops) and 500x375 ones,
+// hue with PIL's tables. ns/op and cpu-ns/op are per image.
 func BenchmarkKernels(b *testing.B) {
 	defer Use(Current())
 	const sw, sh, dw, dh = 500, 375, 224, 224
@@ -381,23 +473,9 @@ func BenchmarkKernels(b *testing.B) {
 	tmp := make([]byte, 3*dw*sh)
 	vf, vk := triangle(sh, dh)
 	out := make([]byte, 3*dw*dh)
-	tb := new(HueTables)
-	rng := rand.New(rand.NewPCG(17, 18))
-	for i := range tb.Hue {
-		for j := range tb.Hue[i] {
-			tb.Hue[i][j] = byte(rng.IntN(256))
-		}
-	}
-	for i := range tb.Sat {
-		tb.Sat[i], tb.P[i] = byte(rng.IntN(256)), byte(rng.IntN(256))
-	}
-	for i := range tb.FS {
-		tb.FS[i] = float32(i) / 255
-	}
+	tb := pilHueTables()
 	hs := new(HueShift)
-	for h := range 256 {
-		hs.Sector[h], hs.Frac[h] = uint8(h*6/256), float32(h*6%256)/256
-	}
+	pilHueShift(hs, 51)
 	var table [256]byte
 	for i := range table {
 		table[i] = byte(min(i*5/4, 255))
@@ -414,28 +492,28 @@ func BenchmarkKernels(b *testing.B) {
 	for _, p := range Supported() {
 		Use(p)
 		b.Run("horiz/500x375to224x375/"+string(p), func(b *testing.B) {
-			for b.Loop() {
+			cpuLoop(b, func() {
 				for y := range sh {
 					HorizRGB(tmp[3*dw*y:3*dw*(y+1)], src[3*sw*y:3*sw*(y+1)], off, w, chunks)
 				}
-			}
+			})
 		})
 		b.Run("taps/224x375to224x224/"+string(p), func(b *testing.B) {
-			for b.Loop() {
+			cpuLoop(b, func() {
 				for y := range dh {
 					Taps(out[3*dw*y:3*dw*(y+1)], tmp[3*dw*vf[y]:], 3*dw, vk[y])
 				}
-			}
+			})
 		})
 		for _, k := range kernels {
 			for _, size := range [][2]int{{224, 224}, {500, 375}} {
 				img := benchImage(size[0], size[1])
 				work := make([]byte, len(img))
 				b.Run(fmt.Sprintf("%s/%dx%d/%s", k.name, size[0], size[1], p), func(b *testing.B) {
-					for b.Loop() {
+					cpuLoop(b, func() {
 						copy(work, img)
 						k.run(work)
-					}
+					})
 				})
 			}
 		}
