@@ -5,7 +5,10 @@
 # mode), whose CPU has AVX2 and FMA but no AVX-512, with --kernels auto. Under
 # QEMU any AVX-512 instruction would stop the program (SIGILL), and auto must
 # pick avx2; both runs must write the same model.safetensors bytes and
-# record avx2 in result.json. Installs Debian's qemu-user when missing and
+# record avx2 in result.json. Then the image kernels (loader/imgkern): their
+# tests, which compare every path the CPU runs with the Go forms, run under
+# QEMU, where the paths must be purego and avx2 (PERTNAS_IMGKERN=avx512 must
+# be refused). Installs Debian's qemu-user when missing and
 # this runs as root with apt; skips with a message on a CPU without AVX2,
 # off amd64, or when QEMU cannot be had. Run from the repository root; about
 # 1-4 minutes (the QEMU run is emulated; more with the install).
@@ -32,6 +35,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CGO_ENABLED=0 go build -o "$tmp/bin/" ./stages/train-eval ./stages/convert-cifar
+CGO_ENABLED=0 go test -c -o "$tmp/bin/imgkern.test" ./loader/imgkern
 "$tmp/bin/convert-cifar" synth --out "$tmp/synth.tar.gz" --train 64 --test 32 2>/dev/null
 "$tmp/bin/convert-cifar" convert --src "$tmp/synth.tar.gz" --out "$tmp/data" 2>/dev/null
 run() { # run OUT KERNELS [WRAPPER...]: train-eval into $tmp/OUT, run by WRAPPER if any
@@ -61,3 +65,21 @@ if ! cmp -s "$tmp/native/model.safetensors" "$tmp/qemu/model.safetensors"; then
 	exit 1
 fi
 echo "kernels-qemu.sh: ok: --kernels avx2 and a CPU without AVX-512 (QEMU) wrote the same model.safetensors ($(sha256sum <"$tmp/native/model.safetensors" | cut -c1-16))"
+
+# The image kernels: their tests run every supported path against the Go
+# forms; TestSaturateLumaPaths logs the paths.
+if ! qemu-x86_64 -cpu max "$tmp/bin/imgkern.test" -test.run 'Paths|EnvPath' -test.v >"$tmp/imgkern.log" 2>&1; then
+	cat "$tmp/imgkern.log"
+	echo "kernels-qemu.sh: FAIL: loader/imgkern's tests under QEMU (a CPU without AVX-512)"
+	exit 1
+fi
+if ! grep -q 'paths \[purego avx2\],' "$tmp/imgkern.log"; then
+	echo "kernels-qemu.sh: FAIL: loader/imgkern under QEMU did not run exactly the purego and avx2 paths:"
+	grep 'paths' "$tmp/imgkern.log" || true
+	exit 1
+fi
+if PERTNAS_IMGKERN=avx512 qemu-x86_64 -cpu max "$tmp/bin/imgkern.test" -test.run '^$' >/dev/null 2>&1; then
+	echo "kernels-qemu.sh: FAIL: PERTNAS_IMGKERN=avx512 was accepted on a CPU without AVX-512 (QEMU)"
+	exit 1
+fi
+echo "kernels-qemu.sh: ok: loader/imgkern's avx2 kernels equal the Go forms on a CPU without AVX-512 (QEMU)"
