@@ -159,9 +159,14 @@ func BenchmarkImageNetTest(b *testing.B) {
 
 // BenchmarkImageNetStages measures the ImageNet steps one at a time on one
 // goroutine, per image: decoding with each decoder, the crops' resizing and
-// the colour jitter (cpu-ns/op: the CPU time per image).
+// the colour jitter (cpu-ns/op: the CPU time per image). The resize and
+// jitter kernels run the fastest path the CPU has; PERTNAS_IMGKERN=purego,
+// avx2 or avx512 in the environment pins one (loader/imgkern), here and in
+// every other benchmark, e.g. the avx2 path of an AVX2-only CPU on an
+// AVX-512 one:
 //
 //	go test -run '^$' -bench ImageNetStages ./loader
+//	PERTNAS_IMGKERN=avx2 go test -run '^$' -bench ImageNetStages ./loader
 func BenchmarkImageNetStages(b *testing.B) {
 	src := imagenetSized(b, 16)
 	for _, backend := range []string{"turbo", "go"} {
@@ -246,7 +251,9 @@ func BenchmarkImageNetStages(b *testing.B) {
 // recipe's colour jitter, normalise) in random order, eval (resize 256 +
 // centre crop 224, normalise) in order. One epoch warms the page cache
 // first; images/s is the wall-clock rate and img/cpu-s the images per
-// CPU second of the whole process.
+// CPU second of the whole process. PERTNAS_IMGKERN pins the image
+// kernels' path (see BenchmarkImageNetStages), also through
+// scripts/bench-imagenet.sh, whose runs inherit the environment.
 func BenchmarkImageNetBeton(b *testing.B) {
 	path := os.Getenv("PERTNAS_BENCH_BETON")
 	if path == "" {
