@@ -528,6 +528,20 @@ func (b *Backend) CopyChannels(n, hw int, src nn.Buffer, srcC, srcOff int, dst n
 	b.launch("k_copy_channels", blocksFor(n*c*hw), a)
 }
 
+// Concat sets y to the channel concatenation of xs, one CopyChannels per
+// part.
+func (b *Backend) Concat(n, hw int, xs []nn.Buffer, cs []int, y nn.Buffer) {
+	c := 0
+	for _, ci := range cs {
+		c += ci
+	}
+	off := 0
+	for i, x := range xs {
+		b.CopyChannels(n, hw, x, cs[i], 0, y, c, off, cs[i], false)
+		off += cs[i]
+	}
+}
+
 // Shift: y = x[:, :, offY:, offX:].
 func (b *Backend) Shift(n, c, h, w, offY, offX int, x, y nn.Buffer) {
 	b.enter()

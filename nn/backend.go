@@ -45,6 +45,17 @@ type BNDesc struct {
 //   - The CPU backend's results are bit-identical for any thread count.
 //   - Host slices passed in (labels, per-sample scales) are read during the
 //     call only.
+//
+// Deferred outputs: a backend may answer an op by recording in its output
+// buffer how to compute the values from the op's input buffers instead of
+// computing them (package nn/cpu does, to keep activations out of memory).
+// Every method that later reads the buffer, and HostBuffer.Data and
+// Download, sees the values; writing the buffer as an output replaces
+// them. In exchange the caller must not write a buffer (as an output, by
+// Upload, or in place: SGDStep's weights) while an output computed from it
+// may still be read. nn.Graph writes each buffer once per step and reads
+// every activation before the parameters change, so it never needs to
+// know; the graph is the same whatever the backend.
 type Backend interface {
 	Name() string // "cpu", "cuda:0"
 
@@ -90,9 +101,13 @@ type Backend interface {
 	GlobalAvgPool(n, c, hw int, x, y Buffer)                            // [N,C,HW] -> [N,C]
 	GlobalAvgPoolBackward(n, c, hw int, dy, dx Buffer, accumulate bool) // dx (+)= dy/HW
 
+	// Concat sets y [n, Σcs, hw] to the channel concatenation of xs
+	// (xs[i] is [n, cs[i], hw]).
+	Concat(n, hw int, xs []Buffer, cs []int, y Buffer)
 	// CopyChannels copies channels [srcOff, srcOff+c) of every sample of src
 	// ([n, srcC, hw]) to channels [dstOff, dstOff+c) of dst ([n, dstC, hw]),
-	// adding instead of overwriting when accumulate. Serves concat and slice.
+	// adding instead of overwriting when accumulate. Serves slices and the
+	// concatenation's gradient.
 	CopyChannels(n, hw int, src Buffer, srcC, srcOff int, dst Buffer, dstC, dstOff, c int, accumulate bool)
 	// Shift: y = x[:, :, offY:, offX:] where x is [n, c, h, w].
 	Shift(n, c, h, w, offY, offX int, x, y Buffer)
@@ -121,53 +136,8 @@ type Backend interface {
 }
 
 // HostBuffer is implemented by backends whose buffers live in host memory;
-// Data returns the buffer's storage itself (no copy).
+// Data returns the buffer's storage itself (no copy), computing a deferred
+// buffer's values into it first.
 type HostBuffer interface {
 	Data(b Buffer) []float32
-}
-
-// Input names a tensor read through a per-channel affine map and an
-// optional ReLU: value = relu?(X·Scale[c] + Shift[c]) over X of [n, c, hw]
-// (Scale and Shift nil: the identity). It lets a batch norm's or a ReLU's
-// output stay virtual: the consumer recomputes it from X on the fly.
-//
-// With DWW set, the value is further a depthwise convolution (descriptor
-// DW, weights DWW) of the value above: a depthwise convolution's output that
-// is recomputed by the pointwise convolution reading it. Only
-// Conv2DForwardIn and Conv2DBackwardFilterIn of 1×1, stride 1, unpadded,
-// ungrouped convolutions take such an Input.
-//
-// With X nil, the source is the channel concatenation of Parts (PartC[i]
-// channels each, same n and hw) instead of one buffer.
-type Input struct {
-	X            Buffer
-	Parts        []Buffer
-	PartC        []int
-	Scale, Shift Buffer // c each, both or neither
-	ReLU         bool
-	DW           ConvDesc
-	DWW          Buffer
-}
-
-// FusedInput is an optional Backend extension that reads Inputs. When the
-// backend implements it, the outputs of training-mode BatchNorm, of ReLU, of
-// Concat and of depthwise convolutions stay virtual (no memory of their own):
-// convolutions, sums, drop path and the ReLU gradient read them through an
-// Input, and any other op first makes them real (ApplyInput,
-// Conv2DForwardIn). Every method gives bit for bit what the plain kernels
-// give on the materialised value. Such a backend's ScaleSamples must also
-// work in place (x == y): drop path scales a virtual input that way.
-type FusedInput interface {
-	// BatchNormTrainAffine is BatchNormTrain without writing y: it writes
-	// saveMean, saveInvStd, updates the running statistics and writes scale
-	// and shift (C each) such that BatchNormTrain's y = x·scale + shift.
-	BatchNormTrainAffine(d BNDesc, x, gamma, beta, runMean, runVar, saveMean, saveInvStd, scale, shift Buffer)
-	Conv2DForwardIn(d ConvDesc, x Input, w, y Buffer)          // y = conv(value(x), w)
-	Conv2DBackwardFilterIn(d ConvDesc, x Input, dy, dw Buffer) // dw += corr(value(x), dy)
-	// ApplyInput: y = alpha·value(x), or y += alpha·value(x) when
-	// accumulate, over [n, c, hw] (rounded as Scale/Copy and Axpy).
-	ApplyInput(n, c, hw int, x Input, alpha float32, y Buffer, accumulate bool)
-	// ReLUBackwardIn: dx (+)= dy where X·Scale+Shift > 0 (x.ReLU is
-	// ignored), writing instead of adding when !accumulate; dx may be dy.
-	ReLUBackwardIn(n, c, hw int, x Input, dy, dx Buffer, accumulate bool)
 }

@@ -17,11 +17,7 @@ func (g *Graph) backward(nd *node) {
 		c := nd.conv
 		d := c.desc(x)
 		if c.W.Grad != nil {
-			if x.isVirtual() {
-				g.fi.Conv2DBackwardFilterIn(d, g.input(x), dy.buf, c.W.Grad.buf)
-			} else {
-				b.Conv2DBackwardFilter(d, x.buf, dy.buf, c.W.Grad.buf)
-			}
+			b.Conv2DBackwardFilter(d, x.buf, dy.buf, c.W.Grad.buf)
 		}
 		if x.needGrad {
 			dx, set := g.gradDst(x)
@@ -57,18 +53,7 @@ func (g *Graph) backward(nd *node) {
 		}
 	case opReLU:
 		// The kernels mask by "> 0", where max(x, 0) and x agree: mask
-		// with x (read through its Input when virtual).
-		if x.isVirtual() {
-			n, c, hw := x.planes()
-			if x.param == nil && x.grad == nil {
-				g.fi.ReLUBackwardIn(n, c, hw, g.input(x), dy.buf, dy.buf, false)
-				x.grad, nd.out.grad = dy, nil
-			} else {
-				dx, set := g.gradDst(x)
-				g.fi.ReLUBackwardIn(n, c, hw, g.input(x), dy.buf, dx, !set)
-			}
-			break
-		}
+		// with x.
 		if x.param == nil && x.grad == nil {
 			// dy is read for the last time here: mask it in place and
 			// hand its buffer over as x's gradient.

@@ -9,13 +9,14 @@
 // implements a small set of kernels: convolution forward / backward-data /
 // backward-filter (any kernel, stride, padding, dilation, groups), batch norm
 // (train, inference, both backwards), ReLU, max / average / global pooling,
-// channel copies (concat, slice), shift, per-sample scaling (drop path),
-// matrix multiply and row bias (linear), softmax cross-entropy with label
-// smoothing, the SGD update and a sum of squares (gradient clipping). Every
-// backward kernel accumulates into parameter gradients; those with an
+// channel concatenation and copies (slice), shift, per-sample scaling (drop
+// path), matrix multiply and row bias (linear), softmax cross-entropy with
+// label smoothing, the SGD update and a sum of squares (gradient clipping).
+// Every backward kernel accumulates into parameter gradients; those with an
 // accumulate flag write the input gradient instead when it is false, so the
-// tape never zeroes or sums partial gradients itself. The CPU backend is package
-// nn/cpu; the CUDA backend implements the same interface.
+// tape never zeroes or sums partial gradients itself. The CPU backend is
+// package nn/cpu; the CUDA backend implements the same interface. The
+// graph calls the same kernels whatever the backend.
 //
 // Tensor is a shape (rank <= 4, NCHW) plus a Buffer. Param is a named
 // trainable Tensor and its gradient. Scope builds layers (Conv2D, BatchNorm,
@@ -41,19 +42,17 @@
 // differentiated (Graph.KeepValues turns that off); the values of inputs,
 // logits and losses (2-D and smaller) stay valid until Reset.
 //
-// Forward memory: when the backend implements FusedInput, the outputs of
-// training-mode BatchNorm, of ReLU, of Concat and of depthwise convolutions
-// are virtual: no storage, only their source and recipe (x·scale+shift per
-// channel or a channel concatenation, then max(·, 0), then a depthwise
-// convolution). Convolutions, sums and drop path read them through the
-// recipe, recomputing them plane by plane in
-// cache (the pointwise convolution after a depthwise one recomputes the
-// depthwise output per sample, once forward and once for its filter
-// gradient), and the ReLU gradient masks with the recomputed pre-ReLU
-// value. Any other reader makes a virtual tensor real first. In a DARTS
-// separable convolution only the two depthwise inputs' sources and the two
-// pointwise outputs are stored, against nine tensors without fusion; the
-// results are bit for bit the same.
+// Forward memory is the backend's business: a backend may defer an op's
+// output, recording in the buffer how to compute it from the op's inputs
+// (see Backend). The CPU backend defers the outputs of training-mode batch
+// norm, ReLU, concatenation and depthwise convolution, and its convolutions,
+// sums, drop path and ReLU gradient recompute them in cache from their
+// sources, so a DARTS separable convolution stores two of its nine tensors,
+// with the same bits (package nn/cpu). A Graph needs no part in this: it
+// writes each buffer once per step, releases a buffer only after every
+// reader of the values derived from it has run (a source is produced before,
+// so differentiated after, everything computed from it), and reads values
+// through Backend methods and HostBuffer.Data, which resolve deferred ones.
 //
 // # Semantics (PyTorch's)
 //

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -9,20 +10,13 @@ import (
 	"pertnas/nn/cpu"
 )
 
-// unfused hides nn.FusedInput (and only it) of the CPU backend, so every
-// batch norm, ReLU and depthwise output is stored instead of recomputed.
-type unfused struct {
-	nn.Backend
-	nn.HostBuffer
-}
-
-// fusedNet exercises every way a virtual tensor is read: BN -> ReLU ->
+// fusedNet exercises every way a deferred output is read: BN -> ReLU ->
 // depthwise (stride 1 and 2) -> pointwise (twice on one depthwise output),
 // a concatenation through ReLU into pointwise and depthwise convolutions
-// and then made real (SliceChannels), drop path on a BN and a depthwise
+// and then computed into storage (SliceChannels), drop path on a BN and a depthwise
 // output,
 // BN outputs summed by Add and MaskedSum (masks 1 and not 1), a depthwise
-// output and a ReLU output read by ops that make them real (Add, MaxPool),
+// output and a ReLU output read by ops that compute them (Add, MaxPool),
 // ReLU of a ReLU, and an unaffine BN into a dilated depthwise convolution.
 type fusedNet struct {
 	sc                   *nn.Scope
@@ -82,7 +76,7 @@ func (n *fusedNet) loss(g *nn.Graph, x *nn.Tensor, labels []int32) (*nn.Tensor, 
 }
 
 type fusedRun struct {
-	bits []uint32 // losses, a virtual tensor's values, params, grads, BN stats
+	bits []uint32 // losses, a deferred output's values, params, grads, BN stats
 }
 
 func runFused(t *testing.T, be nn.Backend) []uint32 {
@@ -114,12 +108,14 @@ func runFused(t *testing.T, be nn.Backend) []uint32 {
 	return bits
 }
 
-// TestFusedInputsBitIdentical: training with virtual (recomputed) batch
-// norm, ReLU and depthwise outputs gives the same bits as storing them.
+// TestFusedInputsBitIdentical: training on the CPU backend, which defers
+// (recomputes) batch norm, ReLU, concatenation and depthwise outputs, gives
+// the same bits as on the eager one, which stores them.
 func TestFusedInputsBitIdentical(t *testing.T) {
 	for _, threads := range []int{1, 2} {
-		be := cpu.New(threads)
-		want := runFused(t, unfused{be, be})
+		be, eager := cpu.New(threads), cpu.New(threads)
+		eager.SetEager(true)
+		want := runFused(t, eager)
 		got := runFused(t, be)
 		if len(got) != len(want) {
 			t.Fatalf("%d values, want %d", len(got), len(want))
@@ -130,6 +126,7 @@ func TestFusedInputsBitIdentical(t *testing.T) {
 			}
 		}
 		be.Close()
+		eager.Close()
 	}
 }
 
@@ -171,6 +168,101 @@ func TestBackwardRecyclesActivations(t *testing.T) {
 		}
 		if changed == keep {
 			t.Errorf("keep=%v: activation changed by Backward: %v", keep, changed)
+		}
+	}
+}
+
+// callLog is a Backend that logs the kernel calls of the ops a graph
+// chooses between, with their shapes, before passing them on.
+type callLog struct {
+	nn.Backend
+	nn.HostBuffer
+	calls []string
+}
+
+func (l *callLog) log(format string, a ...any) { l.calls = append(l.calls, fmt.Sprintf(format, a...)) }
+
+func (l *callLog) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
+	l.log("Conv2DForward %+v", d)
+	l.Backend.Conv2DForward(d, x, w, y)
+}
+func (l *callLog) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, acc bool) {
+	l.log("Conv2DBackwardData %+v %v", d, acc)
+	l.Backend.Conv2DBackwardData(d, dy, w, dx, acc)
+}
+func (l *callLog) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
+	l.log("Conv2DBackwardFilter %+v", d)
+	l.Backend.Conv2DBackwardFilter(d, x, dy, dw)
+}
+func (l *callLog) BatchNormTrain(d nn.BNDesc, x, gamma, beta, rm, rv, y, sm, si nn.Buffer) {
+	l.log("BatchNormTrain %+v", d)
+	l.Backend.BatchNormTrain(d, x, gamma, beta, rm, rv, y, sm, si)
+}
+func (l *callLog) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, sm, si, dx, dg, db nn.Buffer, acc bool) {
+	l.log("BatchNormTrainBackward %+v %v", d, acc)
+	l.Backend.BatchNormTrainBackward(d, x, dy, gamma, sm, si, dx, dg, db, acc)
+}
+func (l *callLog) ReLU(x, y nn.Buffer) {
+	l.log("ReLU %d", x.Len())
+	l.Backend.ReLU(x, y)
+}
+func (l *callLog) ReLUBackward(y, dy, dx nn.Buffer, acc bool) {
+	l.log("ReLUBackward %d %v %v", y.Len(), dx == dy, acc)
+	l.Backend.ReLUBackward(y, dy, dx, acc)
+}
+func (l *callLog) Concat(n, hw int, xs []nn.Buffer, cs []int, y nn.Buffer) {
+	l.log("Concat %d %d %v", n, hw, cs)
+	l.Backend.Concat(n, hw, xs, cs, y)
+}
+func (l *callLog) CopyChannels(n, hw int, src nn.Buffer, srcC, srcOff int, dst nn.Buffer, dstC, dstOff, c int, acc bool) {
+	l.log("CopyChannels %d %d %d %d %d %d %d %v", n, hw, srcC, srcOff, dstC, dstOff, c, acc)
+	l.Backend.CopyChannels(n, hw, src, srcC, srcOff, dst, dstC, dstOff, c, acc)
+}
+func (l *callLog) Copy(dst, src nn.Buffer) {
+	l.log("Copy %d", src.Len())
+	l.Backend.Copy(dst, src)
+}
+func (l *callLog) Scale(y nn.Buffer, alpha float32, x nn.Buffer) {
+	l.log("Scale %d %v", x.Len(), alpha)
+	l.Backend.Scale(y, alpha, x)
+}
+func (l *callLog) Axpy(y nn.Buffer, alpha float32, x nn.Buffer) {
+	l.log("Axpy %d %v", x.Len(), alpha)
+	l.Backend.Axpy(y, alpha, x)
+}
+func (l *callLog) ScaleSamples(n, size int, s []float32, x, y nn.Buffer, acc bool) {
+	l.log("ScaleSamples %d %d %v %v", n, size, s, acc)
+	l.Backend.ScaleSamples(n, size, s, x, y, acc)
+}
+func (l *callLog) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
+	l.log("MaxPool %+v", d)
+	l.Backend.MaxPool(d, x, y)
+}
+func (l *callLog) Fill(dst nn.Buffer, v float32) {
+	l.log("Fill %d %v", dst.Len(), v)
+	l.Backend.Fill(dst, v)
+}
+
+// TestGraphSameOpsOnEveryBackend: the graph makes the same kernel calls
+// whether the backend defers outputs (the CPU backend) or computes them at
+// once (eager, as the CUDA backend does): deferring is the backend's
+// business alone.
+func TestGraphSameOpsOnEveryBackend(t *testing.T) {
+	var logs [2][]string
+	for i := range logs {
+		be := cpu.New(2)
+		be.SetEager(i == 1)
+		l := &callLog{Backend: be, HostBuffer: be}
+		runFused(t, l)
+		logs[i] = l.calls
+		be.Close()
+	}
+	if len(logs[0]) < 100 || len(logs[0]) != len(logs[1]) {
+		t.Fatalf("%d calls deferring, %d eager", len(logs[0]), len(logs[1]))
+	}
+	for i := range logs[0] {
+		if logs[0][i] != logs[1][i] {
+			t.Fatalf("call %d: %s deferring, %s eager", i, logs[0][i], logs[1][i])
 		}
 	}
 }

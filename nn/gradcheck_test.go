@@ -104,7 +104,7 @@ var gradCases = []gradCase{
 }
 
 // plainBackend hides the optional interfaces of the backend it wraps
-// (HostBuffer, FusedInput), so the tape's fallback paths get tested too.
+// (HostBuffer), so Tensor.Host's Download path gets tested too.
 type plainBackend struct{ nn.Backend }
 
 func TestGradCheck(t *testing.T) {

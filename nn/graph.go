@@ -62,8 +62,7 @@ type Graph struct {
 	// that received no gradient always stay valid until Reset.
 	KeepValues bool
 
-	b  Backend
-	fi FusedInput // b's kernels reading virtual tensors, or nil
+	b Backend
 
 	nodes  []node
 	nnodes int
@@ -76,15 +75,14 @@ type Graph struct {
 	usedStats []bool               // used[i] is a float32 statistics buffer
 
 	scratch []float32 // per-call host scratch (drop-path scales)
-	parts   []Buffer  // Input.Parts of the last input call
-	partC   []int     // Input.PartC of the last input call
-	done    bool      // Backward has run since the last Reset
+	parts   []Buffer  // Concat's arguments
+	partC   []int
+	done    bool // Backward has run since the last Reset
 }
 
 // NewGraph returns an empty graph on b, in training mode.
 func NewGraph(b Backend) *Graph {
-	fi, _ := b.(FusedInput)
-	return &Graph{Training: true, b: b, fi: fi, free: map[poolKey][]Buffer{}}
+	return &Graph{Training: true, b: b, free: map[poolKey][]Buffer{}}
 }
 
 // Backend returns the graph's backend.
@@ -179,103 +177,6 @@ func (g *Graph) newTensor(stats bool, shape []int) *Tensor {
 	return t
 }
 
-// virtual returns a graph tensor of the given shape without storage (its
-// values are computed on demand by real).
-func (g *Graph) virtual(shape ...int) *Tensor {
-	if g.ntensors == len(g.tensors) {
-		g.tensors = append(g.tensors, &Tensor{})
-	}
-	t := g.tensors[g.ntensors]
-	g.ntensors++
-	t.b = g.b
-	t.setShape(shape)
-	t.slot = -1
-	t.graph = g
-	return t
-}
-
-// real gives a virtual tensor storage holding its values and returns it;
-// other tensors are returned as they are.
-func (g *Graph) real(t *Tensor) *Tensor {
-	if !t.isVirtual() {
-		return t
-	}
-	buf, slot := g.buffer(t.n, false)
-	if t.vparts != nil {
-		n, c, hw := t.planes()
-		off := 0
-		for _, x := range t.vparts {
-			g.b.CopyChannels(n, hw, x.buf, x.shape[1], 0, buf, c, off, x.shape[1], false)
-			off += x.shape[1]
-		}
-	} else if t.vdw != nil {
-		g.fi.Conv2DForwardIn(t.vdesc, g.inputEW(t), t.vdw.W.Value.buf, buf)
-	} else {
-		n, c, hw := t.planes()
-		g.fi.ApplyInput(n, c, hw, g.input(t), 1, buf, false)
-	}
-	t.buf, t.slot = buf, slot
-	return t
-}
-
-// isElementwise reports whether t is real or virtual without a depthwise
-// stage (what every Input reader takes).
-func (t *Tensor) isElementwise() bool { return t.buf != nil || t.vdw == nil }
-
-// inputEW is input without the depthwise stage.
-func (g *Graph) inputEW(t *Tensor) Input {
-	in := g.input(t)
-	in.DW, in.DWW = ConvDesc{}, nil
-	return in
-}
-
-// isVirtual reports whether t has no storage of its own yet.
-func (t *Tensor) isVirtual() bool { return t.buf == nil && (t.vsrc != nil || t.vparts != nil) }
-
-// input describes t for the FusedInput kernels.
-func (g *Graph) input(t *Tensor) Input {
-	if !t.isVirtual() {
-		return Input{X: t.buf}
-	}
-	if t.vparts != nil {
-		return g.partsInput(t)
-	}
-	in := Input{X: t.vsrc.buf, ReLU: t.vrelu}
-	if t.vsrc.vparts != nil {
-		in = g.partsInput(t.vsrc)
-		in.ReLU = t.vrelu
-	}
-	if t.vscale != nil {
-		in.Scale, in.Shift = t.vscale.buf, t.vshift.buf
-	}
-	if t.vdw != nil {
-		in.DW, in.DWW = t.vdesc, t.vdw.W.Value.buf
-	}
-	return in
-}
-
-// partsInput is the Input of a virtual concatenation (its slices are
-// reused by the next call).
-func (g *Graph) partsInput(t *Tensor) Input {
-	g.parts, g.partC = g.parts[:0], g.partC[:0]
-	for _, x := range t.vparts {
-		g.parts = append(g.parts, x.buf)
-		g.partC = append(g.partC, x.shape[1])
-	}
-	return Input{Parts: g.parts, PartC: g.partC}
-}
-
-// planes returns t's shape as [n, c, hw] for per-channel kernels.
-func (t *Tensor) planes() (n, c, hw int) {
-	switch t.nd {
-	case 4:
-		return t.shape[0], t.shape[1], t.shape[2] * t.shape[3]
-	case 2:
-		return t.shape[0], t.shape[1], 1
-	}
-	return 1, 1, t.n
-}
-
 // tensorLike returns an uninitialised tensor shaped like x.
 func (g *Graph) tensorLike(x *Tensor) *Tensor { return g.tensor(x.Shape()...) }
 
@@ -291,7 +192,7 @@ func (g *Graph) view(x *Tensor, shape ...int) *Tensor {
 	if t.n != x.n {
 		panic(fmt.Sprintf("nn: view of %v as %v", x.Shape(), shape))
 	}
-	t.buf = g.real(x).buf
+	t.buf = x.buf
 	t.slot = -1 // x owns the buffer
 	t.graph = g
 	return t

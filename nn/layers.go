@@ -20,35 +20,12 @@ func (c *Conv2D) Forward(g *Graph, x *Tensor) *Tensor {
 	if d.OH <= 0 || d.OW <= 0 {
 		panic(fmt.Sprintf("nn: conv %s: input %v too small", c.W.Name, x.Shape()))
 	}
-	var y *Tensor
-	switch {
-	case g.fi != nil && c.Groups == c.Cin && c.Cout == c.Cin && x.isElementwise():
-		// A depthwise convolution's output stays virtual: the pointwise
-		// convolution that follows it in a DARTS op recomputes it per
-		// sample, in the forward pass and for its filter gradient.
-		y = g.virtual(d.N, d.OC, d.OH, d.OW)
-		y.vsrc, y.vscale, y.vshift, y.vrelu = x, nil, nil, false
-		if x.isVirtual() && x.vparts == nil {
-			y.vsrc, y.vscale, y.vshift, y.vrelu = x.vsrc, x.vscale, x.vshift, x.vrelu
-		}
-		y.vdw, y.vdesc = c, d
-	case x.isVirtual() && (x.isElementwise() || c.pointwise()):
-		y = g.tensor(d.N, d.OC, d.OH, d.OW)
-		g.fi.Conv2DForwardIn(d, g.input(x), c.W.Value.buf, y.buf)
-	default:
-		y = g.tensor(d.N, d.OC, d.OH, d.OW)
-		g.b.Conv2DForward(d, g.real(x).buf, c.W.Value.buf, y.buf)
-	}
+	y := g.tensor(d.N, d.OC, d.OH, d.OW)
+	g.b.Conv2DForward(d, x.buf, c.W.Value.buf, y.buf)
 	if nd := g.recordIf(true, opConv, y, x); nd != nil {
 		nd.conv = c
 	}
 	return y
-}
-
-// pointwise reports whether c is a plain 1×1 convolution (what may read a
-// virtual depthwise output).
-func (c *Conv2D) pointwise() bool {
-	return c.K == 1 && c.Stride == 1 && c.Pad == 0 && c.Groups == 1
 }
 
 func (c *Conv2D) desc(x *Tensor) ConvDesc {
@@ -92,21 +69,10 @@ func optBuf(p *Param) Buffer {
 // statistics.
 func (bn *BatchNorm) Forward(g *Graph, x *Tensor) *Tensor {
 	d := bn.desc(x)
-	g.real(x)
-	var y *Tensor
+	y := g.tensorLike(x)
 	if g.Training {
 		mean, inv := g.statTensor(bn.C), g.statTensor(bn.C)
-		if g.fi != nil {
-			// The output stays virtual: x·scale + shift, recomputed by
-			// its readers.
-			scale, shift := g.statTensor(bn.C), g.statTensor(bn.C)
-			g.fi.BatchNormTrainAffine(d, x.buf, optBuf(bn.Weight), optBuf(bn.Bias), bn.RunningMean.buf, bn.RunningVar.buf, mean.buf, inv.buf, scale.buf, shift.buf)
-			y = g.virtual(x.Shape()...)
-			y.vsrc, y.vscale, y.vshift = x, scale, shift
-		} else {
-			y = g.tensorLike(x)
-			g.b.BatchNormTrain(d, x.buf, optBuf(bn.Weight), optBuf(bn.Bias), bn.RunningMean.buf, bn.RunningVar.buf, y.buf, mean.buf, inv.buf)
-		}
+		g.b.BatchNormTrain(d, x.buf, optBuf(bn.Weight), optBuf(bn.Bias), bn.RunningMean.buf, bn.RunningVar.buf, y.buf, mean.buf, inv.buf)
 		bn.NumBatchesTracked++
 		if nd := g.recordIf(bn.Weight != nil, opBNTrain, y, x); nd != nil {
 			nd.bn = bn
@@ -114,7 +80,6 @@ func (bn *BatchNorm) Forward(g *Graph, x *Tensor) *Tensor {
 		}
 		return y
 	}
-	y = g.tensorLike(x)
 	g.b.BatchNormInfer(d, x.buf, optBuf(bn.Weight), optBuf(bn.Bias), bn.RunningMean.buf, bn.RunningVar.buf, y.buf)
 	if nd := g.recordIf(bn.Weight != nil, opBNInfer, y, x); nd != nil {
 		nd.bn = bn
@@ -134,7 +99,6 @@ func (l *Linear) Forward(g *Graph, x *Tensor) *Tensor {
 		panic(fmt.Sprintf("nn: linear %s: input shape %v, want [N %d]", l.W.Name, x.Shape(), l.In))
 	}
 	n := x.shape[0]
-	g.real(x)
 	y := g.tensor(n, l.Out)
 	g.b.MatMul(false, true, n, l.Out, l.In, x.buf, l.W.Value.buf, false, y.buf)
 	g.b.AddRowBias(n, l.Out, l.B.Value.buf, y.buf)

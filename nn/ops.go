@@ -18,24 +18,8 @@ func (g *Graph) ReLU(x *Tensor) *Tensor {
 	if x.graph == g && x.relu != nil {
 		return x.relu
 	}
-	var y *Tensor
-	if !x.isElementwise() {
-		g.real(x)
-	}
-	if g.fi != nil {
-		// Virtual: convolutions and sums read max(x, 0) through x; any
-		// other reader makes it real (Graph.real).
-		y = g.virtual(x.Shape()...)
-		if x.isVirtual() && x.vparts == nil {
-			y.vsrc, y.vscale, y.vshift = x.vsrc, x.vscale, x.vshift
-		} else {
-			y.vsrc = x // real, or a virtual concatenation
-		}
-		y.vrelu = true
-	} else {
-		y = g.tensorLike(x)
-		g.b.ReLU(x.buf, y.buf)
-	}
+	y := g.tensorLike(x)
+	g.b.ReLU(x.buf, y.buf)
 	g.record(opReLU, y, x)
 	if x.graph == g {
 		x.relu = y
@@ -45,7 +29,6 @@ func (g *Graph) ReLU(x *Tensor) *Tensor {
 
 func (g *Graph) poolDesc(op string, x *Tensor, k, stride, pad int) PoolDesc {
 	check4(op, x)
-	g.real(x)
 	d := PoolDesc{N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3], K: k, Stride: stride, Pad: pad}
 	d.OH = (d.H+2*pad-k)/stride + 1
 	d.OW = (d.W+2*pad-k)/stride + 1
@@ -82,7 +65,6 @@ func (g *Graph) AvgPool(x *Tensor, k, stride, pad int, countIncludePad bool) *Te
 // GlobalAvgPool averages each channel: [N, C, H, W] -> [N, C].
 func (g *Graph) GlobalAvgPool(x *Tensor) *Tensor {
 	check4("GlobalAvgPool", x)
-	g.real(x)
 	n, c, hw := x.shape[0], x.shape[1], x.shape[2]*x.shape[3]
 	y := g.tensor(n, c)
 	g.b.GlobalAvgPool(n, c, hw, x.buf, y.buf)
@@ -102,27 +84,18 @@ func (g *Graph) Concat(xs ...*Tensor) *Tensor {
 	c := 0
 	for _, x := range xs {
 		check4("Concat", x)
-		g.real(x)
 		if x.shape[0] != x0.shape[0] || x.shape[2] != x0.shape[2] || x.shape[3] != x0.shape[3] {
 			panic(fmt.Sprintf("nn: Concat of %v and %v", x0.Shape(), x.Shape()))
 		}
 		c += x.shape[1]
 	}
-	n, hw := x0.shape[0], x0.shape[2]*x0.shape[3]
-	var y *Tensor
-	if g.fi != nil {
-		// Virtual: convolutions, sums and ReLU read the parts; any other
-		// reader makes it real (Graph.real).
-		y = g.virtual(n, c, x0.shape[2], x0.shape[3])
-		y.vparts = append([]*Tensor(nil), xs...)
-	} else {
-		y = g.tensor(n, c, x0.shape[2], x0.shape[3])
-		off := 0
-		for _, x := range xs {
-			g.b.CopyChannels(n, hw, x.buf, x.shape[1], 0, y.buf, c, off, x.shape[1], false)
-			off += x.shape[1]
-		}
+	y := g.tensor(x0.shape[0], c, x0.shape[2], x0.shape[3])
+	g.parts, g.partC = g.parts[:0], g.partC[:0]
+	for _, x := range xs {
+		g.parts = append(g.parts, x.buf)
+		g.partC = append(g.partC, x.shape[1])
 	}
+	g.b.Concat(x0.shape[0], x0.shape[2]*x0.shape[3], g.parts, g.partC, y.buf)
 	g.record(opConcat, y, xs...)
 	return y
 }
@@ -130,7 +103,6 @@ func (g *Graph) Concat(xs ...*Tensor) *Tensor {
 // SliceChannels returns channels [c0, c1) of x.
 func (g *Graph) SliceChannels(x *Tensor, c0, c1 int) *Tensor {
 	check4("SliceChannels", x)
-	g.real(x)
 	if c0 < 0 || c1 > x.shape[1] || c0 >= c1 {
 		panic(fmt.Sprintf("nn: SliceChannels [%d,%d) of %v", c0, c1, x.Shape()))
 	}
@@ -146,7 +118,6 @@ func (g *Graph) SliceChannels(x *Tensor, c0, c1 int) *Tensor {
 // Shift returns x[:, :, dy:, dx:] (FactorizedReduce's second path).
 func (g *Graph) Shift(x *Tensor, dy, dx int) *Tensor {
 	check4("Shift", x)
-	g.real(x)
 	n, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	if dy < 0 || dx < 0 || dy >= h || dx >= w {
 		panic(fmt.Sprintf("nn: Shift by %d,%d of %v", dy, dx, x.Shape()))
@@ -178,15 +149,9 @@ func (g *Graph) Add(xs ...*Tensor) *Tensor {
 }
 
 // addInto sets y = alpha*x (Copy when alpha is 1), or adds alpha*x when
-// accumulate, reading a virtual x through its Input.
+// accumulate.
 func (g *Graph) addInto(y *Tensor, alpha float32, x *Tensor, accumulate bool) {
-	if !x.isElementwise() {
-		g.real(x)
-	}
 	switch {
-	case x.isVirtual():
-		n, c, hw := x.planes()
-		g.fi.ApplyInput(n, c, hw, g.input(x), alpha, y.buf, accumulate)
 	case accumulate:
 		g.b.Axpy(y.buf, alpha, x.buf)
 	case alpha == 1:
@@ -198,7 +163,6 @@ func (g *Graph) addInto(y *Tensor, alpha float32, x *Tensor, accumulate bool) {
 
 // Scale returns s*x.
 func (g *Graph) Scale(x *Tensor, s float32) *Tensor {
-	g.real(x)
 	y := g.tensorLike(x)
 	g.b.Scale(y.buf, s, x.buf)
 	if nd := g.record(opScale, y, x); nd != nil {
@@ -264,14 +228,7 @@ func (g *Graph) DropPath(x *Tensor, p float32, rng *rand.Rand) *Tensor {
 	}
 	g.scratch = s
 	y := g.tensorLike(x)
-	if x.isVirtual() {
-		// Compute x's values into y and scale them in place, rather
-		// than giving x storage of its own.
-		g.addInto(y, 1, x, false)
-		g.b.ScaleSamples(n, x.n/n, s, y.buf, y.buf, false)
-	} else {
-		g.b.ScaleSamples(n, x.n/n, s, x.buf, y.buf, false)
-	}
+	g.b.ScaleSamples(n, x.n/n, s, x.buf, y.buf, false)
 	if nd := g.record(opScaleSamples, y, x); nd != nil {
 		nd.f = append(nd.f, s...)
 	}
@@ -294,7 +251,6 @@ func (g *Graph) CrossEntropy(logits *Tensor, labels []int32, smoothing float32) 
 		panic(fmt.Sprintf("nn: CrossEntropy of %v with %d labels", logits.Shape(), len(labels)))
 	}
 	n, k := logits.shape[0], logits.shape[1]
-	g.real(logits)
 	for i, l := range labels {
 		if l < 0 || int(l) >= k {
 			panic(fmt.Sprintf("nn: CrossEntropy: label %d of sample %d outside [0,%d)", l, i, k))

@@ -16,15 +16,6 @@ type Tensor struct {
 	slot  int     // index of buf in its Graph's used list; -1 when not owned
 	graph *Graph  // the Graph that made the tensor this step, or nil
 	relu  *Tensor // cached g.ReLU(t) of a graph tensor
-	// A virtual tensor (buf nil, vsrc set) has the values
-	// relu?(vsrc·vscale[c] + vshift[c]) (see Input); Graph.real computes
-	// them into storage when an op cannot read through.
-	vsrc           *Tensor
-	vscale, vshift *Tensor
-	vrelu          bool
-	vparts         []*Tensor // set: a virtual channel concatenation of real parts
-	vdw            *Conv2D   // set: depthwise conv vdw (vdesc) of the above
-	vdesc          ConvDesc  // (see Input.DWW)
 
 	// Autograd bookkeeping (graph tensors and parameters only).
 	grad     *Tensor // accumulated gradient; nil until something flows in
@@ -43,15 +34,7 @@ func (t *Tensor) Dim(i int) int { return t.shape[i] }
 func (t *Tensor) Numel() int { return t.n }
 
 // Buffer returns the tensor's storage on its backend.
-func (t *Tensor) Buffer() Buffer { return t.materialize().buf }
-
-// materialize computes a virtual tensor's values into storage of its own.
-func (t *Tensor) materialize() *Tensor {
-	if t.buf == nil && t.graph != nil {
-		t.graph.real(t)
-	}
-	return t
-}
+func (t *Tensor) Buffer() Buffer { return t.buf }
 
 // Backend returns the backend holding the tensor.
 func (t *Tensor) Backend() Backend { return t.b }
@@ -65,7 +48,6 @@ func (t *Tensor) Grad() *Tensor { return t.grad }
 // Host returns the tensor's values on the host. On a host backend it is the
 // storage itself: callers must not keep it across Graph.Reset or modify it.
 func (t *Tensor) Host() []float32 {
-	t.materialize()
 	if hb, ok := t.b.(HostBuffer); ok {
 		return hb.Data(t.buf)[:t.n]
 	}
@@ -79,7 +61,6 @@ func (t *Tensor) Item() float32 {
 	if t.n != 1 {
 		panic(fmt.Sprintf("nn: Item on tensor of shape %v", t.Shape()))
 	}
-	t.materialize()
 	if hb, ok := t.b.(HostBuffer); ok {
 		return hb.Data(t.buf)[0]
 	}

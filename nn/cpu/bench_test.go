@@ -198,8 +198,8 @@ func BenchmarkElementwise(b *testing.B) {
 }
 
 // BenchmarkConvDWStage: the pointwise half of a separable convolution reading
-// its depthwise stage (3x3) of relu(BN(x)) through an nn.Input, as the search
-// network runs it: forward and filter gradient. FLOPs: both convolutions.
+// its deferred depthwise stage (3x3) of relu(BN(x)), as the search network
+// runs it: forward and filter gradient. FLOPs: both convolutions.
 func BenchmarkConvDWStage(b *testing.B) {
 	for _, s := range dartsShapes {
 		dw := nn.ConvDesc{N: benchN, C: s.c, H: s.hw, W: s.hw, OC: s.c, OH: s.hw, OW: s.hw, K: 3, Stride: 1, Pad: 1, Dilation: 1, Groups: s.c}
@@ -211,15 +211,19 @@ func BenchmarkConvDWStage(b *testing.B) {
 				be := cpu.New(0)
 				defer be.Close()
 				x, y := randBuf(be, n, 1), randBuf(be, n, 2)
-				in := nn.Input{X: x, Scale: randBuf(be, s.c, 3), Shift: randBuf(be, s.c, 4), ReLU: true, DW: dw, DWW: randBuf(be, 9*s.c, 5)}
+				bn, r, in := be.Alloc(n), be.Alloc(n), be.Alloc(n)
+				stat := func() nn.Buffer { return be.Alloc(s.c) }
+				be.BatchNormTrain(nn.BNDesc{N: benchN, C: s.c, HW: s.hw * s.hw, Eps: 1e-5, Momentum: 0.1}, x, randBuf(be, s.c, 3), randBuf(be, s.c, 4), stat(), stat(), bn, stat(), stat())
+				be.ReLU(bn, r)
+				be.Conv2DForward(dw, r, randBuf(be, 9*s.c, 5), in)
 				w := randBuf(be, s.c*s.c, 6)
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					if dir == "fwd" {
-						be.Conv2DForwardIn(pw, in, w, y)
+						be.Conv2DForward(pw, in, w, y)
 					} else {
-						be.Conv2DBackwardFilterIn(pw, in, y, w)
+						be.Conv2DBackwardFilter(pw, in, y, w)
 					}
 				}
 				report(b, flops)

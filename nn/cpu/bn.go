@@ -55,24 +55,22 @@ func gammaBeta(gamma, beta []float32, c int) (float32, float32) {
 	return g, b
 }
 
-// BatchNormTrain normalises with batch statistics and updates the running ones.
+// BatchNormTrain normalises with batch statistics and updates the running
+// ones. The output is deferred (y = x·scale + shift per channel) unless
+// eager or in place; the statistics are not.
 func (be *Backend) BatchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd nn.Buffer) {
-	be.batchNormTrain(d, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd, nil, nil)
-}
-
-// BatchNormTrainAffine is BatchNormTrain writing the per-channel map
-// y = x·scale + shift instead of y (nn.FusedInput).
-func (be *Backend) BatchNormTrainAffine(d nn.BNDesc, x, gamma, beta, runMean, runVar, saveMean, saveInvStd, scale, shift nn.Buffer) {
-	be.batchNormTrain(d, x, gamma, beta, runMean, runVar, nil, saveMean, saveInvStd, scale, shift)
-}
-
-func (be *Backend) batchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, y, saveMean, saveInvStd, scale, shift nn.Buffer) {
-	xd, yd := data(x), data(y)
-	gd, bd, rm, rv, sm, si := data(gamma), data(beta), data(runMean), data(runVar), data(saveMean), data(saveInvStd)
-	sc, sh := data(scale), data(shift)
-	checkBN("BatchNormTrain", d, xd, yd)
-	if yd == nil && (len(sc) < d.C || len(sh) < d.C) {
-		panic(fmt.Sprintf("cpu: BatchNormTrainAffine: scale/shift of %d/%d for %d channels", len(sc), len(sh), d.C))
+	xd := be.in(x)
+	gd, bd, rm, rv := be.in(gamma), be.in(beta), be.in(runMean), be.in(runVar)
+	sm, si := be.out(saveMean), be.out(saveInvStd)
+	checkBN("BatchNormTrain", d, xd)
+	if y.Len() != len(xd) {
+		panic(fmt.Sprintf("cpu: BatchNormTrain: output of %d for %+v", y.Len(), d))
+	}
+	var yd, sc, sh []float32
+	if be.defers(y, x) {
+		sc, sh = y.(*Buf).rec.affineSlots(d.C)
+	} else {
+		yd = be.out(y)
 	}
 	m := float64(d.N * d.HW)
 	be.pool.run(d.C, func(c, _ int) {
@@ -94,14 +92,17 @@ func (be *Backend) batchNormTrain(d nn.BNDesc, x, gamma, beta, runMean, runVar, 
 		}
 		normalize(d, xd, yd, c, float32(mean), inv*g, b)
 	})
+	if yd == nil {
+		be.deferTo(y, input{x: xd, scale: sc, shift: sh}, d.N, d.C, d.HW)
+	}
 }
 
 // BatchNormTrainBackward writes (or adds, when accumulate) the input
 // gradient of a training-mode batch norm to dx and adds its parameter
 // gradients to dgamma and dbeta.
 func (be *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta nn.Buffer, accumulate bool) {
-	xd, gyd, dxd := data(x), data(dy), data(dx)
-	gd, sm, si, dgd, dbd := data(gamma), data(saveMean), data(saveInvStd), data(dgamma), data(dbeta)
+	xd, gyd, dxd := be.in(x), be.in(dy), be.dst(dx, accumulate)
+	gd, sm, si, dgd, dbd := be.in(gamma), be.in(saveMean), be.in(saveInvStd), be.in(dgamma), be.in(dbeta)
 	checkBN("BatchNormTrainBackward", d, xd, gyd, dxd)
 	m := float64(d.N * d.HW)
 	be.pool.run(d.C, func(c, _ int) {
@@ -135,8 +136,8 @@ func (be *Backend) BatchNormTrainBackward(d nn.BNDesc, x, dy, gamma, saveMean, s
 
 // BatchNormInfer normalises with the running statistics.
 func (be *Backend) BatchNormInfer(d nn.BNDesc, x, gamma, beta, runMean, runVar, y nn.Buffer) {
-	xd, yd := data(x), data(y)
-	gd, bd, rm, rv := data(gamma), data(beta), data(runMean), data(runVar)
+	xd, yd := be.in(x), be.out(y)
+	gd, bd, rm, rv := be.in(gamma), be.in(beta), be.in(runMean), be.in(runVar)
 	checkBN("BatchNormInfer", d, xd, yd)
 	be.pool.run(d.C, func(c, _ int) {
 		inv := float32(1 / math.Sqrt(float64(rv[c])+float64(d.Eps)))
@@ -148,8 +149,8 @@ func (be *Backend) BatchNormInfer(d nn.BNDesc, x, gamma, beta, runMean, runVar, 
 // BatchNormInferBackward adds the gradients of an inference-mode batch norm
 // (a fixed per-channel affine map).
 func (be *Backend) BatchNormInferBackward(d nn.BNDesc, x, dy, gamma, runMean, runVar, dx, dgamma, dbeta nn.Buffer) {
-	xd, gyd, dxd := data(x), data(dy), data(dx)
-	gd, rm, rv, dgd, dbd := data(gamma), data(runMean), data(runVar), data(dgamma), data(dbeta)
+	xd, gyd, dxd := be.in(x), be.in(dy), be.in(dx)
+	gd, rm, rv, dgd, dbd := be.in(gamma), be.in(runMean), be.in(runVar), be.in(dgamma), be.in(dbeta)
 	checkBN("BatchNormInferBackward", d, xd, gyd, dxd)
 	be.pool.run(d.C, func(c, _ int) {
 		inv := float32(1 / math.Sqrt(float64(rv[c])+float64(d.Eps)))

@@ -29,7 +29,7 @@ func checkConv(op string, d nn.ConvDesc, x, w, y []float32) {
 	}
 }
 
-// checkConvIn is checkConv for an input that may be virtual; an input with
+// checkConvIn is checkConv for an input that may be deferred; an input with
 // a depthwise stage only feeds a pointwise convolution.
 func checkConvIn(op string, d nn.ConvDesc, in input, w, y []float32) {
 	if in.elementwise() {
@@ -139,14 +139,22 @@ func col2imAdd(d nn.ConvDesc, cg int, col, dx []float32) {
 	}
 }
 
-// Conv2DForward sets y = conv(x, w).
+// Conv2DForward sets y = conv(x, w). A depthwise convolution's output is
+// deferred unless eager or in place, or x is itself deferred with a
+// depthwise stage (then computed first, and y at once); a deferred x is
+// read as convInput says.
 func (be *Backend) Conv2DForward(d nn.ConvDesc, x, w, y nn.Buffer) {
-	be.conv2DForward(d, nn.Input{X: x}, w, y)
-}
-
-// Conv2DForwardIn sets y = conv(value(x), w) (nn.FusedInput).
-func (be *Backend) Conv2DForwardIn(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
-	be.conv2DForward(d, x, w, y)
+	if xb := x.(*Buf); isDepthwise(d) && be.defers(y, x, w) && !(xb.deferred && xb.rec.dww != nil) {
+		wd := be.in(w)
+		if xb.n != d.N*d.C*d.H*d.W || len(wd) < d.C*d.K*d.K || y.Len() != d.N*d.OC*d.OH*d.OW {
+			panic(fmt.Sprintf("cpu: Conv2DForward: bad descriptor %+v for buffers %d, %d, %d", d, xb.n, len(wd), y.Len()))
+		}
+		in, n, c, hw := be.elementwise(x)
+		in.dw, in.dww = d, wd
+		be.deferTo(y, in, n, c, hw)
+		return
+	}
+	be.conv2DForward(d, be.convInput(d, x), be.in(w), be.out(y))
 }
 
 // dwPlanes runs fn over the n planes of hw elements each in fixed groups of
@@ -162,7 +170,7 @@ func (be *Backend) dwPlanes(n, hw int, fn func(p, worker int)) {
 }
 
 // dwValueGroup is the number of input values (about 32 KiB, in L1) that
-// the depthwise filter gradient forms at a time for a virtual input.
+// the depthwise filter gradient forms at a time for a deferred input.
 const dwValueGroup = 8192
 
 // dwSamples runs fn over the N samples of the depthwise convolution d, with
@@ -190,9 +198,7 @@ func (be *Backend) dwConvPlanes(d nn.ConvDesc, fn func(conv kern.Depthwise, p, w
 	})
 }
 
-func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
-	in := inputOf(x)
-	wd, yd := data(w), data(y)
+func (be *Backend) conv2DForward(d nn.ConvDesc, in input, wd, yd []float32) {
 	checkConvIn("Conv2DForward", d, in, wd, yd)
 	in.check("Conv2DForward", d.C)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
@@ -232,7 +238,7 @@ func (be *Backend) conv2DForward(d nn.ConvDesc, x nn.Input, w, y nn.Buffer) {
 // Conv2DBackwardData writes (or adds, when accumulate) the input gradient
 // to dx.
 func (be *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumulate bool) {
-	gd, wd, xd := data(dy), data(w), data(dx)
+	gd, wd, xd := be.in(dy), be.in(w), be.dst(dx, accumulate)
 	checkConv("Conv2DBackwardData", d, xd, wd, gd)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K
 	if isDepthwise(d) {
@@ -259,20 +265,11 @@ func (be *Backend) Conv2DBackwardData(d nn.ConvDesc, dy, w, dx nn.Buffer, accumu
 	})
 }
 
-// Conv2DBackwardFilter adds the weight gradient into dw.
+// Conv2DBackwardFilter adds the weight gradient into dw, reading a
+// deferred x as convInput says.
 func (be *Backend) Conv2DBackwardFilter(d nn.ConvDesc, x, dy, dw nn.Buffer) {
-	be.conv2DBackwardFilter(d, nn.Input{X: x}, dy, dw)
-}
-
-// Conv2DBackwardFilterIn adds the weight gradient of a convolution of
-// value(x) into dw (nn.FusedInput).
-func (be *Backend) Conv2DBackwardFilterIn(d nn.ConvDesc, x nn.Input, dy, dw nn.Buffer) {
-	be.conv2DBackwardFilter(d, x, dy, dw)
-}
-
-func (be *Backend) conv2DBackwardFilter(d nn.ConvDesc, x nn.Input, dy, dw nn.Buffer) {
-	in := inputOf(x)
-	gd, wd := data(dy), data(dw)
+	in := be.convInput(d, x)
+	gd, wd := be.in(dy), be.in(dw)
 	checkConvIn("Conv2DBackwardFilter", d, in, wd, gd)
 	in.check("Conv2DBackwardFilter", d.C)
 	hw, ohw, kk := d.H*d.W, d.OH*d.OW, d.K*d.K

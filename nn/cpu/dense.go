@@ -18,12 +18,12 @@ func (be *Backend) MatMul(transA, transB bool, m, n, k int, a, b nn.Buffer, accu
 	if transB {
 		ldb = k
 	}
-	kern.Gemm(transA, transB, m, n, k, data(a), lda, data(b), ldb, accumulate, data(c), n)
+	kern.Gemm(transA, transB, m, n, k, be.in(a), lda, be.in(b), ldb, accumulate, be.dst(c, accumulate), n)
 }
 
 // AddRowBias adds bias[j] to every row of y [rows, cols].
 func (be *Backend) AddRowBias(rows, cols int, bias, y nn.Buffer) {
-	bd, yd := data(bias), data(y)
+	bd, yd := be.in(bias), be.in(y)
 	if len(bd) != cols || len(yd) != rows*cols {
 		panic(fmt.Sprintf("cpu: AddRowBias: buffers %d, %d for %d×%d", len(bd), len(yd), rows, cols))
 	}
@@ -37,7 +37,7 @@ func (be *Backend) AddRowBias(rows, cols int, bias, y nn.Buffer) {
 
 // RowBiasBackward adds the column sums of dy (rows in order) to dbias.
 func (be *Backend) RowBiasBackward(rows, cols int, dy, dbias nn.Buffer) {
-	gd, bd := data(dy), data(dbias)
+	gd, bd := be.in(dy), be.in(dbias)
 	if len(bd) != cols || len(gd) != rows*cols {
 		panic(fmt.Sprintf("cpu: RowBiasBackward: buffers %d, %d for %d×%d", len(gd), len(bd), rows, cols))
 	}
@@ -52,7 +52,7 @@ func (be *Backend) RowBiasBackward(rows, cols int, dy, dbias nn.Buffer) {
 
 // SoftmaxCrossEntropy computes probabilities and the mean smoothed loss.
 func (be *Backend) SoftmaxCrossEntropy(n, classes int, logits nn.Buffer, labels []int32, smoothing float32, probs, loss nn.Buffer) {
-	ld, pd, lossd := data(logits), data(probs), data(loss)
+	ld, pd, lossd := be.in(logits), be.out(probs), be.out(loss)
 	if len(ld) != n*classes || len(pd) != n*classes || len(lossd) != 1 || len(labels) != n {
 		panic(fmt.Sprintf("cpu: SoftmaxCrossEntropy: buffers %d, %d, %d labels for %d×%d", len(ld), len(pd), len(labels), n, classes))
 	}
@@ -81,11 +81,11 @@ func (be *Backend) SoftmaxCrossEntropy(n, classes int, logits nn.Buffer, labels 
 
 // SoftmaxCrossEntropyBackward adds dloss·(probs - target)/n to dlogits.
 func (be *Backend) SoftmaxCrossEntropyBackward(n, classes int, probs nn.Buffer, labels []int32, smoothing float32, dloss, dlogits nn.Buffer) {
-	pd, gd := data(probs), data(dlogits)
+	pd, gd := be.in(probs), be.in(dlogits)
 	if len(pd) != n*classes || len(gd) != n*classes || len(labels) != n {
 		panic(fmt.Sprintf("cpu: SoftmaxCrossEntropyBackward: buffers %d, %d, %d labels for %d×%d", len(pd), len(gd), len(labels), n, classes))
 	}
-	scale := data(dloss)[0] / float32(n)
+	scale := be.in(dloss)[0] / float32(n)
 	off := smoothing / float32(classes)
 	for i := 0; i < n; i++ {
 		prow, grow := pd[i*classes:(i+1)*classes], gd[i*classes:(i+1)*classes]

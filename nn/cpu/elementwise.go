@@ -27,7 +27,7 @@ func sameLen(op string, a, b []float32) {
 
 // Fill sets every element to v.
 func (be *Backend) Fill(dst nn.Buffer, v float32) {
-	d := data(dst)
+	d := be.out(dst)
 	be.each(len(d), func(lo, hi int) {
 		s := d[lo:hi]
 		if v == 0 {
@@ -42,14 +42,22 @@ func (be *Backend) Fill(dst nn.Buffer, v float32) {
 
 // Copy copies src to dst.
 func (be *Backend) Copy(dst, src nn.Buffer) {
-	d, s := data(dst), data(src)
+	if r, ok := through(src); ok && dst != src {
+		be.applyInput(r, 1, be.out(dst), false)
+		return
+	}
+	s, d := be.in(src), be.out(dst)
 	sameLen("Copy", d, s)
 	be.each(len(d), func(lo, hi int) { copy(d[lo:hi], s[lo:hi]) })
 }
 
 // Scale sets y = alpha*x.
 func (be *Backend) Scale(y nn.Buffer, alpha float32, x nn.Buffer) {
-	yd, xd := data(y), data(x)
+	if r, ok := through(x); ok && y != x {
+		be.applyInput(r, alpha, be.out(y), false)
+		return
+	}
+	xd, yd := be.in(x), be.out(y)
 	sameLen("Scale", yd, xd)
 	be.each(len(yd), func(lo, hi int) {
 		ys, xs := yd[lo:hi], xd[lo:hi]
@@ -61,7 +69,11 @@ func (be *Backend) Scale(y nn.Buffer, alpha float32, x nn.Buffer) {
 
 // Axpy sets y += alpha*x.
 func (be *Backend) Axpy(y nn.Buffer, alpha float32, x nn.Buffer) {
-	yd, xd := data(y), data(x)
+	if r, ok := through(x); ok && y != x {
+		be.applyInput(r, alpha, be.in(y), true)
+		return
+	}
+	yd, xd := be.in(y), be.in(x)
 	sameLen("Axpy", yd, xd)
 	be.each(len(yd), func(lo, hi int) {
 		ys, xs := yd[lo:hi], xd[lo:hi]
@@ -79,7 +91,7 @@ func (be *Backend) Axpy(y nn.Buffer, alpha float32, x nn.Buffer) {
 
 // SumSquares returns Σ x², in float64, chunk partials summed in order.
 func (be *Backend) SumSquares(x nn.Buffer) float64 {
-	xd := data(x)
+	xd := be.in(x)
 	c := chunks(len(xd), grain)
 	parts := make([]float64, c)
 	be.pool.run(c, func(i, _ int) {
@@ -97,9 +109,16 @@ func (be *Backend) SumSquares(x nn.Buffer) float64 {
 	return s
 }
 
-// ReLU sets y = max(x, 0).
+// ReLU sets y = max(x, 0): deferred unless eager or in place (a deferred
+// x with a depthwise stage is computed first).
 func (be *Backend) ReLU(x, y nn.Buffer) {
-	xd, yd := data(x), data(y)
+	if be.defers(y, x) {
+		in, n, c, hw := be.elementwise(x)
+		in.relu = true
+		be.deferTo(y, in, n, c, hw)
+		return
+	}
+	xd, yd := be.in(x), be.out(y)
 	sameLen("ReLU", yd, xd)
 	be.each(len(yd), func(lo, hi int) {
 		kern.ReluForward(yd[lo:hi], xd[lo:hi])
@@ -107,9 +126,18 @@ func (be *Backend) ReLU(x, y nn.Buffer) {
 }
 
 // ReLUBackward sets (or adds, when accumulate) dx = dy where y > 0 and 0
-// elsewhere; without accumulate dx may be dy.
+// elsewhere; without accumulate dx may be dy. A deferred y without a
+// depthwise stage is read through its recipe.
 func (be *Backend) ReLUBackward(y, dy, dx nn.Buffer, accumulate bool) {
-	yd, gd, xd := data(y), data(dy), data(dx)
+	gd := be.in(dy)
+	if r, ok := through(y); ok {
+		be.reluBackwardIn(r, gd, be.dst(dx, accumulate), accumulate)
+		return
+	}
+	be.reluBackward(be.in(y), gd, be.dst(dx, accumulate), accumulate)
+}
+
+func (be *Backend) reluBackward(yd, gd, xd []float32, accumulate bool) {
 	sameLen("ReLUBackward", yd, gd)
 	sameLen("ReLUBackward", yd, xd)
 	be.each(len(yd), func(lo, hi int) {
@@ -123,7 +151,7 @@ func (be *Backend) ReLUBackward(y, dy, dx nn.Buffer, accumulate bool) {
 
 // SGDStep applies one PyTorch SGD update (see nn.Backend).
 func (be *Backend) SGDStep(w, grad, buf nn.Buffer, lr, momentum, wd float32, nesterov, first bool) {
-	wd_, gd, bd := data(w), data(grad), data(buf)
+	wd_, gd, bd := be.in(w), be.in(grad), be.in(buf)
 	sameLen("SGDStep", wd_, gd)
 	if momentum != 0 {
 		sameLen("SGDStep", wd_, bd)
@@ -151,9 +179,14 @@ func (be *Backend) SGDStep(w, grad, buf nn.Buffer, lr, momentum, wd float32, nes
 	})
 }
 
-// ScaleSamples sets (or adds) y[i,:] = s[i]*x[i,:].
+// ScaleSamples sets (or adds) y[i,:] = s[i]*x[i,:]. A deferred x without
+// a depthwise stage is read through its recipe into y, then scaled in place.
 func (be *Backend) ScaleSamples(n, size int, s []float32, x, y nn.Buffer, accumulate bool) {
-	xd, yd := data(x), data(y)
+	if r, ok := through(x); ok && !accumulate && x != y {
+		be.applyInput(r, 1, be.out(y), false)
+		x = y
+	}
+	xd, yd := be.in(x), be.dst(y, accumulate)
 	if len(xd) < n*size || len(yd) < n*size || len(s) < n {
 		panic(fmt.Sprintf("cpu: ScaleSamples %d×%d on buffers of %d and %d", n, size, len(xd), len(yd)))
 	}
@@ -178,7 +211,10 @@ func (be *Backend) ScaleSamples(n, size int, s []float32, x, y nn.Buffer, accumu
 // CopyChannels copies (or adds) c channels per sample between channel
 // offsets of two NCHW buffers.
 func (be *Backend) CopyChannels(n, hw int, src nn.Buffer, srcC, srcOff int, dst nn.Buffer, dstC, dstOff, c int, accumulate bool) {
-	sd, dd := data(src), data(dst)
+	be.copyChannels(n, hw, be.in(src), srcC, srcOff, be.dst(dst, accumulate || c < dstC), dstC, dstOff, c, accumulate)
+}
+
+func (be *Backend) copyChannels(n, hw int, sd []float32, srcC, srcOff int, dd []float32, dstC, dstOff, c int, accumulate bool) {
 	if srcOff+c > srcC || dstOff+c > dstC || len(sd) < n*srcC*hw || len(dd) < n*dstC*hw {
 		panic(fmt.Sprintf("cpu: CopyChannels of %d channels from %d/%d to %d/%d", c, srcOff, srcC, dstOff, dstC))
 	}
@@ -197,7 +233,7 @@ func (be *Backend) CopyChannels(n, hw int, src nn.Buffer, srcC, srcOff int, dst 
 
 // Shift sets y = x[:, :, offY:, offX:].
 func (be *Backend) Shift(n, c, h, w, offY, offX int, x, y nn.Buffer) {
-	xd, yd := data(x), data(y)
+	xd, yd := be.in(x), be.out(y)
 	oh, ow := h-offY, w-offX
 	be.pool.run(n, func(i, _ int) {
 		for ch := i * c; ch < (i+1)*c; ch++ {
@@ -208,7 +244,7 @@ func (be *Backend) Shift(n, c, h, w, offY, offX int, x, y nn.Buffer) {
 
 // ShiftBackward adds dy into dx[:, :, offY:, offX:].
 func (be *Backend) ShiftBackward(n, c, h, w, offY, offX int, dy, dx nn.Buffer) {
-	gd, xd := data(dy), data(dx)
+	gd, xd := be.in(dy), be.in(dx)
 	oh, ow := h-offY, w-offX
 	be.pool.run(n, func(i, _ int) {
 		for ch := i * c; ch < (i+1)*c; ch++ {

@@ -56,7 +56,7 @@ func divisor1(o, stride, pad, k, n int, countPad bool) int {
 // padding 1 go through kern's assembly where the CPU has it: the same
 // results except with NaN inputs (see kern.MaxPool3Forward).
 func (be *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
-	xd, yd := data(x), data(y)
+	xd, yd := be.in(x), be.out(y)
 	checkPool("MaxPool", d, xd, yd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
 	same3, kern3 := isSame3(d), isKernPool3(d)
@@ -99,7 +99,7 @@ func (be *Backend) MaxPool(d nn.PoolDesc, x, y nn.Buffer) {
 // MaxPoolBackward writes (or adds, when accumulate) each output gradient
 // to its window's first maximum in row-major order (PyTorch's CPU choice).
 func (be *Backend) MaxPoolBackward(d nn.PoolDesc, x, dy, dx nn.Buffer, accumulate bool) {
-	xd, gd, dxd := data(x), data(dy), data(dx)
+	xd, gd, dxd := be.in(x), be.in(dy), be.dst(dx, accumulate)
 	checkPool("MaxPoolBackward", d, xd, gd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
 	kern3 := isKernPool3(d)
@@ -299,7 +299,7 @@ func floatKey(v float32) int64 {
 // padding 1 and countPad false through kern's assembly where the CPU has
 // it, with the same bits).
 func (be *Backend) AvgPool(d nn.PoolDesc, countPad bool, x, y nn.Buffer) {
-	xd, yd := data(x), data(y)
+	xd, yd := be.in(x), be.out(y)
 	checkPool("AvgPool", d, xd, yd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
 	same3, half3 := isSame3(d), isHalf3(d)
@@ -365,7 +365,7 @@ func avgPoolPlane(d nn.PoolDesc, countPad bool, in, out, tmp []float32) {
 // AvgPoolBackward writes (or adds, when accumulate) the spread of each
 // output gradient over its window.
 func (be *Backend) AvgPoolBackward(d nn.PoolDesc, countPad bool, dy, dx nn.Buffer, accumulate bool) {
-	gd, dxd := data(dy), data(dx)
+	gd, dxd := be.in(dy), be.dst(dx, accumulate)
 	checkPool("AvgPoolBackward", d, dxd, gd)
 	hw, ohw := d.H*d.W, d.OH*d.OW
 	same3, half3 := isSame3(d), isHalf3(d)
@@ -437,7 +437,7 @@ func avgPoolBackwardPlane(d nn.PoolDesc, countPad bool, g, din, tmp []float32) {
 
 // GlobalAvgPool sets y[n, c] to the mean of plane (n, c) (float64 sum).
 func (be *Backend) GlobalAvgPool(n, c, hw int, x, y nn.Buffer) {
-	xd, yd := data(x), data(y)
+	xd, yd := be.in(x), be.out(y)
 	if len(xd) != n*c*hw || len(yd) != n*c {
 		panic(fmt.Sprintf("cpu: GlobalAvgPool: buffers %d, %d for %d×%d×%d", len(xd), len(yd), n, c, hw))
 	}
@@ -458,7 +458,7 @@ func (be *Backend) GlobalAvgPool(n, c, hw int, x, y nn.Buffer) {
 // GlobalAvgPoolBackward writes (or adds, when accumulate) dy[n, c]/hw to
 // every element of plane (n, c).
 func (be *Backend) GlobalAvgPoolBackward(n, c, hw int, dy, dx nn.Buffer, accumulate bool) {
-	gd, dxd := data(dy), data(dx)
+	gd, dxd := be.in(dy), be.dst(dx, accumulate)
 	if len(dxd) != n*c*hw || len(gd) != n*c {
 		panic(fmt.Sprintf("cpu: GlobalAvgPoolBackward: buffers %d, %d for %d×%d×%d", len(gd), len(dxd), n, c, hw))
 	}
