@@ -252,8 +252,8 @@ donel2:
 	VZEROUPPER
 	RET
 
-// Constants of shiftHueAVX2: float64 1.0, 0.5, 6.0 and 255.0, dwords -2
-// and 4.
+// Constants of shiftHueAVX2: float64 1.0, 0.5, 6.0 and 255.0; dwords -2,
+// 4, 150, the float32 mantissa mask and implicit bit, and 255.
 DATA hueConst<>+0(SB)/8, $0x3ff0000000000000
 DATA hueConst<>+8(SB)/8, $0x3ff0000000000000
 DATA hueConst<>+16(SB)/8, $0x3ff0000000000000
@@ -278,7 +278,39 @@ DATA hueConst<>+160(SB)/8, $0x0000000400000004
 DATA hueConst<>+168(SB)/8, $0x0000000400000004
 DATA hueConst<>+176(SB)/8, $0x0000000400000004
 DATA hueConst<>+184(SB)/8, $0x0000000400000004
-GLOBL hueConst<>(SB), RODATA|NOPTR, $192
+DATA hueConst<>+192(SB)/8, $0x0000009600000096
+DATA hueConst<>+200(SB)/8, $0x0000009600000096
+DATA hueConst<>+208(SB)/8, $0x0000009600000096
+DATA hueConst<>+216(SB)/8, $0x0000009600000096
+DATA hueConst<>+224(SB)/8, $0x007fffff007fffff
+DATA hueConst<>+232(SB)/8, $0x007fffff007fffff
+DATA hueConst<>+240(SB)/8, $0x007fffff007fffff
+DATA hueConst<>+248(SB)/8, $0x007fffff007fffff
+DATA hueConst<>+256(SB)/8, $0x0080000000800000
+DATA hueConst<>+264(SB)/8, $0x0080000000800000
+DATA hueConst<>+272(SB)/8, $0x0080000000800000
+DATA hueConst<>+280(SB)/8, $0x0080000000800000
+DATA hueConst<>+288(SB)/8, $0x000000ff000000ff
+DATA hueConst<>+296(SB)/8, $0x000000ff000000ff
+DATA hueConst<>+304(SB)/8, $0x000000ff000000ff
+DATA hueConst<>+312(SB)/8, $0x000000ff000000ff
+GLOBL hueConst<>(SB), RODATA|NOPTR, $320
+
+// rnd32: qwords 1, 0x0fffffff and ^0x1fffffff, which round a float64 to
+// float32's 24-bit mantissa (to nearest, ties to even) in its own format.
+DATA rnd32<>+0(SB)/8, $1
+DATA rnd32<>+8(SB)/8, $1
+DATA rnd32<>+16(SB)/8, $1
+DATA rnd32<>+24(SB)/8, $1
+DATA rnd32<>+32(SB)/8, $0x0fffffff
+DATA rnd32<>+40(SB)/8, $0x0fffffff
+DATA rnd32<>+48(SB)/8, $0x0fffffff
+DATA rnd32<>+56(SB)/8, $0x0fffffff
+DATA rnd32<>+64(SB)/8, $0xffffffffe0000000
+DATA rnd32<>+72(SB)/8, $0xffffffffe0000000
+DATA rnd32<>+80(SB)/8, $0xffffffffe0000000
+DATA rnd32<>+88(SB)/8, $0xffffffffe0000000
+GLOBL rnd32<>(SB), RODATA|NOPTR, $96
 
 #define ONE hueConst<>+0(SB)
 #define HALF hueConst<>+32(SB)
@@ -288,34 +320,42 @@ GLOBL hueConst<>(SB), RODATA|NOPTR, $192
 // ALLONES sets Y1, the mask of the next gather, to all lanes.
 #define ALLONES VPCMPEQD Y1, Y1, Y1
 
-// HS4 is rgb2hsv's saturation and hue bytes for 4 lanes: X8 holds s =
-// C/M, X12 and X13 the float32 quotients x and y of the hue's formula
-// and X14 its constant k (dwords: 0, 2 or 4). The hue k + x - y is exact
-// in float64 (x and y are multiples of 2^-32 below 1) and rounded once to
-// float32, as PIL's float32 subtraction or float64 sum rounds it; then
-// h = float32(h/6 + 1, less 1 from 1 up), S = int(s*255) and H =
-// int(h*255) (products exact in float64) land in X0 and X1. Y2, Y3
-// scratch.
-#define HS4 \
-	VCVTPS2PD   X8, Y2 \
-	VMULPD      F255, Y2, Y2 \
-	VCVTTPD2DQY Y2, X0 \
+// FLOOR255 is int(255*x) for the 8 float32 x in SRC, from 0 to 1 (x =
+// m * 2^(e-23) with the 24-bit mantissa m: (255*m) >> (23-e), exact), into
+// DST (TMP scratch). Zero gives 0 and so do NaNs: their shifts pass 31.
+#define FLOOR255(SRC, DST, TMP) \
+	VPSRLD  $23, SRC, TMP \
+	VMOVDQU hueConst<>+192(SB), DST \
+	VPSUBD  TMP, DST, DST \
+	VPAND   hueConst<>+224(SB), SRC, TMP \
+	VPOR    hueConst<>+256(SB), TMP, TMP \
+	VPMULLD hueConst<>+288(SB), TMP, TMP \
+	VPSRLVD DST, TMP, DST
+
+// HUE4 is rgb2hsv's hue for 4 lanes before its scaling to a byte: X12 and
+// X13 hold the float32 quotients x and y of the hue's formula and X14 its
+// constant k (dwords: 0, 2 or 4). The hue k + x - y is exact in float64 (x
+// and y are multiples of 2^-32 below 1) and rounded once to float32's
+// precision (rnd32, staying in float64: a normal float32 or zero), as
+// PIL's float32 subtraction or float64 sum rounds it; then h = float32(h/6
+// + 1, less 1 from 1 up) lands in X1. Y2, Y3 scratch.
+#define HUE4 \
 	VCVTDQ2PD   X14, Y2 \
 	VCVTPS2PD   X12, Y3 \
 	VADDPD      Y3, Y2, Y2 \
 	VCVTPS2PD   X13, Y3 \
 	VSUBPD      Y3, Y2, Y2 \
-	VCVTPD2PSY  Y2, X2 \
-	VCVTPS2PD   X2, Y2 \
+	VPSRLQ      $29, Y2, Y3 \
+	VPAND       rnd32<>+0(SB), Y3, Y3 \
+	VPADDQ      rnd32<>+32(SB), Y3, Y3 \
+	VPADDQ      Y3, Y2, Y2 \
+	VPAND       rnd32<>+64(SB), Y2, Y2 \
 	VDIVPD      SIX, Y2, Y2 \
 	VADDPD      ONE, Y2, Y2 \
 	VCMPPD      $13, ONE, Y2, Y3 \
 	VANDPD      ONE, Y3, Y3 \
 	VSUBPD      Y3, Y2, Y2 \
-	VCVTPD2PSY  Y2, X2 \
-	VCVTPS2PD   X2, Y2 \
-	VMULPD      F255, Y2, Y2 \
-	VCVTTPD2DQY Y2, X1
+	VCVTPD2PSY  Y2, X1
 
 // PQT4 is hsv2rgb's p, q and t for 4 lanes: X7 holds v (dwords), X8
 // fs*f, X9 f and X10 fs (float32); p = v*(1 - fs), q = v*(1 - fs*f) and
@@ -350,8 +390,9 @@ GLOBL hueConst<>(SB), RODATA|NOPTR, $192
 // 64K-entry tables hold (rgb2hsv's hue and saturation, hsv2rgb's p) in
 // PIL's float arithmetic instead of looking it up: only FS and the shift's
 // sector and fraction (small tables) are gathered. A grey pixel (C = 0)
-// divides 0 by 0 (or by M = 0); its NaN bytes are masked to 0..255 before
-// any gather and its output is (m, m, m) as every S = 0 pixel's.
+// divides 0 by 0 (or by M = 0); FLOOR255 turns its NaNs into 0, S and H
+// are masked to 0..255 before any gather all the same, and its output is
+// (m, m, m) as every S = 0 pixel's.
 // HueTables offset of FS: 327680; HueShift: Sector 0, Frac 256.
 // No gather takes Y4 as its index: QEMU 7.2 reads VSIB index 4 as none
 // (every lane from the base), which scripts/ci/kernels-qemu.sh would catch.
@@ -402,26 +443,25 @@ pixu2:
 	VCVTDQ2PS Y13, Y13
 	VDIVPS    Y6, Y13, Y13
 
-	// Y6 = S, Y7 = H, low then high 4 lanes
-	HS4
-	VMOVDQA       X0, X6
+	// Y6 = S, Y2 = H (the hue in float32 in Y7, low then high 4 lanes)
+	FLOOR255(Y8, Y6, Y7)
+	HUE4
 	VMOVDQA       X1, X7
-	VEXTRACTF128  $1, Y8, X8
 	VEXTRACTF128  $1, Y12, X12
 	VEXTRACTF128  $1, Y13, X13
 	VEXTRACTI128  $1, Y14, X14
-	HS4
-	VINSERTI128   $1, X0, Y6, Y6
-	VINSERTI128   $1, X1, Y7, Y7
+	HUE4
+	VINSERTF128   $1, X1, Y7, Y7
+	FLOOR255(Y7, Y2, Y3)
 	VPAND         Y15, Y6, Y6
-	VPAND         Y15, Y7, Y7
+	VPAND         Y15, Y2, Y2
 
 	// Y0 = sector, Y9 = fraction, Y10 = fs; Y6 = the mask S = 0
 	ALLONES
-	VPGATHERDD Y1, (DX)(Y7*1), Y0
+	VPGATHERDD Y1, (DX)(Y2*1), Y0
 	VPAND      Y15, Y0, Y0
 	ALLONES
-	VPGATHERDD Y1, 256(DX)(Y7*4), Y9
+	VPGATHERDD Y1, 256(DX)(Y2*4), Y9
 	ALLONES
 	VPGATHERDD Y1, 327680(SI)(Y6*4), Y10
 	VPXOR      Y1, Y1, Y1
