@@ -5,87 +5,83 @@
 // for contrast's mean, Saturate, ShiftHue).
 //
 // Every kernel has a Go form, the reference; its AVX2 and AVX-512 forms
-// give the same bytes (tested against the Go form on each path). The path
-// is picked at run time from the CPU's features: AVX512 needs AVX-512 F, BW
-// and VL, and its colour kernels VBMI besides (without it they run their
-// AVX2 forms); AVX2 needs AVX2 alone. PERTNAS_PUREGO set in the
-// environment, the purego build tag or Use selects the Go forms;
-// PERTNAS_IMGKERN or Use picks any supported path (envPath).
+// give the same bytes (tested against the Go form on each path). The paths
+// and the rules for the one a program starts on are internal/cpupath's,
+// shared with the tensor kernels; the features are this package's: AVX512
+// needs AVX-512 F, BW and VL, and its colour kernels VBMI besides (without
+// it they run their AVX2 forms); AVX2 needs AVX2 alone. PERTNAS_PUREGO set
+// in the environment or the purego build tag selects the Go forms;
+// PERTNAS_IMGKERN (envPath) or Use pins any supported path.
 package imgkern
 
 import (
 	"fmt"
 	"os"
+	"slices"
+
+	"pertnas/internal/cpupath"
 )
 
 // Path names a set of kernels.
-type Path string
+type Path = cpupath.Path
 
 // The kernel paths, slowest first.
 const (
-	PureGo Path = "purego"
-	AVX2   Path = "avx2"
-	AVX512 Path = "avx512"
+	PureGo = cpupath.PureGo
+	AVX2   = cpupath.AVX2
+	AVX512 = cpupath.AVX512
 )
+
+// supported is the paths this CPU and build run (Supported).
+var supported = cpupath.Supported(hasAVX2, hasAVX512)
 
 // path is the kernels in use, at first the environment's choice
 // (envPath); a choice this CPU cannot run stops the program.
 var path = func() Path {
-	p, err := envPath(os.Getenv("PERTNAS_PUREGO"), os.Getenv("PERTNAS_IMGKERN"))
+	p, err := envPath(os.Getenv("PERTNAS_IMGKERN"))
 	if err != nil {
 		panic(err)
 	}
 	return p
 }()
 
-// envPath returns the path a program starts with, given the values of the
-// environment variables PERTNAS_PUREGO and PERTNAS_IMGKERN: PureGo when
-// the first is set, else the path the second names (purego, avx2, avx512;
-// an error if this CPU cannot run it), else, when it is empty or "auto",
-// the fastest path this CPU runs. PERTNAS_IMGKERN pins the image kernels
-// alone, for benchmarks and checks (the tensor kernels have --kernels).
-func envPath(purego, want string) (Path, error) {
-	ps := Supported()
-	switch {
-	case purego != "":
+// envPath returns the path a program starts with, given the value of the
+// environment variable PERTNAS_IMGKERN: when it is empty or "auto",
+// cpupath.Start's (the fastest path this CPU runs, PureGo when
+// PERTNAS_PUREGO is set); else the path it names, which must be one this
+// CPU runs, and PureGo all the same when PERTNAS_PUREGO is set.
+// PERTNAS_IMGKERN pins the image kernels alone, for benchmarks and checks
+// (the tensor kernels have --kernels).
+func envPath(want string) (Path, error) {
+	start := cpupath.Start(supported)
+	if want == "" || want == cpupath.Auto {
+		return start, nil
+	}
+	if err := cpupath.Check(Path(want), supported); err != nil {
+		return PureGo, fmt.Errorf("imgkern: PERTNAS_IMGKERN=%s: %w", want, err)
+	}
+	if start == PureGo { // PERTNAS_PUREGO: want is supported, so not the CPU
 		return PureGo, nil
-	case want == "" || want == "auto":
-		return ps[len(ps)-1], nil
 	}
-	for _, p := range ps {
-		if string(p) == want {
-			return p, nil
-		}
-	}
-	return PureGo, fmt.Errorf("imgkern: PERTNAS_IMGKERN=%q: not a path this CPU runs (want auto or one of %v)", want, ps)
+	return Path(want), nil
 }
 
 // Supported lists the paths this CPU and build can run, slowest first.
-func Supported() []Path {
-	ps := []Path{PureGo}
-	if hasAVX2 {
-		ps = append(ps, AVX2)
-	}
-	if hasAVX512 {
-		ps = append(ps, AVX512)
-	}
-	return ps
-}
+func Supported() []Path { return slices.Clone(supported) }
 
 // Current returns the path in use.
 func Current() Path { return path }
 
-// Use selects a path and returns the previous one; a path the CPU cannot
-// run is an error. It must not be called while kernels run.
+// Use selects a path and returns the previous one; a path that is unknown
+// or that the CPU cannot run is an error. It must not be called while
+// kernels run.
 func Use(p Path) (Path, error) {
-	for _, s := range Supported() {
-		if s == p {
-			old := path
-			path = p
-			return old, nil
-		}
+	if err := cpupath.Check(p, supported); err != nil {
+		return path, fmt.Errorf("imgkern: %w", err)
 	}
-	return path, fmt.Errorf("imgkern: path %q not supported here (supported: %v)", p, Supported())
+	old := path
+	path = p
+	return old, nil
 }
 
 // Precision is the number of fractional bits of the fixed-point weights

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pertnas/internal/cpupath"
 )
 
 // TestTapsPaths checks every supported path against the Go form on random
@@ -78,34 +80,40 @@ func TestClip8(t *testing.T) {
 	}
 }
 
-// TestEnvPath checks the start-up choice: PERTNAS_PUREGO wins, auto and
-// empty give the fastest supported path, a named supported path is taken
-// and anything else is an error naming the variable.
+// TestEnvPath checks the start-up choice: auto and empty give the fastest
+// supported path, a named supported path is taken, anything else is an
+// error naming the variable, and PERTNAS_PUREGO wins over a valid choice.
 func TestEnvPath(t *testing.T) {
 	ps := Supported()
 	best := ps[len(ps)-1]
-	for _, c := range []struct {
-		purego, want string
-		path         Path
-	}{{"1", "avx512", PureGo}, {"", "", best}, {"", "auto", best}, {"", "purego", PureGo}} {
-		if p, err := envPath(c.purego, c.want); err != nil || p != c.path {
-			t.Errorf("envPath(%q, %q) = %v, %v; want %v", c.purego, c.want, p, err, c.path)
+	t.Setenv(cpupath.EnvPureGo, "")
+	for _, want := range []string{"", "auto"} {
+		if p, err := envPath(want); err != nil || p != best {
+			t.Errorf("envPath(%q) = %v, %v; want %v", want, p, err, best)
 		}
 	}
 	for _, p := range ps {
-		if got, err := envPath("", string(p)); err != nil || got != p {
-			t.Errorf("envPath(\"\", %q) = %v, %v", p, got, err)
+		if got, err := envPath(string(p)); err != nil || got != p {
+			t.Errorf("envPath(%q) = %v, %v", p, got, err)
 		}
 	}
-	for _, bad := range []string{"sse9", "AVX2", " avx2"} {
-		if _, err := envPath("", bad); err == nil || !strings.Contains(err.Error(), "PERTNAS_IMGKERN") {
-			t.Errorf("envPath(\"\", %q): error %v, want one naming PERTNAS_IMGKERN", bad, err)
-		}
-	}
+	bad := []string{"sse9", "AVX2", " avx2"}
 	if len(ps) < 3 {
-		if _, err := envPath("", string(AVX512)); err == nil {
-			t.Errorf("envPath accepts avx512, which this CPU (paths %v) cannot run", ps)
+		bad = append(bad, string(AVX512)) // this CPU lacks it
+	}
+	for _, b := range bad {
+		if _, err := envPath(b); err == nil || !strings.Contains(err.Error(), "PERTNAS_IMGKERN") {
+			t.Errorf("envPath(%q): error %v, want one naming PERTNAS_IMGKERN", b, err)
 		}
+	}
+	t.Setenv(cpupath.EnvPureGo, "1")
+	for _, want := range []string{"", "auto", string(best)} {
+		if p, err := envPath(want); err != nil || p != PureGo {
+			t.Errorf("PERTNAS_PUREGO=1: envPath(%q) = %v, %v; want purego", want, p, err)
+		}
+	}
+	if _, err := envPath("sse9"); err == nil {
+		t.Error("PERTNAS_PUREGO=1: envPath accepts sse9")
 	}
 }
 
