@@ -135,6 +135,17 @@ type Backend interface {
 	SGDStep(w, grad, buf Buffer, lr, momentum, wd float32, nesterov, first bool)
 }
 
+// Recycler is an optional Backend extension for backends that share
+// storage between buffers (the CPU backend, whose deferred outputs hold
+// none): Recycle says that b's values are dead until b is next written, so
+// that its storage may serve other buffers meanwhile (reading b before then
+// gives unspecified values). nn.Graph recycles every buffer it takes back
+// (Reset, and the early release of Backward), so the memory in use follows
+// the values alive, not the buffers the graph holds.
+type Recycler interface {
+	Recycle(b Buffer)
+}
+
 // HostBuffer is implemented by backends whose buffers live in host memory;
 // Data returns the buffer's storage itself (no copy), computing a deferred
 // buffer's values into it first.

@@ -48,11 +48,13 @@
 // norm, ReLU, concatenation and depthwise convolution, and its convolutions,
 // sums, drop path and ReLU gradient recompute them in cache from their
 // sources, so a DARTS separable convolution stores two of its nine tensors,
-// with the same bits (package nn/cpu). A Graph needs no part in this: it
-// writes each buffer once per step, releases a buffer only after every
-// reader of the values derived from it has run (a source is produced before,
-// so differentiated after, everything computed from it), and reads values
-// through Backend methods and HostBuffer.Data, which resolve deferred ones.
+// with the same bits (package nn/cpu). A Graph takes no part in this beyond
+// the contract: it writes each buffer once per step, releases a buffer only
+// after every reader of the values derived from it has run (a source is
+// produced before, so differentiated after, everything computed from it),
+// reads values through Backend methods and HostBuffer.Data, which resolve
+// deferred ones, and tells a Recycler backend which buffers it takes back,
+// so that storage follows the values alive rather than the pooled buffers.
 //
 // # Semantics (PyTorch's)
 //

@@ -62,7 +62,8 @@ type Graph struct {
 	// that received no gradient always stay valid until Reset.
 	KeepValues bool
 
-	b Backend
+	b  Backend
+	rc Recycler // b's, or nil
 
 	nodes  []node
 	nnodes int
@@ -82,7 +83,8 @@ type Graph struct {
 
 // NewGraph returns an empty graph on b, in training mode.
 func NewGraph(b Backend) *Graph {
-	return &Graph{Training: true, b: b, free: map[poolKey][]Buffer{}}
+	rc, _ := b.(Recycler)
+	return &Graph{Training: true, b: b, rc: rc, free: map[poolKey][]Buffer{}}
 }
 
 // Backend returns the graph's backend.
@@ -93,8 +95,7 @@ func (g *Graph) Backend() Backend { return g.b }
 func (g *Graph) Reset() {
 	for i, buf := range g.used {
 		if buf != nil {
-			k := poolKey{buf.Len(), g.usedStats[i]}
-			g.free[k] = append(g.free[k], buf)
+			g.putBack(buf, g.usedStats[i])
 		}
 	}
 	g.used, g.usedStats = g.used[:0], g.usedStats[:0]
@@ -150,9 +151,17 @@ func (g *Graph) release(t *Tensor) {
 		return
 	}
 	g.used[t.slot] = nil
-	k := poolKey{t.buf.Len(), g.usedStats[t.slot]}
-	g.free[k] = append(g.free[k], t.buf)
+	g.putBack(t.buf, g.usedStats[t.slot])
 	t.slot = -1
+}
+
+// putBack returns buf to the pool (and its storage to a Recycler backend).
+func (g *Graph) putBack(buf Buffer, stats bool) {
+	if g.rc != nil {
+		g.rc.Recycle(buf)
+	}
+	k := poolKey{buf.Len(), stats}
+	g.free[k] = append(g.free[k], buf)
 }
 
 // tensor returns a graph tensor of the given shape with uninitialised data.

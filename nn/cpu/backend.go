@@ -30,7 +30,10 @@
 //
 // A deferred buffer refers to its inputs' buffers (and the depthwise
 // weights): per nn.Backend's contract, the caller does not write them while
-// the deferred buffer may still be read.
+// the deferred buffer may still be read. Storage given back (by deferred
+// outputs, and by Recycle for buffers whose values are dead) serves the
+// next buffer that needs some, so the memory in use follows the values
+// stored, not the buffers.
 package cpu
 
 import (
@@ -68,6 +71,7 @@ type Backend struct {
 
 var _ nn.Backend = (*Backend)(nil)
 var _ nn.HostBuffer = (*Backend)(nil)
+var _ nn.Recycler = (*Backend)(nil)
 
 // New returns a CPU backend running on threads goroutines (threads <= 0:
 // GOMAXPROCS).
@@ -97,21 +101,30 @@ func (be *Backend) Name() string { return "cpu" }
 // bits. It applies to the ops run after the call.
 func (be *Backend) SetEager(eager bool) { be.eager = eager }
 
-// Alloc returns a zeroed buffer of n elements.
-func (be *Backend) Alloc(n int) nn.Buffer { return &Buf{n: n, data: make([]float32, n)} }
+// Alloc returns a zeroed buffer of n elements (with spare storage when
+// there is some).
+func (be *Backend) Alloc(n int) nn.Buffer {
+	d := be.storage(n)
+	clear(d)
+	return &Buf{n: n, data: d}
+}
 
 // Data returns the buffer's storage, computing a deferred buffer first.
 func (be *Backend) Data(b nn.Buffer) []float32 { return be.in(b) }
 
 // in returns the values of a buffer an op reads (nil for nil), computing a
-// deferred one into its storage first.
+// deferred one into its storage first (a recycled one gets storage with
+// unspecified values).
 func (be *Backend) in(b nn.Buffer) []float32 {
 	if b == nil {
 		return nil
 	}
 	bb := b.(*Buf)
-	if bb.deferred {
+	switch {
+	case bb.deferred:
 		be.materialize(bb)
+	case bb.data == nil:
+		bb.data = be.storage(bb.n)
 	}
 	return bb.data
 }
@@ -137,6 +150,22 @@ func (be *Backend) dst(b nn.Buffer, accumulate bool) []float32 {
 		return be.in(b)
 	}
 	return be.out(b)
+}
+
+// Recycle gives b's storage back for other buffers (nn.Recycler): b's
+// values, stored or deferred, are dead until it is next written.
+func (be *Backend) Recycle(b nn.Buffer) {
+	bb := b.(*Buf)
+	bb.deferred = false
+	be.giveBack(bb)
+}
+
+// giveBack moves b's storage, if any, to the spare storage.
+func (be *Backend) giveBack(b *Buf) {
+	if b.data != nil {
+		be.spare[b.n] = append(be.spare[b.n], b.data)
+		b.data = nil
+	}
 }
 
 // storage returns n elements of storage with unspecified contents.

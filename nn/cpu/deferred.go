@@ -85,10 +85,7 @@ func (be *Backend) deferTo(y nn.Buffer, in input, n, c, hw int) {
 	}
 	yb.rec.set(in, n, c, hw)
 	yb.deferred = true
-	if yb.data != nil {
-		be.spare[yb.n] = append(be.spare[yb.n], yb.data)
-		yb.data = nil
-	}
+	be.giveBack(yb)
 }
 
 // defers reports whether an op may defer its output y, given the buffers

@@ -154,7 +154,8 @@ func TestDeferredBitIdentical(t *testing.T) {
 
 // TestDeferredStorage: a deferred output has no storage of its own until
 // it is read or overwritten; writing it discards its recipe, and the
-// storage it gave back serves the next buffer that needs some. A deferred
+// storage it gave back serves the next buffer that needs some, as does a
+// recycled buffer's (zeroed for Alloc). A deferred
 // ReLU of a deferred ReLU reads the first one's source, not its storage.
 func TestDeferredStorage(t *testing.T) {
 	be := New(2)
@@ -173,6 +174,19 @@ func TestDeferredStorage(t *testing.T) {
 	for i, v := range be.Data(y) {
 		if v != 3 {
 			t.Fatalf("Fill of a deferred buffer: y[%d] = %v", i, v)
+		}
+	}
+	be.Recycle(y)
+	if yb := y.(*Buf); yb.data != nil || yb.deferred {
+		t.Fatalf("recycled buffer: deferred %v, storage %v", yb.deferred, yb.data)
+	}
+	w := be.Alloc(8)
+	if &w.(*Buf).data[0] != given {
+		t.Errorf("Alloc did not take the recycled storage")
+	}
+	for i, v := range be.Data(w) {
+		if v != 0 {
+			t.Fatalf("Alloc of recycled storage: w[%d] = %v", i, v)
 		}
 	}
 	be.ReLU(x, y)
