@@ -62,6 +62,7 @@ func HSVSector(t *HueTables, sector uint8, f float32, s, v byte) (byte, byte, by
 // ShiftHue converts every RGB pixel of pix to HSV with t, moves its hue by
 // sh and converts back, in place: a pixel whose saturation is 0 (grey ones
 // included) becomes (m, m, m), the others HSVSector of their shifted hue.
+// t must hold PIL's values (HueTables), which the AVX2 form computes.
 func ShiftHue(pix []byte, t *HueTables, sh *HueShift) {
 	n, done := len(pix)/3, 0
 	switch rgbPath(n) {
