@@ -36,6 +36,7 @@ import (
 	"pertnas/formats/checkpoint"
 	"pertnas/loader"
 	"pertnas/nn"
+	"pertnas/nn/cpu/kern"
 	"pertnas/train/schedule"
 )
 
@@ -269,6 +270,7 @@ func (t *Trainer) save(epochs int, fp []byte, rows []Row) error {
 	}
 	st := &checkpoint.State{
 		Epoch: epochs, Step: t.step.Opt.Steps(), Config: fp, Metrics: metrics, LossScale: scale,
+		Kernels: string(kern.Current()),
 		RNG: checkpoint.RNGState{Seed: t.Config.Seed,
 			Scheme: "every stream of epoch e derives from (seed, e): loader order and augmentation, drop-path masks"},
 	}

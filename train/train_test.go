@@ -16,6 +16,7 @@ import (
 	"pertnas/loader"
 	"pertnas/nn"
 	"pertnas/nn/cpu"
+	"pertnas/nn/cpu/kern"
 	"pertnas/train/schedule"
 )
 
@@ -306,6 +307,33 @@ func TestScheduleAndChecks(t *testing.T) {
 	} {
 		if bad.check() == nil {
 			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// TestStateRecordsKernels checks that every checkpoint names the CPU kernel
+// path it was computed on (the stages refuse a resume on another path).
+func TestStateRecordsKernels(t *testing.T) {
+	fx := newFixture(t)
+	saved := kern.Current()
+	t.Cleanup(func() { kern.Use(saved) })
+	cfg := baseConfig()
+	cfg.Epochs = 1
+	for _, p := range kern.Supported() {
+		if err := kern.Use(p); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		tr := &Trainer{Model: newTiny(cpu.New(1), 1, 10), Train: fx.train, Test: fx.test, Config: cfg, Dir: dir}
+		if _, err := tr.Fit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st, err := checkpoint.ReadState(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Kernels != string(p) {
+			t.Fatalf("state saved on kernel path %s records %q", p, st.Kernels)
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"pertnas/formats/artifact"
-	"pertnas/nn/cpu/kern"
 )
 
 // StateFormat identifies the version of the training-state document.
@@ -45,8 +44,8 @@ type State struct {
 	// LossScale is the dynamic loss scaler's state (fp16 training only).
 	LossScale json.RawMessage `json:"loss_scale,omitempty"`
 	// Kernels is the CPU kernel path (kern.Path) of the process that saved
-	// the state: a resume on another path would not give the numbers of an
-	// uninterrupted run.
+	// the state, filled in by the caller: a resume on another path would not
+	// give the numbers of an uninterrupted run.
 	Kernels string `json:"kernels,omitempty"`
 }
 
@@ -68,10 +67,10 @@ type FileRef struct {
 // then dir/state.json LAST (each write atomic), then removes older epoch
 // files. A kill at any moment leaves dir/state.json pointing at a complete,
 // matching pair of files: the previous checkpoint until the new state is in
-// place, the new one after. st's Format, Model, Optimizer and Kernels are
-// filled in.
+// place, the new one after. st's Format, Model and Optimizer are filled in;
+// the rest (Kernels included) is written as given.
 func Save(dir string, st *State, model, optimizer []Tensor) error {
-	st.Format, st.Kernels = StateFormat, string(kern.Current())
+	st.Format = StateFormat
 	sub := filepath.Join(dir, "checkpoint")
 	var err error
 	if st.Model, err = writeHashed(dir, filepath.Join("checkpoint", fmt.Sprintf("model-e%05d.safetensors", st.Epoch)), model); err != nil {
