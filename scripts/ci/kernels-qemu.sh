@@ -6,9 +6,9 @@
 # QEMU any AVX-512 instruction would stop the program (SIGILL), and auto must
 # pick avx2; both runs must write the same model.safetensors bytes and
 # record avx2 in result.json. Then the image kernels (loader/imgkern): their
-# tests, which compare every path the CPU runs with the Go forms, run under
-# QEMU, where the paths must be purego and avx2 (PERTNAS_IMGKERN=avx512 must
-# be refused). Installs Debian's qemu-user when missing and
+# tests, which compare every path the CPU runs with the Go forms, and the
+# loader's tests against PIL's pixels run under QEMU, where the paths must
+# be purego and avx2 (PERTNAS_IMGKERN=avx512 must be refused). Installs Debian's qemu-user when missing and
 # this runs as root with apt; skips with a message on a CPU without AVX2,
 # off amd64, or when QEMU cannot be had. Run from the repository root; about
 # 1-4 minutes (the QEMU run is emulated; more with the install).
@@ -36,6 +36,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CGO_ENABLED=0 go build -o "$tmp/bin/" ./stages/train-eval ./stages/convert-cifar
 CGO_ENABLED=0 go test -c -o "$tmp/bin/imgkern.test" ./loader/imgkern
+CGO_ENABLED=0 go test -c -o "$tmp/bin/loader.test" ./loader
 "$tmp/bin/convert-cifar" synth --out "$tmp/synth.tar.gz" --train 64 --test 32 2>/dev/null
 "$tmp/bin/convert-cifar" convert --src "$tmp/synth.tar.gz" --out "$tmp/data" 2>/dev/null
 run() { # run OUT KERNELS [WRAPPER...]: train-eval into $tmp/OUT, run by WRAPPER if any
@@ -82,4 +83,16 @@ if PERTNAS_IMGKERN=avx512 qemu-x86_64 -cpu max "$tmp/bin/imgkern.test" -test.run
 	echo "kernels-qemu.sh: FAIL: PERTNAS_IMGKERN=avx512 was accepted on a CPU without AVX-512 (QEMU)"
 	exit 1
 fi
-echo "kernels-qemu.sh: ok: loader/imgkern's avx2 kernels equal the Go forms on a CPU without AVX-512 (QEMU)"
+# The loader's resize and jitter on every path against PIL's pixels (the
+# committed fixtures) and the per-pixel reference, run in loader/ for its
+# testdata.
+if ! (cd loader && qemu-x86_64 -cpu max "$tmp/bin/loader.test" -test.run 'TestColorJitterMatchesPIL|TestBilinearMatchesPIL|TestJitterMatchesReference' -test.v) >"$tmp/loader.log" 2>&1; then
+	cat "$tmp/loader.log"
+	echo "kernels-qemu.sh: FAIL: the loader's PIL tests under QEMU (a CPU without AVX-512)"
+	exit 1
+fi
+if ! grep -q -- '--- PASS: TestColorJitterMatchesPIL/avx2' "$tmp/loader.log"; then
+	echo "kernels-qemu.sh: FAIL: the loader's PIL tests under QEMU did not run the avx2 path"
+	exit 1
+fi
+echo "kernels-qemu.sh: ok: loader/imgkern's avx2 kernels equal the Go forms and PIL's pixels on a CPU without AVX-512 (QEMU)"
