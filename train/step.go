@@ -41,6 +41,15 @@ type Outcome struct {
 	Top1, Top5 int
 }
 
+// begin resets the graph for a training (recording) or inference pass and
+// feeds it b's images; it returns the graph, the input and b's labels.
+func (s *Step) begin(b *loader.Batch, training bool) (*nn.Graph, *nn.Tensor, []int32) {
+	g := s.Graph
+	g.Reset()
+	g.Training, g.NoGrad = training, !training
+	return g, g.FromHost(b.Images[:b.N*3*b.H*b.W], b.N, 3, b.H, b.W), b.Labels[:b.N]
+}
+
 // Train runs one training step on b: the forward pass in training mode, the
 // cross-entropy with LabelSmoothing plus AuxWeight times that of the
 // auxiliary logits, the backward pass (scaled by Scaler), gradient clipping
@@ -50,11 +59,7 @@ type Outcome struct {
 // (epoch, step) and no parameter changes. Outcome.Loss is the training loss,
 // the counts are of the training-mode logits.
 func (s *Step) Train(b *loader.Batch, f Forward, epoch, step int) (Outcome, error) {
-	g := s.Graph
-	g.Reset()
-	g.Training, g.NoGrad = true, false
-	x := g.FromHost(b.Images[:b.N*3*b.H*b.W], b.N, 3, b.H, b.W)
-	labels := b.Labels[:b.N]
+	g, x, labels := s.begin(b, true)
 	logits, aux := f(g, x)
 	loss := g.CrossEntropy(logits, labels, s.LabelSmoothing)
 	if aux != nil && s.AuxWeight > 0 {
@@ -85,11 +90,7 @@ func (s *Step) Train(b *loader.Batch, f Forward, epoch, step int) (Outcome, erro
 // statistics): the plain cross-entropy and the counts. It changes no state
 // but the graph's.
 func (s *Step) Eval(b *loader.Batch, f Forward) Outcome {
-	g := s.Graph
-	g.Reset()
-	g.Training, g.NoGrad = false, true
-	x := g.FromHost(b.Images[:b.N*3*b.H*b.W], b.N, 3, b.H, b.W)
-	labels := b.Labels[:b.N]
+	g, x, labels := s.begin(b, false)
 	logits, _ := f(g, x)
 	out := Outcome{Loss: float64(g.CrossEntropy(logits, labels, 0).Item())}
 	out.Top1, out.Top5 = Correct(logits.Host(), labels)
