@@ -104,6 +104,9 @@ func (be *Backend) SetEager(eager bool) { be.eager = eager }
 // Alloc returns a zeroed buffer of n elements (with spare storage when
 // there is some).
 func (be *Backend) Alloc(n int) nn.Buffer {
+	if len(be.spare[n]) == 0 {
+		return &Buf{n: n, data: make([]float32, n)}
+	}
 	d := be.storage(n)
 	clear(d)
 	return &Buf{n: n, data: d}
