@@ -53,9 +53,9 @@ type BNDesc struct {
 // Download, sees the values; writing the buffer as an output replaces
 // them. In exchange the caller must not write a buffer (as an output, by
 // Upload, or in place: SGDStep's weights) while an output computed from it
-// may still be read. nn.Graph writes each buffer once per step and reads
-// every activation before the parameters change, so it never needs to
-// know; the graph is the same whatever the backend.
+// may still be read (nor recycle it: see Recycler). nn.Graph writes each
+// buffer once per step and reads every activation before the parameters
+// change, so it makes the same calls whatever the backend defers.
 type Backend interface {
 	Name() string // "cpu", "cuda:0"
 
