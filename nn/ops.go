@@ -266,25 +266,3 @@ func (g *Graph) CrossEntropy(logits *Tensor, labels []int32, smoothing float32) 
 	}
 	return loss
 }
-
-// Argmax returns, for each row of logits [N, classes], the index of its
-// largest value (the first one on ties).
-func Argmax(logits *Tensor) []int {
-	if logits.nd != 2 {
-		panic(fmt.Sprintf("nn: Argmax of %v", logits.Shape()))
-	}
-	n, k := logits.shape[0], logits.shape[1]
-	h := logits.Host()
-	out := make([]int, n)
-	for i := range out {
-		row := h[i*k : (i+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		out[i] = best
-	}
-	return out
-}

@@ -133,7 +133,7 @@ func (s *Step) Evaluate(ctx context.Context, l *loader.Loader, f Forward) (Eval,
 // (top1) and among the first five (top5). The rule, the one of every
 // accuracy the project reports: a label's rank is the number of logits
 // above it plus the number of equal ones at lower indices, so top-1 means
-// "the first maximum is at the label" (nn.Argmax's choice); a row holding a
+// "the first maximum is at the label"; a row holding a
 // NaN logit anywhere counts for neither (its ranking is undefined).
 func Correct(logits []float32, labels []int32) (top1, top5 int) {
 	n := len(labels)
