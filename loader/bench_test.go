@@ -12,6 +12,8 @@ import (
 
 	"pertnas/convert/imagenet"
 	"pertnas/formats/beton"
+	"pertnas/loader/imgkern"
+	"pertnas/loader/turbojpeg"
 )
 
 // BenchmarkCIFARTrain measures the training pipeline on CIFAR-sized raw
@@ -268,6 +270,10 @@ func BenchmarkImageNetBeton(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	decoder := "pure Go (image/jpeg)"
+	if turbojpeg.Load() == nil {
+		decoder = "libjpeg-turbo " + turbojpeg.Path()
+	}
 	for _, c := range []struct {
 		name string
 		cfg  Config
@@ -277,6 +283,7 @@ func BenchmarkImageNetBeton(b *testing.B) {
 		{"eval", Config{Order: Sequential, Crop: ImageNetTestCrop(224, 256)}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			b.Logf("decoder: %s; image kernels: %s", decoder, imgkern.Current())
 			cfg := c.cfg
 			cfg.BatchSize, cfg.DropLast, cfg.Mean, cfg.Std = 32, true, ImageNetMean, ImageNetStd
 			l, err := New(src, cfg)

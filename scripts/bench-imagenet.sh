@@ -102,6 +102,11 @@ else
 	echo "ffcv is not importable by $python: ours alone (see the header of this script to build FFCV)"
 fi
 
+# What ours runs on: the JPEG decoder and the image kernels' path
+# (PERTNAS_IMGKERN pins it; this script's runs inherit the environment).
+PERTNAS_BENCH_BETON=$beton "$work/loader.test" -test.run '^$' -test.bench 'ImageNetBeton/eval' \
+	-test.benchtime 32x -test.cpu 1 2>&1 | sed -n 's/^ *bench_test.go:[0-9]*: /ours: /p' | head -1
+
 # 3. Interleaved runs. results: "side threads pipeline img/s img/cpu-s" lines.
 results=$work/results.txt
 : >"$results"
