@@ -589,7 +589,7 @@ func TestHueTablesExhaustive(t *testing.T) {
 // The per-pixel forms of the jitter operations, as PIL computes them.
 func refBrightness(pix []byte, f float64) {
 	for i, v := range pix {
-		pix[i] = blend(0, v, float32(f))
+		pix[i] = imgkern.Blend(0, v, float32(f))
 	}
 }
 
@@ -600,7 +600,7 @@ func refContrast(pix []byte, f float64) {
 	}
 	mean := byte(int(float64(sum)/float64(len(pix)/3) + 0.5))
 	for i, v := range pix {
-		pix[i] = blend(mean, v, float32(f))
+		pix[i] = imgkern.Blend(mean, v, float32(f))
 	}
 }
 
@@ -608,7 +608,7 @@ func refSaturation(pix []byte, f float64) {
 	for p := 0; p+2 < len(pix); p += 3 {
 		l := imgkern.Luma(pix[p], pix[p+1], pix[p+2])
 		for c := range 3 {
-			pix[p+c] = blend(l, pix[p+c], float32(f))
+			pix[p+c] = imgkern.Blend(l, pix[p+c], float32(f))
 		}
 	}
 }

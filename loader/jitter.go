@@ -80,46 +80,21 @@ func (d *jitterDraws) apply(pix []byte) {
 	}
 }
 
-// blend is PIL's ImagingBlend of one byte: in1 + alpha*(in2-in1) in float32,
-// truncated, clipped when alpha is outside [0, 1].
-func blend(in1, in2 byte, alpha float32) byte {
-	v := float32(float32(in1) + float32(alpha*float32(int(in2)-int(in1))))
-	if alpha >= 0 && alpha <= 1 {
-		return byte(v)
-	}
-	if v <= 0 {
-		return 0
-	}
-	if v >= 255 {
-		return 255
-	}
-	return byte(v)
-}
-
 // The four operations below give PIL's bytes (the reference is PIL's
-// arithmetic, spelled out in blend, imgkern.Luma, rgbToHSV and hsvToRGB)
-// but avoid repeating work per pixel: brightness and contrast map each byte
-// through a 256-entry table of blend's results (contrast's mean from
-// imgkern.LumaSum), saturation is imgkern.Saturate, and hue is
-// imgkern.ShiftHue, which looks up the hue and saturation of a colour in
-// tables built once from rgbToHSV and converts back with per-image tables
-// of the shifted hues' sectors (checked over every input in the tests).
-
-// blendTable returns the table of blend(in1, v, alpha) for every byte v.
-func blendTable(t *[256]byte, in1 byte, alpha float32) {
-	for v := range 256 {
-		t[v] = blend(in1, byte(v), alpha)
-	}
-}
+// arithmetic, spelled out in imgkern.Blend, imgkern.Luma, rgbToHSV and
+// hsvToRGB) but avoid repeating work per pixel: brightness and contrast are
+// imgkern.BlendBytes (contrast's mean from imgkern.LumaSum), saturation is
+// imgkern.Saturate, and hue is imgkern.ShiftHue, which looks up the hue and
+// saturation of a colour in tables built once from rgbToHSV and converts
+// back with per-image tables of the shifted hues' sectors (checked over
+// every input in the tests).
 
 func adjustBrightness(pix []byte, f float64) {
 	a := float32(f)
 	if a == 1 {
 		return
 	}
-	var t [256]byte
-	blendTable(&t, 0, a)
-	imgkern.MapBytes(pix, &t)
+	imgkern.BlendBytes(pix, 0, a)
 }
 
 func adjustContrast(pix []byte, f float64) {
@@ -129,13 +104,11 @@ func adjustContrast(pix []byte, f float64) {
 	if a == 1 {
 		return
 	}
-	var t [256]byte
-	blendTable(&t, mean, a)
-	imgkern.MapBytes(pix, &t)
+	imgkern.BlendBytes(pix, mean, a)
 }
 
-// adjustSaturation is blend(luma, v, f) on every channel v of a pixel; for
-// f in [0, 1] blend's result lies in [0, 255] unclipped, so the clipped
+// adjustSaturation is imgkern.Blend(luma, v, f) on every channel v of a
+// pixel; for f in [0, 1] the blend's result lies in [0, 255] unclipped, so the clipped
 // form of imgkern.Saturate gives the same bytes for every factor.
 func adjustSaturation(pix []byte, f float64) {
 	a := float32(f)

@@ -1,7 +1,7 @@
 // Package imgkern holds the image kernels of the ImageNet input pipeline
 // that run in assembly where the CPU allows: PIL's fixed-point bilinear
 // resampling (HorizRGB, the horizontal pass on RGB rows; Taps, the vertical
-// one) and its colour jitter (MapBytes for brightness and contrast, LumaSum
+// one) and its colour jitter (BlendBytes for brightness and contrast, LumaSum
 // for contrast's mean, Saturate, ShiftHue).
 //
 // Every kernel has a Go form, the reference; its AVX2 and AVX-512 forms
@@ -281,16 +281,54 @@ func saturateGo(pix []byte, a float32) {
 	}
 }
 
-// MapBytes replaces every byte v of pix by table[v].
-func MapBytes(pix []byte, table *[256]byte) {
+// Blend is PIL's ImageChops blend of two bytes, in1 + alpha*(in2 - in1)
+// in float32 (the product rounded first, no fused multiply-add), truncated
+// to a byte; for alpha outside [0, 1] the result is clipped to [0, 255]
+// first (inside it needs no clipping). alpha must be finite.
+func Blend(in1, in2 byte, alpha float32) byte {
+	v := float32(float32(in1) + float32(alpha*float32(int(in2)-int(in1))))
+	if alpha >= 0 && alpha <= 1 {
+		return byte(v)
+	}
+	if v <= 0 {
+		return 0
+	}
+	if v >= 255 {
+		return 255
+	}
+	return byte(v)
+}
+
+// BlendBytes replaces every byte v of pix by Blend(in1, v, alpha), PIL's
+// brightness (in1 0) and contrast (in1 the mean grey) on any channels.
+// alpha must be finite. The AVX2 form does the blend's arithmetic on 32
+// bytes at a time (clipping for every alpha: inside [0, 1] the result lies
+// between in1 and v, so the clip changes nothing); the others map the bytes
+// through a table of Blend's 256 results (AVX-512 VBMI looks up 64 bytes
+// with two VPERMI2B).
+func BlendBytes(pix []byte, in1 byte, alpha float32) {
+	if (path == AVX2 || path == AVX512 && !hasVBMI) && len(pix) >= 32 {
+		done := len(pix) &^ 31
+		blendAVX2(&pix[0], done, float32(in1), alpha)
+		for i, v := range pix[done:] {
+			pix[done+i] = Blend(in1, v, alpha)
+		}
+		return
+	}
+	var t [256]byte
+	for v := range t {
+		t[v] = Blend(in1, byte(v), alpha)
+	}
+	mapBytes(pix, &t)
+}
+
+// mapBytes replaces every byte v of pix by table[v], with AVX-512 VBMI
+// where the path allows.
+func mapBytes(pix []byte, table *[256]byte) {
 	done := 0
-	switch {
-	case path == AVX512 && hasVBMI && len(pix) >= 64:
+	if path == AVX512 && hasVBMI && len(pix) >= 64 {
 		done = len(pix) &^ 63
 		mapBytesAVX512(&pix[0], done, table)
-	case path != PureGo && len(pix) >= 32:
-		done = len(pix) &^ 31
-		mapBytesAVX2(&pix[0], done, table)
 	}
 	for i, v := range pix[done:] {
 		pix[done+i] = table[v]

@@ -52,7 +52,7 @@ func lumaSumAVX512(pix *byte, n int) uint64
 //go:noescape
 func shiftHueAVX512(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
 
-// mapBytesAVX512 is MapBytes for n bytes, n a multiple of 64.
+// mapBytesAVX512 is mapBytes for n bytes, n a multiple of 64.
 //
 //go:noescape
 func mapBytesAVX512(pix *byte, n int, table *[256]byte)
@@ -72,7 +72,8 @@ func lumaSumAVX2(pix *byte, n int) uint64
 //go:noescape
 func shiftHueAVX2(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]uint32)
 
-// mapBytesAVX2 is MapBytes for n bytes, n a multiple of 32.
+// blendAVX2 is BlendBytes for n bytes, n a multiple of 32, in1 given as a
+// float32 (imgkern_avx2_amd64.s).
 //
 //go:noescape
-func mapBytesAVX2(pix *byte, n int, table *[256]byte)
+func blendAVX2(pix *byte, n int, in1, alpha float32)

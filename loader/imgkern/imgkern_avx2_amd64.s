@@ -515,57 +515,65 @@ doneu2:
 	VZEROUPPER
 	RET
 
-// MAPNIB looks up the bytes of Y0 that lie in [16K, 16K+15] in the K-th 16
-// bytes of the table (AX) and ORs the result into Y1: Y2 = Y0 - 16K (kept
-// in Y2 across steps), saturated + 0x70 clears bit 7 only for those bytes,
-// and VPSHUFB gives zero where bit 7 is set.
-#define MAPNIB(K) \
-	VPADDUSB       Y14, Y2, Y3 \
-	VBROADCASTI128 (16*K)(AX), Y4 \
-	VPSHUFB        Y3, Y4, Y3 \
-	VPOR           Y3, Y1, Y1 \
-	VPSUBB         Y13, Y2, Y2
+// blendPerm orders the dwords of blendAVX2's packed bytes: the packs leave
+// 4-byte groups 0, 2, 4, 6 of the 32 in the low lane and 1, 3, 5, 7 in the
+// high one.
+DATA blendPerm<>+0(SB)/4, $0
+DATA blendPerm<>+4(SB)/4, $4
+DATA blendPerm<>+8(SB)/4, $1
+DATA blendPerm<>+12(SB)/4, $5
+DATA blendPerm<>+16(SB)/4, $2
+DATA blendPerm<>+20(SB)/4, $6
+DATA blendPerm<>+24(SB)/4, $3
+DATA blendPerm<>+28(SB)/4, $7
+GLOBL blendPerm<>(SB), RODATA|NOPTR, $32
 
-// func mapBytesAVX2(pix *byte, n int, table *[256]byte)
-// pix[i] = table[pix[i]] for n bytes (n a multiple of 32): sixteen VPSHUFB
-// lookups, one per 16 entries of the table.
-TEXT ·mapBytesAVX2(SB), NOSPLIT, $0-24
+// BLEND8 blends 8 bytes widened to dwords in R: float32 in1 + rounded
+// alpha*(v - in1) (multiply then add, as Blend: no FMA), at most 255 and
+// truncated to an int32. The unsigned saturating packs then give 0 for the
+// negatives, as Blend's clip does (the minimum keeps sums of 2^31 and up
+// from converting to the negative "integer indefinite").
+#define BLEND8(R) \
+	VCVTDQ2PS  R, R \
+	VSUBPS     Y14, R, R \
+	VMULPS     Y13, R, R \
+	VADDPS     Y14, R, R \
+	VMINPS     Y11, R, R \
+	VCVTTPS2DQ R, R
+
+// func blendAVX2(pix *byte, n int, in1, alpha float32)
+// pix[i] = Blend(in1, pix[i], alpha) for n bytes (n a multiple of 32),
+// in1 passed as a float32.
+TEXT ·blendAVX2(SB), NOSPLIT, $0-24
 	MOVQ         pix+0(FP), DI
 	MOVQ         n+8(FP), CX
-	MOVQ         table+16(FP), AX
-	MOVL         $0x70707070, BX
-	MOVQ         BX, X14
-	VPBROADCASTD X14, Y14
-	MOVL         $0x10101010, BX
-	MOVQ         BX, X13
-	VPBROADCASTD X13, Y13
+	VBROADCASTSS in1+16(FP), Y14
+	VBROADCASTSS alpha+20(FP), Y13
+	MOVL         $0x437f0000, BX // 255.0
+	MOVQ         BX, X11
+	VBROADCASTSS X11, Y11
+	VMOVDQU      blendPerm<>(SB), Y10
 	SHRQ         $5, CX
-	JZ           donem2
+	JZ           doneb2
 
-bytesm2:
-	VMOVDQU (DI), Y2
-	VPXOR   Y1, Y1, Y1
-	MAPNIB(0)
-	MAPNIB(1)
-	MAPNIB(2)
-	MAPNIB(3)
-	MAPNIB(4)
-	MAPNIB(5)
-	MAPNIB(6)
-	MAPNIB(7)
-	MAPNIB(8)
-	MAPNIB(9)
-	MAPNIB(10)
-	MAPNIB(11)
-	MAPNIB(12)
-	MAPNIB(13)
-	MAPNIB(14)
-	MAPNIB(15)
-	VMOVDQU Y1, (DI)
-	ADDQ    $32, DI
-	DECQ    CX
-	JNZ     bytesm2
+bytesb2:
+	VPMOVZXBD (DI), Y0
+	VPMOVZXBD 8(DI), Y1
+	VPMOVZXBD 16(DI), Y2
+	VPMOVZXBD 24(DI), Y3
+	BLEND8(Y0)
+	BLEND8(Y1)
+	BLEND8(Y2)
+	BLEND8(Y3)
+	VPACKUSDW Y1, Y0, Y0
+	VPACKUSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y0, Y0
+	VPERMD    Y0, Y10, Y0
+	VMOVDQU   Y0, (DI)
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       bytesb2
 
-donem2:
+doneb2:
 	VZEROUPPER
 	RET

@@ -33,4 +33,4 @@ func shiftHueAVX2(pix *byte, n int, t *HueTables, sh *HueShift, shifts *[3][16]u
 	panic("imgkern: no AVX2 here")
 }
 
-func mapBytesAVX2(pix *byte, n int, table *[256]byte) { panic("imgkern: no AVX2 here") }
+func blendAVX2(pix *byte, n int, in1, alpha float32) { panic("imgkern: no AVX2 here") }

@@ -366,7 +366,48 @@ func firstDiff(a, b []byte) int {
 	return -1
 }
 
-// TestMapBytesPaths checks MapBytes on every path against table lookups.
+// TestBlendBytesPaths checks BlendBytes on every path against Blend for
+// every byte value, several in1 and a spread of alphas: ColorJitter's
+// factors (uniform in [0.6, 1.4)), the ends of [0, 1] and their float32
+// neighbours, and extrapolations far enough to clip, also past int32's
+// range. The image holds every
+// byte twice in the kernels' 32-byte blocks and a tail the Go form does.
+func TestBlendBytesPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	defer Use(Current())
+	alphas := []float32{0, 1, 0.6, 1.4, 0.5, 0.99999994, 1.0000001, 1e-7, -1e-7,
+		-0.5, -3, 2, 3.7, 255, -255, 1e6, 1e8, -1e8, 1e30, -1e30}
+	for range 64 {
+		alphas = append(alphas, 0.6+0.8*rng.Float32())
+	}
+	img := make([]byte, 2*256+31)
+	for v := range 256 {
+		img[v], img[511-v] = byte(v), byte(v)
+	}
+	for i := 512; i < len(img); i++ {
+		img[i] = byte(rng.IntN(256))
+	}
+	for _, in1 := range []byte{0, 1, 77, 127, 128, 200, 254, 255} {
+		for _, a := range alphas {
+			want := make([]byte, len(img))
+			for i, v := range img {
+				want[i] = Blend(in1, v, a)
+			}
+			for _, p := range Supported() {
+				if _, err := Use(p); err != nil {
+					t.Fatal(err)
+				}
+				got := bytes.Clone(img)
+				BlendBytes(got, in1, a)
+				if i := firstDiff(got, want); i >= 0 {
+					t.Fatalf("%s in1 %d alpha %v: byte %d (%d): %d, want %d", p, in1, a, i, img[i], got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestMapBytesPaths checks mapBytes on every path against table lookups.
 func TestMapBytesPaths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	defer Use(Current())
@@ -388,7 +429,7 @@ func TestMapBytesPaths(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := bytes.Clone(img)
-			MapBytes(got, &table)
+			mapBytes(got, &table)
 			if i := firstDiff(got, want); i >= 0 {
 				t.Fatalf("%s trial %d: byte %d of %d: %d, want %d", p, trial, i, len(img), got[i], want[i])
 			}
@@ -484,15 +525,11 @@ func BenchmarkKernels(b *testing.B) {
 	tb := pilHueTables()
 	hs := new(HueShift)
 	pilHueShift(hs, 51)
-	var table [256]byte
-	for i := range table {
-		table[i] = byte(min(i*5/4, 255))
-	}
 	kernels := []struct {
 		name string
 		run  func(img []byte)
 	}{
-		{"mapbytes", func(img []byte) { MapBytes(img, &table) }},
+		{"blend", func(img []byte) { BlendBytes(img, 0, 1.25) }},
 		{"lumasum", func(img []byte) { LumaSum(img) }},
 		{"saturate", func(img []byte) { Saturate(img, 0.7) }},
 		{"hue", func(img []byte) { ShiftHue(img, tb, hs) }},
