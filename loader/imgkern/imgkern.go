@@ -310,8 +310,9 @@ func BlendBytes(pix []byte, in1 byte, alpha float32) {
 	if (path == AVX2 || path == AVX512 && !hasVBMI) && len(pix) >= 32 {
 		done := len(pix) &^ 31
 		blendAVX2(&pix[0], done, float32(in1), alpha)
-		for i, v := range pix[done:] {
-			pix[done+i] = Blend(in1, v, alpha)
+		rest := pix[done:]
+		for i, v := range rest {
+			rest[i] = Blend(in1, v, alpha)
 		}
 		return
 	}
@@ -330,7 +331,8 @@ func mapBytes(pix []byte, table *[256]byte) {
 		done = len(pix) &^ 63
 		mapBytesAVX512(&pix[0], done, table)
 	}
-	for i, v := range pix[done:] {
-		pix[done+i] = table[v]
+	rest := pix[done:]
+	for i, v := range rest {
+		rest[i] = table[v]
 	}
 }
