@@ -515,64 +515,62 @@ doneu2:
 	VZEROUPPER
 	RET
 
-// blendPerm orders the dwords of blendAVX2's packed bytes: the packs leave
-// 4-byte groups 0, 2, 4, 6 of the 32 in the low lane and 1, 3, 5, 7 in the
-// high one.
-DATA blendPerm<>+0(SB)/4, $0
-DATA blendPerm<>+4(SB)/4, $4
-DATA blendPerm<>+8(SB)/4, $1
-DATA blendPerm<>+12(SB)/4, $5
-DATA blendPerm<>+16(SB)/4, $2
-DATA blendPerm<>+20(SB)/4, $6
-DATA blendPerm<>+24(SB)/4, $3
-DATA blendPerm<>+28(SB)/4, $7
-GLOBL blendPerm<>(SB), RODATA|NOPTR, $32
-
-// BLEND8 blends 8 bytes widened to dwords in R: float32 in1 + rounded
-// alpha*(v - in1) (multiply then add, as Blend: no FMA), at most 255 and
-// truncated to an int32. The unsigned saturating packs then give 0 for the
-// negatives, as Blend's clip does (the minimum keeps sums of 2^31 and up
-// from converting to the negative "integer indefinite").
+// BLEND8 blends 8 bytes in R, each the float32 2^23 + v (Y14 holds 2^23 +
+// in1, Y12 in1): in1 + rounded alpha*(v - in1) (multiply then add, as
+// Blend: no FMA), at most 255 and truncated to an int32. The unsigned
+// saturating packs then give 0 for the negatives, as Blend's clip does (the
+// minimum keeps sums of 2^31 and up from converting to the negative
+// "integer indefinite").
 #define BLEND8(R) \
-	VCVTDQ2PS  R, R \
 	VSUBPS     Y14, R, R \
 	VMULPS     Y13, R, R \
-	VADDPS     Y14, R, R \
+	VADDPS     Y12, R, R \
 	VMINPS     Y11, R, R \
 	VCVTTPS2DQ R, R
 
 // func blendAVX2(pix *byte, n int, in1, alpha float32)
 // pix[i] = Blend(in1, pix[i], alpha) for n bytes (n a multiple of 32),
-// in1 passed as a float32.
+// in1 passed as a float32. Unpacking the bytes with zero bytes and then
+// with the words 0x4b00 makes the float32s 2^23 + v; the packs undo the
+// unpacks' order.
 TEXT ·blendAVX2(SB), NOSPLIT, $0-24
 	MOVQ         pix+0(FP), DI
 	MOVQ         n+8(FP), CX
-	VBROADCASTSS in1+16(FP), Y14
+	VBROADCASTSS in1+16(FP), Y12
 	VBROADCASTSS alpha+20(FP), Y13
+	MOVL         $0x4b000000, BX // 2^23
+	MOVQ         BX, X14
+	VBROADCASTSS X14, Y14
+	VADDPS       Y12, Y14, Y14
 	MOVL         $0x437f0000, BX // 255.0
 	MOVQ         BX, X11
 	VBROADCASTSS X11, Y11
-	VMOVDQU      blendPerm<>(SB), Y10
+	MOVL         $0x4b004b00, BX
+	MOVQ         BX, X10
+	VPBROADCASTD X10, Y10
+	VPXOR        Y9, Y9, Y9
 	SHRQ         $5, CX
 	JZ           doneb2
 
 bytesb2:
-	VPMOVZXBD (DI), Y0
-	VPMOVZXBD 8(DI), Y1
-	VPMOVZXBD 16(DI), Y2
-	VPMOVZXBD 24(DI), Y3
+	VMOVDQU    (DI), Y0
+	VPUNPCKHBW Y9, Y0, Y2
+	VPUNPCKLBW Y9, Y0, Y0
+	VPUNPCKHWD Y10, Y2, Y3
+	VPUNPCKLWD Y10, Y2, Y2
+	VPUNPCKHWD Y10, Y0, Y1
+	VPUNPCKLWD Y10, Y0, Y0
 	BLEND8(Y0)
 	BLEND8(Y1)
 	BLEND8(Y2)
 	BLEND8(Y3)
-	VPACKUSDW Y1, Y0, Y0
-	VPACKUSDW Y3, Y2, Y2
-	VPACKUSWB Y2, Y0, Y0
-	VPERMD    Y0, Y10, Y0
-	VMOVDQU   Y0, (DI)
-	ADDQ      $32, DI
-	DECQ      CX
-	JNZ       bytesb2
+	VPACKUSDW  Y1, Y0, Y0
+	VPACKUSDW  Y3, Y2, Y2
+	VPACKUSWB  Y2, Y0, Y0
+	VMOVDQU    Y0, (DI)
+	ADDQ       $32, DI
+	DECQ       CX
+	JNZ        bytesb2
 
 doneb2:
 	VZEROUPPER
