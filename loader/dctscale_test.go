@@ -39,17 +39,8 @@ func TestJPEGDCTScale(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var out [2][]float32
 			for k, on := range []bool{false, true} {
-				l, err := New(src, Config{BatchSize: src.NumSamples(), Order: Sequential, Seed: 7, Crop: c.crop,
+				out[k] = firstImages(t, src, Config{BatchSize: src.NumSamples(), Order: Sequential, Seed: 7, Crop: c.crop,
 					Std: [3]float32{1, 1, 1}, JPEGDCTScale: on})
-				if err != nil {
-					t.Fatal(err)
-				}
-				it := l.Epoch(0)
-				if !it.Next() {
-					t.Fatal(it.Err())
-				}
-				out[k] = append([]float32(nil), it.Batch().Images...)
-				it.Close()
 			}
 			crop, _ := c.crop.normalized()
 			size := 3 * crop.Size * crop.Size
@@ -116,16 +107,7 @@ func TestJPEGDCTScaleGo(t *testing.T) {
 	src := imagenetSized(t, 4)
 	var out [2][]float32
 	for k, on := range []bool{false, true} {
-		l, err := New(src, Config{BatchSize: 4, Order: Sequential, Crop: ImageNetTrainCrop(64), JPEGDCTScale: on})
-		if err != nil {
-			t.Fatal(err)
-		}
-		it := l.Epoch(0)
-		if !it.Next() {
-			t.Fatal(it.Err())
-		}
-		out[k] = append([]float32(nil), it.Batch().Images...)
-		it.Close()
+		out[k] = firstImages(t, src, Config{BatchSize: 4, Order: Sequential, Crop: ImageNetTrainCrop(64), JPEGDCTScale: on})
 	}
 	if !slices.Equal(out[0], out[1]) {
 		t.Error("the Go decoder's images change with JPEGDCTScale")
@@ -133,4 +115,20 @@ func TestJPEGDCTScaleGo(t *testing.T) {
 	if _, err := New(src, Config{BatchSize: 4, JPEGDCTScale: true}); err == nil {
 		t.Error("JPEGDCTScale without a crop accepted")
 	}
+}
+
+// firstImages returns a copy of the images of epoch 0's first batch of a
+// loader over src with cfg.
+func firstImages(t *testing.T, src Source, cfg Config) []float32 {
+	t.Helper()
+	l, err := New(src, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := l.Epoch(0)
+	defer it.Close()
+	if !it.Next() {
+		t.Fatal(it.Err())
+	}
+	return append([]float32(nil), it.Batch().Images...)
 }

@@ -84,10 +84,10 @@ func search(t *testing.T, dir string, cfg pertnas.Config, b pertnas.Builder, can
 	return res, vals
 }
 
-// TestSearchEndToEnd runs the PertNAS algorithm with this Builder: members
-// in parallel, then the selection; the valuations must be real
-// measurements and the result a valid genotype.
-func TestSearchEndToEnd(t *testing.T) {
+// openTiny opens tinySearch's Builder over a small generated dataset (120
+// training and 16 test images of 8x8), closed at the end of the test.
+func openTiny(t *testing.T) (pertnas.Config, pertnas.Builder) {
+	t.Helper()
 	data := t.TempDir()
 	writeDataset(t, data, 120, 16, 8, 5)
 	cfg := tinySearch()
@@ -95,7 +95,15 @@ func TestSearchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.(*Builder).Close()
+	t.Cleanup(func() { b.(*Builder).Close() })
+	return cfg, b
+}
+
+// TestSearchEndToEnd runs the PertNAS algorithm with this Builder: members
+// in parallel, then the selection; the valuations must be real
+// measurements and the result a valid genotype.
+func TestSearchEndToEnd(t *testing.T) {
+	cfg, b := openTiny(t)
 	dir := t.TempDir()
 	res, vals := search(t, dir, cfg, b, 0)
 
@@ -162,14 +170,7 @@ func (n nanLRNet) TrainEpoch(ctx context.Context, dataSeed uint64, _ float64, ti
 // a search that trains on with NaN weights; the rerun resumes from the saved
 // state and stops at the same place.
 func TestSearchDivergence(t *testing.T) {
-	data := t.TempDir()
-	writeDataset(t, data, 120, 16, 8, 5)
-	cfg := tinySearch()
-	b, err := Open(cfg, pertnas.Env{Data: data, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.(*Builder).Close()
+	cfg, b := openTiny(t)
 	dir := t.TempDir()
 	var msgs []string
 	for range 2 {
