@@ -211,10 +211,13 @@ func testElementwise(p *pair) {
 	p.g.ReLU(x.g, y.g)
 	p.c.ReLU(x.c, y.c)
 	p.check("ReLU", y)
-	dy, dx := p.randn(n), p.randn(n)
-	p.g.ReLUBackward(y.g, dy.g, dx.g, true)
-	p.c.ReLUBackward(y.c, dy.c, dx.c, true)
-	p.check("ReLUBackward (accumulating)", dx)
+	dy := p.randn(n)
+	for _, acc := range []bool{true, false} {
+		dx := p.randn(n) // added to, or overwritten
+		p.g.ReLUBackward(y.g, dy.g, dx.g, acc)
+		p.c.ReLUBackward(y.c, dy.c, dx.c, acc)
+		p.check(fmt.Sprintf("ReLUBackward accumulate=%v", acc), dx)
+	}
 	if a := p.g.Alloc(33); true {
 		h := make([]float32, 33)
 		h[5] = 1
@@ -265,10 +268,13 @@ func testConv(p *pair) {
 		p.c.Conv2DForward(d, x.c, w.c, y.c)
 		p.check("Conv2DForward "+name, y)
 		dy := p.randn(y.c.Len())
-		dx, dw := p.randn(x.c.Len()), p.randn(w.c.Len()) // accumulated into
-		p.g.Conv2DBackwardData(d, dy.g, w.g, dx.g, true)
-		p.c.Conv2DBackwardData(d, dy.c, w.c, dx.c, true)
-		p.check("Conv2DBackwardData "+name, dx)
+		for _, acc := range []bool{true, false} {
+			dx := p.randn(x.c.Len()) // added to, or overwritten
+			p.g.Conv2DBackwardData(d, dy.g, w.g, dx.g, acc)
+			p.c.Conv2DBackwardData(d, dy.c, w.c, dx.c, acc)
+			p.check(fmt.Sprintf("Conv2DBackwardData accumulate=%v %s", acc, name), dx)
+		}
+		dw := p.randn(w.c.Len()) // accumulated into
 		p.g.Conv2DBackwardFilter(d, x.g, dy.g, dw.g)
 		p.c.Conv2DBackwardFilter(d, x.c, dy.c, dw.c)
 		p.check("Conv2DBackwardFilter "+name, dw)
@@ -299,13 +305,18 @@ func TestParityBatchNorm(t *testing.T) {
 			p.check("BatchNormTrain saveInvStd "+name, si)
 			p.check("BatchNormTrain runMean "+name, rm)
 			p.check("BatchNormTrain runVar (unbiased) "+name, rv)
-			dy, dx := p.randn(n), p.randn(n)
-			p.g.BatchNormTrainBackward(d, x.g, dy.g, gamma.g, sm.g, si.g, dx.g, dgamma.g, dbeta.g, true)
-			p.c.BatchNormTrainBackward(d, x.c, dy.c, gamma.c, sm.c, si.c, dx.c, dgamma.c, dbeta.c, true)
-			p.check("BatchNormTrainBackward dx "+name, dx)
-			if affine {
-				p.check("BatchNormTrainBackward dgamma "+name, dgamma)
-				p.check("BatchNormTrainBackward dbeta "+name, dbeta)
+			dy := p.randn(n)
+			for _, acc := range []bool{true, false} {
+				// dx is added to or overwritten; dgamma and dbeta
+				// accumulate either way.
+				dx := p.randn(n)
+				p.g.BatchNormTrainBackward(d, x.g, dy.g, gamma.g, sm.g, si.g, dx.g, dgamma.g, dbeta.g, acc)
+				p.c.BatchNormTrainBackward(d, x.c, dy.c, gamma.c, sm.c, si.c, dx.c, dgamma.c, dbeta.c, acc)
+				p.check(fmt.Sprintf("BatchNormTrainBackward dx accumulate=%v %s", acc, name), dx)
+				if affine {
+					p.check(fmt.Sprintf("BatchNormTrainBackward dgamma accumulate=%v %s", acc, name), dgamma)
+					p.check(fmt.Sprintf("BatchNormTrainBackward dbeta accumulate=%v %s", acc, name), dbeta)
+				}
 			}
 			p.g.BatchNormInfer(d, x.g, gamma.g, beta.g, rm.g, rv.g, y.g)
 			p.c.BatchNormInfer(d, x.c, gamma.c, beta.c, rm.c, rv.c, y.c)
@@ -358,17 +369,22 @@ func testPooling(p *pair) {
 		p.g.MaxPool(d, x.g, y.g)
 		p.c.MaxPool(d, x.c, y.c)
 		p.check("MaxPool "+name, y)
-		dx := p.randn(x.c.Len())
-		p.g.MaxPoolBackward(d, x.g, dy.g, dx.g, true)
-		p.c.MaxPoolBackward(d, x.c, dy.c, dx.c, true)
-		p.check("MaxPoolBackward "+name, dx)
+		for _, acc := range []bool{true, false} {
+			dx := p.randn(x.c.Len()) // added to, or overwritten
+			p.g.MaxPoolBackward(d, x.g, dy.g, dx.g, acc)
+			p.c.MaxPoolBackward(d, x.c, dy.c, dx.c, acc)
+			p.check(fmt.Sprintf("MaxPoolBackward accumulate=%v %s", acc, name), dx)
+		}
 		for _, countPad := range []bool{false, true} {
 			p.g.AvgPool(d, countPad, x.g, y.g)
 			p.c.AvgPool(d, countPad, x.c, y.c)
 			p.check(fmt.Sprintf("AvgPool countPad=%v %s", countPad, name), y)
-			p.g.AvgPoolBackward(d, countPad, dy.g, dx.g, true)
-			p.c.AvgPoolBackward(d, countPad, dy.c, dx.c, true)
-			p.check(fmt.Sprintf("AvgPoolBackward countPad=%v %s", countPad, name), dx)
+			for _, acc := range []bool{true, false} {
+				dx := p.randn(x.c.Len())
+				p.g.AvgPoolBackward(d, countPad, dy.g, dx.g, acc)
+				p.c.AvgPoolBackward(d, countPad, dy.c, dx.c, acc)
+				p.check(fmt.Sprintf("AvgPoolBackward countPad=%v accumulate=%v %s", countPad, acc, name), dx)
+			}
 		}
 	}
 	// Ties: a constant input sends each window's gradient to its first element.
@@ -387,10 +403,13 @@ func testPooling(p *pair) {
 	p.g.GlobalAvgPool(n, c, hw, x.g, g.g)
 	p.c.GlobalAvgPool(n, c, hw, x.c, g.c)
 	p.check("GlobalAvgPool", g)
-	dg, dxg := p.randn(n*c), p.randn(n*c*hw)
-	p.g.GlobalAvgPoolBackward(n, c, hw, dg.g, dxg.g, true)
-	p.c.GlobalAvgPoolBackward(n, c, hw, dg.c, dxg.c, true)
-	p.check("GlobalAvgPoolBackward", dxg)
+	dg := p.randn(n * c)
+	for _, acc := range []bool{true, false} {
+		dxg := p.randn(n * c * hw)
+		p.g.GlobalAvgPoolBackward(n, c, hw, dg.g, dxg.g, acc)
+		p.c.GlobalAvgPoolBackward(n, c, hw, dg.c, dxg.c, acc)
+		p.check(fmt.Sprintf("GlobalAvgPoolBackward accumulate=%v", acc), dxg)
+	}
 }
 
 func TestParityLayout(t *testing.T) { testLayout(newPair(t, gpuBackend(t))) }
@@ -565,12 +584,7 @@ func testTrainingStep(t *testing.T, g *Backend, tol float64) {
 	x := make([]float32, n*3*12*12)
 	labels := make([]int32, n)
 	for step := 0; step < 3; step++ {
-		for i := range x {
-			x[i] = float32(dataRNG.NormFloat64())
-		}
-		for i := range labels {
-			labels[i] = int32(dataRNG.IntN(10))
-		}
+		randomBatch(dataRNG, x, labels)
 		var losses [2]float32
 		for i := range 2 {
 			gr := graphs[i]
@@ -716,6 +730,17 @@ func TestParityTF32(t *testing.T) {
 	}
 }
 
+// randomBatch fills x with standard normal inputs and labels with classes
+// of tinyNet's 10, from rng.
+func randomBatch(rng *rand.Rand, x []float32, labels []int32) {
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for i := range labels {
+		labels[i] = int32(rng.IntN(10))
+	}
+}
+
 // tinyTrainingBits runs three SGD steps of tinyNet on b (fixed data and
 // seeds) and returns the bits of every state-dict value afterwards.
 func tinyTrainingBits(b nn.Backend) []uint32 {
@@ -727,12 +752,7 @@ func tinyTrainingBits(b nn.Backend) []uint32 {
 	x := make([]float32, n*3*12*12)
 	labels := make([]int32, n)
 	for step := 0; step < 3; step++ {
-		for i := range x {
-			x[i] = float32(dataRNG.NormFloat64())
-		}
-		for i := range labels {
-			labels[i] = int32(dataRNG.IntN(10))
-		}
+		randomBatch(dataRNG, x, labels)
 		g.Reset()
 		g.Training = true
 		opt.ZeroGrad()
