@@ -107,12 +107,10 @@ func (be *Backend) defers(y nn.Buffer, xs ...nn.Buffer) bool {
 // stage, else its values (computed first if deferred) as a plain input
 // over [1, 1, len].
 func (be *Backend) elementwise(x nn.Buffer) (in input, n, c, hw int) {
-	xb := x.(*Buf)
-	if xb.deferred && xb.rec.dww == nil {
-		r := &xb.rec
+	if r, ok := through(x); ok {
 		return r.input, r.n, r.c, r.hw
 	}
-	return input{x: be.in(x)}, 1, 1, xb.n
+	return input{x: be.in(x)}, 1, 1, x.Len()
 }
 
 // through returns the recipe of x when it is deferred without a depthwise
