@@ -107,26 +107,39 @@ type Eval struct{ Loss, Acc, Acc5 float64 }
 func (s *Step) Evaluate(ctx context.Context, l *loader.Loader, f Forward) (Eval, error) {
 	it := l.Epoch(0)
 	defer it.Close()
-	var lossSum float64
-	var correct, correct5, seen int
+	var sum tally
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
 			return Eval{}, err
 		}
 		b := it.Batch()
-		o := s.Eval(b, f)
-		lossSum += o.Loss * float64(b.N)
-		correct, correct5 = correct+o.Top1, correct5+o.Top5
-		seen += b.N
+		sum.add(s.Eval(b, f), b.N)
 	}
 	if err := it.Err(); err != nil {
 		return Eval{}, err
 	}
-	if seen == 0 {
-		return Eval{}, nil
+	return sum.mean(), nil
+}
+
+// tally sums batches' outcomes, each loss weighted by its batch's images.
+type tally struct {
+	loss             float64
+	top1, top5, seen int
+}
+
+func (t *tally) add(o Outcome, images int) {
+	t.loss += o.Loss * float64(images)
+	t.top1, t.top5 = t.top1+o.Top1, t.top5+o.Top5
+	t.seen += images
+}
+
+// mean is the mean loss per image and the accuracies (zero without images).
+func (t *tally) mean() Eval {
+	if t.seen == 0 {
+		return Eval{}
 	}
-	n := float64(seen)
-	return Eval{lossSum / n, float64(correct) / n, float64(correct5) / n}, nil
+	n := float64(t.seen)
+	return Eval{t.loss / n, float64(t.top1) / n, float64(t.top5) / n}
 }
 
 // Correct counts the rows of logits [N, classes] whose label ranks first

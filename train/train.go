@@ -295,8 +295,7 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 	if t.Hooks.EpochStart != nil {
 		t.Hooks.EpochStart(epoch, nb)
 	}
-	var lossSum float64
-	var correct, correct5, seen int
+	var sum tally
 	for k := 0; it.Next(); k++ {
 		if err := ctx.Err(); err != nil {
 			return row, err
@@ -306,9 +305,7 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 		if err != nil {
 			return row, err
 		}
-		lossSum += o.Loss * float64(b.N)
-		correct, correct5 = correct+o.Top1, correct5+o.Top5
-		seen += b.N
+		sum.add(o, b.N)
 		if t.Hooks.Batch != nil {
 			t.Hooks.Batch(epoch, k, nb, o.Loss)
 		}
@@ -318,10 +315,10 @@ func (t *Trainer) epoch(ctx context.Context, epoch int) (Row, error) {
 	}
 	it.Close()
 	trainSecs := time.Since(began).Seconds()
-	if seen > 0 {
-		row.TrainLoss, row.TrainAcc = lossSum/float64(seen), float64(correct)/float64(seen)
-		row.TrainAcc5 = float64(correct5) / float64(seen)
-		row.ImagesPerS = float64(seen) / trainSecs
+	if sum.seen > 0 {
+		tr := sum.mean()
+		row.TrainLoss, row.TrainAcc, row.TrainAcc5 = tr.Loss, tr.Acc, tr.Acc5
+		row.ImagesPerS = float64(sum.seen) / trainSecs
 	}
 	if t.Test != nil {
 		ev, err := t.Evaluate(ctx, t.Test)
